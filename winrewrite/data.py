@@ -1,0 +1,71 @@
+"""The training examples: seed statements paired with raw notes (``data/examples.jsonl``).
+
+>>> examples = load_examples("data/examples.jsonl")  # doctest: +SKIP
+>>> examples[0].notes[0].style
+'terse'
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from winrewrite.categories import Category
+from winrewrite.errors import DataError
+
+NotesStyle = Literal["terse", "dictated", "bullets", "partial"]
+NOTES_STYLES: tuple[NotesStyle, ...] = ("terse", "dictated", "bullets", "partial")
+
+
+class Notes(BaseModel):
+    """One raw-notes version of an accomplishment, in one writing style."""
+
+    style: NotesStyle
+    text: str = Field(min_length=1)
+
+
+class Example(BaseModel):
+    """A seed accomplishment with the raw notes someone might have written before it existed."""
+
+    id: str = Field(pattern=r"^[a-z_]+-[a-z]+-\d{2}$", description="e.g. 'model_performance-accuracy-01'")
+    category: Category
+    subcategory: str
+    statement: str = Field(min_length=1)
+    notes: list[Notes] = Field(min_length=4)
+    vague_notes: str = Field(min_length=1, description="The same win told without any figure.")
+    vague_statement: str = Field(min_length=1, description="A statement for the vague notes, with no figure.")
+
+    @model_validator(mode="after")
+    def _check(self) -> Example:
+        if self.subcategory not in self.category.subcategories:
+            raise ValueError(f"{self.subcategory!r} is not a subcategory of {self.category.value}")
+        if not self.id.startswith(self.category.value + "-"):
+            raise ValueError(f"id {self.id!r} does not start with its category {self.category.value!r}")
+        missing = set(NOTES_STYLES) - {n.style for n in self.notes}
+        if missing:
+            raise ValueError(f"{self.id}: no notes in style(s) {sorted(missing)}")
+        for field in ("vague_notes", "vague_statement"):
+            if any(c.isdigit() for c in getattr(self, field)):
+                raise ValueError(f"{self.id}: {field} must not hold a digit")
+        return self
+
+
+def load_examples(path: str | Path) -> list[Example]:
+    """Read and validate a JSON-lines file of :class:`Example`; ids must be unique."""
+    examples: list[Example] = []
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                examples.append(Example.model_validate(json.loads(line)))
+            except (ValidationError, json.JSONDecodeError) as e:
+                raise DataError(f"{path}:{lineno}: {e}") from e
+    ids = [e.id for e in examples]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise DataError(f"{path}: duplicate ids {duplicates}")
+    return examples

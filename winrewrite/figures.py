@@ -1,0 +1,139 @@
+"""Find the figures in a piece of text: numbers with their units, money, multipliers and changes.
+
+>>> [f.text for f in extract_figures("p99 340ms->62ms, saved ~$4.8k/mo")]
+['340ms', '62ms', '$4.8k']
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from winrewrite.statement import Figure
+
+_MAGNITUDES = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "million": 1e6, "b": 1e9, "bn": 1e9, "billion": 1e9}
+_UNITS = (
+    r"%|x|×|pp|percentage points?|points?|ms|msec|µs|us|ns|seconds?|secs?|s|minutes?|mins?|"
+    r"hours?|hrs?|h|days?|d|weeks?|wks?|months?|mos?|quarters?|years?|yrs?|"
+    r"GB|MB|TB|KB|GiB|MiB|TiB|gpus?|GPUs?|qps|QPS|rps|req/s|requests?/s"
+)
+# A figure is a number that is not glued to an identifier such as p99, A100, F1, Q3 or NDCG@10.
+FIGURE_RE = re.compile(
+    r"(?<![\w@])(?<!\d[.,])"  # not the tail of an identifier or of another number
+    r"(?P<cur>[$€£])?\s?"
+    r"(?P<num>\d+(?:[.,]\d+)*)"
+    r"(?:(?P<mag>\s?(?:k|K|m|M|MM|b|B|bn|thousand|million|billion))(?![A-Za-z]))?"
+    rf"(?:\s?(?P<unit>{_UNITS})(?![A-Za-z]))?"
+)
+# Every run of digits, with the separators inside it: what the decoder may write.
+DIGITS_RE = re.compile(r"\d+(?:[.,]\d+)*")
+_CHANGE_RE = re.compile(r"\s*(?:->|→|=>|-->|—>|to|down to|up to)\s*", re.IGNORECASE)
+
+
+def _number(raw: str) -> float:
+    """Parse '4,800' as 4800 and '1.5' as 1.5; a comma is a thousands separator only before 3 digits."""
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", raw):
+        raw = raw.replace(",", "")
+    else:
+        raw = raw.replace(",", ".", 1).replace(",", "")
+    try:
+        return float(raw)
+    except ValueError:  # '1.2.3' and the like: compare by text only
+        return float("nan")
+
+
+def extract_figures(text: str) -> list[Figure]:
+    """Return the figures of ``text`` in order, each with its character span.
+
+    >>> extract_figures("cut cost by $4,800/month")[0].value
+    4800.0
+    """
+    figures = []
+    for m in FIGURE_RE.finditer(text):
+        mag = (m.group("mag") or "").strip()
+        unit = m.group("unit")
+        number = _number(m.group("num"))
+        scale = _MAGNITUDES.get(mag.lower(), 1.0)
+        if m.group("cur") and mag.lower() == "m":
+            scale = 1e6
+        figures.append(
+            Figure(
+                text=m.group(0).strip(),
+                start=m.start() + (len(m.group(0)) - len(m.group(0).lstrip())),
+                end=m.end(),
+                number=number,
+                value=number * scale,
+                unit=("$" if m.group("cur") else None) or (unit.strip() if unit else None),
+            )
+        )
+    return figures
+
+
+def digit_strings(text: str) -> set[str]:
+    """Every digit run in ``text`` ('4,800', '99' in 'p99'): the numbers a statement may copy."""
+    return {m.group(0) for m in DIGITS_RE.finditer(text)}
+
+
+def same_figure(a: Figure, b: Figure) -> bool:
+    """True when two figures state the same quantity ('4.8k' and '$4,800'; '55m' and '55 minutes')."""
+    return _close(a.number, b.number) or _close(a.value, b.value)
+
+
+def _close(x: float, y: float) -> bool:
+    return x == y or abs(x - y) <= 1e-9 * max(abs(x), abs(y))
+
+
+@dataclass(frozen=True)
+class Change:
+    """A before→after pair found in the notes, such as '74->91' or 'from 6 hours to 40 minutes'."""
+
+    before: Figure
+    after: Figure
+
+
+def extract_changes(text: str, figures: list[Figure] | None = None) -> list[Change]:
+    """Pair figures joined by an arrow or 'to' ('74->91', 'from 23% to 11%').
+
+    >>> [(c.before.text, c.after.text) for c in extract_changes("MAPE 23% -> 11%")]
+    [('23%', '11%')]
+    """
+    figures = extract_figures(text) if figures is None else figures
+    changes = []
+    for a, b in zip(figures, figures[1:]):
+        gap = text[a.end : b.start]
+        if _CHANGE_RE.fullmatch(gap) or re.fullmatch(r"\s*\w{1,12}\s*(?:->|→)\s*", gap):
+            changes.append(Change(a, b))
+    return changes
+
+
+def missing_figures(notes_figures: list[Figure], text: str) -> list[Figure]:
+    """The figures of the notes that ``text`` does not state."""
+    found = extract_figures(text)
+    return [f for f in notes_figures if not any(same_figure(f, g) for g in found)]
+
+
+def invented_figures(notes: str, text: str) -> list[str]:
+    """The numbers in ``text`` that the notes do not hold, in any format.
+
+    >>> invented_figures("latency 340ms -> 62ms", "Cut latency from 340 ms to 60 ms on 8 A100s.")
+    ['60 ms', '8', '100']
+    """
+    notes_figures = extract_figures(notes)
+    allowed = digit_strings(notes)
+    figures = extract_figures(text)
+    invented = [
+        f.text
+        for f in figures
+        if not any(same_figure(f, g) for g in notes_figures) and _digits(f.text) not in allowed
+    ]
+    # Digits glued to words ('A100', 'p99') are not figures, but they must come from the notes too.
+    for m in DIGITS_RE.finditer(text):
+        inside = any(f.start <= m.start() < f.end for f in figures)
+        if not inside and m.group(0) not in allowed:
+            invented.append(m.group(0))
+    return invented
+
+
+def _digits(text: str) -> str:
+    m = DIGITS_RE.search(text)
+    return m.group(0) if m else ""
