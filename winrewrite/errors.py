@@ -21,3 +21,7 @@ class DeviceError(WinRewriteError):
 
 class DataError(WinRewriteError):
     """A training-data file is malformed."""
+
+
+class UnsupportedLanguageError(InvalidNotesError):
+    """The notes are not in a language the model writes statements in (English)."""

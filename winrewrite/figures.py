@@ -121,19 +121,10 @@ def invented_figures(notes: str, text: str) -> list[str]:
     notes_figures = extract_figures(notes)
     allowed = digit_strings(notes)
     figures = extract_figures(text)
-    invented = [
-        f.text
-        for f in figures
-        if not any(same_figure(f, g) for g in notes_figures) and _digits(f.text) not in allowed
-    ]
+    invented = [f.text for f in figures if not any(same_figure(f, g) for g in notes_figures)]
     # Digits glued to words ('A100', 'p99') are not figures, but they must come from the notes too.
     for m in DIGITS_RE.finditer(text):
         inside = any(f.start <= m.start() < f.end for f in figures)
         if not inside and m.group(0) not in allowed:
             invented.append(m.group(0))
     return invented
-
-
-def _digits(text: str) -> str:
-    m = DIGITS_RE.search(text)
-    return m.group(0) if m else ""

@@ -47,3 +47,17 @@ class Statement(BaseModel):
 
     def __str__(self) -> str:
         return self.text
+
+    def _repr_html_(self) -> str:
+        from winrewrite.display import statement_html
+
+        return statement_html(self)
+
+
+class Statements(list[Statement]):
+    """A list of statements that renders as HTML cards in Jupyter (what ``rewrite_many`` returns)."""
+
+    def _repr_html_(self) -> str:
+        from winrewrite.display import statements_html
+
+        return statements_html(self)

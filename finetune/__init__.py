@@ -1,0 +1,1 @@
+"""Training recipes for the winrewrite adapter: kept outside the library on purpose."""

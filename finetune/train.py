@@ -1,0 +1,204 @@
+"""Train the winrewrite LoRA adapter on data/examples.jsonl.
+
+    python -m finetune.train                       # CPU or GPU, writes winrewrite/adapter/
+    python -m finetune.train --max-steps 2 --output /tmp/a --base path/to/tiny-model   # smoke run
+
+The config, a per-step training log and the held-out split are written next to the adapter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import json
+import logging
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from tqdm.auto import tqdm
+
+from finetune.augment import swap_figures
+from finetune.split import SEED as SPLIT_SEED
+from finetune.split import split
+from winrewrite.categories import Category
+from winrewrite.data import Example, load_examples
+from winrewrite.guard import starts_with_action_verb
+from winrewrite.prompt import category_label, encode, prompt_ids, statement_completion, subcategory_label
+
+logger = logging.getLogger("finetune.train")
+ADAPTER_WEIGHTS = "adapter_model.safetensors"
+
+
+@dataclass
+class TrainConfig:
+    data: str = field(default="data/examples.jsonl", metadata={"help": "Examples file."})
+    output: str = field(default="winrewrite/adapter", metadata={"help": "Folder for the adapter and its logs."})
+    base: str | None = field(default=None, metadata={"help": "Local HF causal LM; default: the embedded Gemma 3 270M."})
+    rank: int = field(default=16, metadata={"help": "LoRA rank."})
+    alpha: int = field(default=32, metadata={"help": "LoRA alpha."})
+    dropout: float = field(default=0.05, metadata={"help": "LoRA dropout."})
+    lr: float = field(default=4e-4, metadata={"help": "Peak learning rate (linear warm-up, cosine decay)."})
+    epochs: float = field(default=2.0, metadata={"help": "Passes over the training records."})
+    batch_size: int = field(default=8, metadata={"help": "Sequences per optimizer step."})
+    swaps: int = field(default=1, metadata={"help": "Figure-swapped copies per notes version."})
+    seed: int = field(default=0, metadata={"help": "Seed for shuffling, augmentation and LoRA init."})
+    split_seed: int = field(default=SPLIT_SEED, metadata={"help": "Seed of the held-out split."})
+    max_minutes: float = field(default=28.0, metadata={"help": "Stop (and save) after this many minutes."})
+    max_steps: int | None = field(default=None, metadata={"help": "Stop after this many steps."})
+    device: str = field(default="auto", metadata={"help": "'auto', 'cpu' or 'cuda'."})
+
+    def __post_init__(self) -> None:
+        if self.rank < 1 or self.batch_size < 1 or self.epochs <= 0:
+            raise ValueError("rank, batch_size and epochs must be positive")
+
+
+def build_records(examples: list[Example], tokenizer: object, swaps: int, rng: random.Random) -> list[dict[str, list[int]]]:
+    """Token ids and loss mask for every training sequence: each notes version, its figure-swapped
+    copies and the vague pair. Loss falls on the completion only (labels and statement), never the notes."""
+    eos = tokenizer.eos_token_id  # type: ignore[attr-defined]
+    records = []
+    for ex in examples:
+        # Seed statements that do not open with an action verb still teach the labels, not the wording.
+        learn_statement = starts_with_action_verb(ex.statement)
+        pairs = [(n.text, ex.statement, learn_statement) for n in ex.notes]
+        for notes in [n.text for n in ex.notes]:
+            for _ in range(swaps):
+                swapped = swap_figures(notes, ex.statement, rng)
+                if swapped:
+                    pairs.append((swapped[0], swapped[1], learn_statement))
+        pairs.append((ex.vague_notes, ex.vague_statement, True))
+        for notes, statement, learn in pairs:
+            prompt = prompt_ids(tokenizer, notes)
+            labels = encode(tokenizer, category_label(ex.category) + subcategory_label(ex.subcategory))
+            text = encode(tokenizer, statement_completion(statement)) + [eos]
+            records.append(
+                {
+                    "input_ids": prompt + labels + text,
+                    "loss_mask": [0] * len(prompt) + [1] * len(labels) + [int(learn)] * len(text),
+                }
+            )
+    return records
+
+
+def completion_loss(model: torch.nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor, loss_mask: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy on the completion tokens, with the vocabulary head applied only at those positions:
+    with 262,144 tokens the head costs more than the rest of the model."""
+    causal_lm = model.get_base_model() if hasattr(model, "get_base_model") else model
+    hidden = causal_lm.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    targets = input_ids[:, 1:]
+    keep = loss_mask[:, 1:].bool()
+    logits = causal_lm.lm_head(hidden[:, :-1][keep])
+    return torch.nn.functional.cross_entropy(logits.float(), targets[keep])
+
+
+def _batches(records: list[dict[str, list[int]]], size: int, pad: int, rng: random.Random, device: str):  # type: ignore[no-untyped-def]
+    order = list(range(len(records)))
+    rng.shuffle(order)
+    for i in range(0, len(order), size):
+        chunk = [records[j] for j in order[i : i + size]]
+        width = max(len(r["input_ids"]) for r in chunk)
+        ids = torch.full((len(chunk), width), pad, dtype=torch.long)
+        attn = torch.zeros((len(chunk), width), dtype=torch.long)
+        mask = torch.zeros((len(chunk), width), dtype=torch.long)
+        for row, r in enumerate(chunk):
+            n = len(r["input_ids"])
+            ids[row, :n] = torch.tensor(r["input_ids"])
+            attn[row, :n] = 1
+            mask[row, :n] = torch.tensor(r["loss_mask"])
+        yield ids.to(device), attn.to(device), mask.to(device)
+
+
+def train(config: TrainConfig) -> Path:
+    """Train, save the adapter with its config, log and checksum, and return its folder."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from winrewrite.embedded import default_model_path
+
+    torch.manual_seed(config.seed)
+    rng = random.Random(config.seed)
+    device = ("cuda" if torch.cuda.is_available() else "cpu") if config.device == "auto" else config.device
+    dtype = torch.bfloat16 if device == "cuda" else torch.float32
+    base = config.base or str(default_model_path())
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype).to(device)
+    lora = LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout, target_modules="all-linear", task_type="CAUSAL_LM")
+    model = get_peft_model(model, lora)
+
+    examples = load_examples(config.data)
+    train_examples, held_out = split(examples, seed=config.split_seed)
+    records = build_records(train_examples, tokenizer, config.swaps, rng)
+    steps_per_epoch = math.ceil(len(records) / config.batch_size)
+    total = max(1, round(steps_per_epoch * config.epochs)) if config.max_steps is None else config.max_steps
+    logger.info("%d training examples -> %d sequences; %d held out; %d steps on %s", len(train_examples), len(records), len(held_out), total, device)
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
+    warmup = max(1, total // 10)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: (s + 1) / warmup if s < warmup else 0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, total - warmup)))
+    )
+    out = Path(config.output)
+    out.mkdir(parents=True, exist_ok=True)
+    log_path = out / "train_log.jsonl"
+    start, step = time.time(), 0
+    model.train()
+    with open(log_path, "w") as log, tqdm(total=total, desc="training", unit="step") as bar:
+        while step < total:
+            for ids, attn, mask in _batches(records, config.batch_size, tokenizer.pad_token_id, rng, device):
+                loss = completion_loss(model, ids, attn, mask)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(params, 1.0)
+                optimizer.step()
+                schedule.step()
+                optimizer.zero_grad(set_to_none=True)
+                step += 1
+                elapsed = time.time() - start
+                log.write(json.dumps({"step": step, "loss": round(loss.item(), 4), "lr": schedule.get_last_lr()[0], "elapsed_s": round(elapsed, 1)}) + "\n")
+                log.flush()
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss.item():.3f}")
+                if step >= total or elapsed > config.max_minutes * 60:
+                    break
+            if time.time() - start > config.max_minutes * 60:
+                logger.warning("Stopping at step %d of %d: the %.0f-minute budget is spent", step, total, config.max_minutes)
+                break
+
+    model.peft_config["default"].base_model_name_or_path = "embedded:gemma-3-270m" if config.base is None else config.base
+    model.save_pretrained(out, safe_serialization=True)
+    digest = hashlib.sha256((out / ADAPTER_WEIGHTS).read_bytes()).hexdigest()
+    (out / "sha256.txt").write_text(f"{digest}  {ADAPTER_WEIGHTS}\n")
+    summary = {
+        "config": dataclasses.asdict(config),
+        "steps": step,
+        "planned_steps": total,
+        "sequences": len(records),
+        "train_examples": len(train_examples),
+        "held_out_ids": sorted(e.id for e in held_out),
+        "train_minutes": round((time.time() - start) / 60, 2),
+        "device": device,
+        "torch_threads": torch.get_num_threads(),
+        "categories": [c.value for c in Category],
+    }
+    (out / "train_config.json").write_text(json.dumps(summary, indent=1))
+    logger.info("Saved adapter to %s after %d steps (%.1f min)", out, step, summary["train_minutes"])
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for f in dataclasses.fields(TrainConfig):
+        kind = {"int": int, "float": float}.get(str(f.type).split(" ")[0], str)
+        parser.add_argument("--" + f.name.replace("_", "-"), type=kind, default=f.default, help=f.metadata.get("help"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    train(TrainConfig(**vars(args)))
+
+
+if __name__ == "__main__":
+    main()

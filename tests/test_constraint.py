@@ -1,0 +1,81 @@
+"""The figure constraint: whatever the logits, no number outside the notes can be written."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import build_tiny_tokenizer
+from winrewrite.constraint import FigureConstraint, token_table
+from winrewrite.figures import digit_strings
+
+TOKENIZER = build_tiny_tokenizer()
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def _decode(ids: list[int]) -> str:
+    table = token_table(TOKENIZER)
+    return "".join(table.strings[i] for i in ids)
+
+
+def _generate(notes: str, seed: int, steps: int, digit_bias: float) -> str:
+    """Greedy decoding of random logits (digits favoured) under the constraint."""
+    gen = torch.Generator().manual_seed(seed)
+    table = token_table(TOKENIZER)
+    constraint = FigureConstraint(TOKENIZER, notes, prompt_length=3)
+    ids = torch.tensor([[0, 1, 2]])
+    for _ in range(steps):
+        scores = torch.randn((1, len(TOKENIZER)), generator=gen)
+        scores[0, list(table.digit_ids.values())] += digit_bias
+        scores[0, list(table.separator_ids.values())] += digit_bias / 2
+        token = int(constraint(ids, scores)[0].argmax())
+        ids = torch.cat([ids, torch.tensor([[token]])], dim=1)
+    return _decode(ids[0, 3:].tolist())
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    notes=st.text(alphabet="0123456789.,$%kx ->abc", min_size=0, max_size=40),
+    seed=st.integers(0, 2**31 - 1),
+    digit_bias=st.floats(0, 6),
+)
+def test_no_number_outside_the_notes_can_be_emitted(notes: str, seed: int, digit_bias: float) -> None:
+    text = _generate(notes, seed, steps=25, digit_bias=digit_bias)
+    allowed = digit_strings(notes)
+    runs = [m for m in NUMBER.finditer(text)]
+    for m in runs:
+        number = m.group(0)
+        if text[m.end() :] in ("", ".", ","):  # stopped mid-number: it must still be on its way to a figure
+            assert number in allowed or any(a.startswith(number + text[m.end() :]) for a in allowed), (notes, text)
+        else:
+            assert number in allowed, (notes, text)
+
+
+def test_multi_character_digit_tokens_are_never_chosen() -> None:
+    table = token_table(TOKENIZER)
+    banned = {TOKENIZER.convert_tokens_to_ids(t) for t in ("12", "a1")}
+    assert banned <= set(table.banned_ids.tolist())
+    constraint = FigureConstraint(TOKENIZER, "went from 12 to 15", prompt_length=0)
+    scores = torch.zeros((1, len(TOKENIZER)))
+    out = constraint(torch.zeros((1, 0), dtype=torch.long), scores)
+    assert all(out[0, i] == -float("inf") for i in banned)
+
+
+@pytest.mark.parametrize(
+    ("generated", "chars", "free"),
+    [
+        ("Reduced ", {"3", "6", "4", "9"}, True),  # a number may only start a figure of the notes
+        ("Reduced 3", {"4"}, False),  # '3' alone is not a figure: it must continue
+        ("Reduced 340", set(), True),  # complete: anything but a digit may follow
+        ("saved $4", {",", "."}, False),  # '4,800' and '4.8' both continue '4'
+        ("saved $4,", {"8"}, False),
+        ("p9", {"9"}, False),  # digits glued to names come from the notes too
+    ],
+)
+def test_allowed_next(generated: str, chars: set[str], free: bool) -> None:
+    constraint = FigureConstraint(TOKENIZER, "p99 340ms->62ms $4,800/mo 4.8k", prompt_length=0)
+    assert constraint.allowed_next(generated) == (chars, free)

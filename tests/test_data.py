@@ -1,0 +1,89 @@
+"""data/examples.jsonl: valid, complete, and faithful to the seed and to its own figures."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from winrewrite.categories import Category
+from winrewrite.data import NOTES_STYLES, load_examples
+from winrewrite.errors import DataError
+from winrewrite.figures import extract_figures, invented_figures, missing_figures
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = load_examples(ROOT / "data" / "examples.jsonl")
+SEED_DIR = ROOT.parent / "shared" / "seed"
+
+
+def test_all_68_with_unique_ids() -> None:
+    assert len(EXAMPLES) == 68
+    assert len({e.id for e in EXAMPLES}) == 68
+
+
+def test_every_category_has_both_subcategories() -> None:
+    for category in Category:
+        assert {e.subcategory for e in EXAMPLES if e.category == category} == set(category.subcategories)
+
+
+def test_every_notes_style_everywhere() -> None:
+    for e in EXAMPLES:
+        assert set(NOTES_STYLES) <= {n.style for n in e.notes}
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.id)
+def test_every_figure_in_every_notes_version_and_nothing_more(example) -> None:  # type: ignore[no-untyped-def]
+    statement_figures = extract_figures(example.statement)
+    for notes in example.notes:
+        assert missing_figures(statement_figures, notes.text) == [], notes.text
+        assert invented_figures(notes.text, example.statement) == [], notes.text
+        assert missing_figures(extract_figures(notes.text), example.statement) == [], notes.text
+        assert 5 <= len(notes.text.split()) <= 90
+
+
+def test_vague_versions_hold_no_digit() -> None:
+    for e in EXAMPLES:
+        assert not re.search(r"\d", e.vague_notes + e.vague_statement), e.id
+
+
+def test_notes_are_not_the_statement_with_words_deleted() -> None:
+    for e in EXAMPLES:
+        for n in e.notes:
+            assert n.text.lower() not in e.statement.lower(), e.id
+
+
+def test_counts_per_style() -> None:
+    counts = Counter(n.style for e in EXAMPLES for n in e.notes)
+    assert sum(counts.values()) == sum(len(e.notes) for e in EXAMPLES) and min(counts.values()) >= 68
+
+
+def test_bad_file_gives_a_data_error(tmp_path: Path) -> None:
+    row = json.loads((ROOT / "data" / "examples.jsonl").read_text().splitlines()[0])
+    (tmp_path / "dup.jsonl").write_text(json.dumps(row) + "\n" + json.dumps(row) + "\n")
+    with pytest.raises(DataError, match="duplicate"):
+        load_examples(tmp_path / "dup.jsonl")
+    row["vague_statement"] = "Cut cost by 40%."
+    (tmp_path / "digit.jsonl").write_text(json.dumps(row) + "\n")
+    with pytest.raises(DataError, match="digit"):
+        load_examples(tmp_path / "digit.jsonl")
+
+
+@pytest.mark.skipif(not SEED_DIR.is_dir(), reason="the seed article is not beside this checkout")
+def test_statements_are_the_seed_verbatim_with_its_sections() -> None:
+    text = "\n".join(p.read_text() for p in sorted(SEED_DIR.glob("*.txt")))
+    titles = {c.title + " Accomplishments": c for c in Category}
+    subs = {s for c in Category for s in c.subcategories}
+    category = sub = None
+    seen = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line in titles:
+            category = titles[line]
+        elif line in subs:
+            sub = line
+        elif m := re.match(r'^\d+\.\s+"(.*)"$', line):
+            seen.append((category, sub, m.group(1)))
+    assert sorted(seen, key=str) == sorted(((e.category, e.subcategory, e.statement) for e in EXAMPLES), key=str)

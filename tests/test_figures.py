@@ -1,0 +1,61 @@
+"""The figure extractor: what counts as a figure, spans, changes, and no exception on any string."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from winrewrite.figures import extract_changes, extract_figures, invented_figures, missing_figures, same_figure
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("precision 74->91 at same recall", [("74", 74.0), ("91", 91.0)]),
+        ("cut cost by $4,800/month", [("$4,800", 4800.0)]),
+        ("saved ~$4.8k/mo", [("$4.8k", 4800.0)]),
+        ("$1.2M in safety stock", [("$1.2M", 1.2e6)]),
+        ("p99 340ms -> 62ms", [("340ms", 340.0), ("62ms", 62.0)]),
+        ("5x traffic spike", [("5x", 5.0)]),
+        ("MAPE 23% to 11%", [("23%", 23.0), ("11%", 11.0)]),
+        ("2K to 18K examples", [("2K", 2000.0), ("18K", 18000.0)]),
+        ("helpfulness 3.2 -> 4.1/5.0", [("3.2", 3.2), ("4.1", 4.1), ("5.0", 5.0)]),
+        ("8 A100 GPUs, NDCG@10, F1, Q3, INT8, k8s", [("8", 8.0)]),  # digits glued to names are not figures
+        ("sub-200ms latency", [("200ms", 200.0)]),
+        ("gross margin +4.2pp", [("4.2pp", 4.2)]),
+    ],
+)
+def test_extracts_figures_with_values(text: str, expected: list[tuple[str, float]]) -> None:
+    figures = extract_figures(text)
+    assert [(f.text, f.value) for f in figures] == expected
+    assert all(text[f.start : f.end] == f.text for f in figures)
+
+
+def test_formats_of_the_same_figure_match() -> None:
+    a, b = extract_figures("4.8k")[0], extract_figures("$4,800")[0]
+    assert same_figure(a, b)
+    assert same_figure(extract_figures("55m")[0], extract_figures("55 minutes")[0])
+    assert not same_figure(extract_figures("45")[0], extract_figures("46")[0])
+
+
+def test_changes() -> None:
+    text = "training 18 hours -> 2.5 hours; MAPE from 23% to 11%"
+    assert [(c.before.text, c.after.text) for c in extract_changes(text)] == [("18 hours", "2.5 hours"), ("23%", "11%")]
+
+
+def test_invented_and_missing() -> None:
+    notes = "p99 340ms->62ms w/ int8"
+    assert invented_figures(notes, "Cut p99 latency from 340ms to 62ms with INT8 on 8 GPUs.") == ["8 GPUs"]
+    assert invented_figures(notes, "Cut p95 latency to 62ms.") == ["95"]
+    assert [f.text for f in missing_figures(extract_figures(notes), "Cut latency to 62ms.")] == ["340ms"]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text())
+def test_never_raises_on_any_string(text: str) -> None:
+    figures = extract_figures(text)
+    assert all(text[f.start : f.end] == f.text for f in figures)
+    extract_changes(text)
+    assert invented_figures(text, text) == []
+    assert missing_figures(figures, text) == []

@@ -1,0 +1,69 @@
+"""The guard that every candidate must pass, and the composer that writes the fallback."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from winrewrite.categories import Category
+from winrewrite.composer import compose
+from winrewrite.guard import check, form_problems, starts_with_action_verb
+
+NOTES = "moved fraud model to focal loss, precision 74->91 at same recall, ~45 analyst hrs/wk saved"
+GOOD = (
+    "Improved the fraud model's precision from 74% to 91% at the same recall by switching to focal loss, "
+    "saving 45 analyst hours per week."
+)
+
+
+def test_a_faithful_statement_passes() -> None:
+    assert check(NOTES, GOOD) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (GOOD.replace("91%", "93%"), "invents the figure 93%"),
+        (GOOD.replace(", saving 45 analyst hours per week", ""), "drops the figure 45"),
+        ("The fraud model improved precision from 74% to 91% and saved 45 analyst hours per week.", "action verb"),
+        (GOOD + " It was great.", "one sentence"),
+        (GOOD.replace("from 74% to 91%", "74->91"), "shorthand"),
+        ("Improved precision 74 to 91, 45 hours.", "words"),
+    ],
+)
+def test_each_problem_is_caught(text: str, problem: str) -> None:
+    assert any(problem in p for p in check(NOTES, text)), check(NOTES, text)
+
+
+@pytest.mark.parametrize("verb", ["Reduced", "Built", "Led", "Fine-tuned", "Ran", "Wrote", "Shipped"])
+def test_past_tense_verbs(verb: str) -> None:
+    assert starts_with_action_verb(f"{verb} the thing.")
+
+
+@pytest.mark.parametrize("text", ["Reducing cost.", "The model shipped.", "Speed up things.", "", "123 things"])
+def test_not_past_tense_verbs(text: str) -> None:
+    assert not starts_with_action_verb(text)
+
+
+def test_composer_keeps_every_figure_and_passes_the_guard() -> None:
+    text = compose("- um so basically moved fraud model to focal loss\n- precision 74->91, ~45 analyst hrs/wk saved", Category.MODEL_PERFORMANCE)
+    assert check(NOTES, text) == []
+    assert text.startswith("Delivered") and "->" not in text and "um" not in text.split()
+
+
+@settings(max_examples=1000, deadline=None)
+@given(notes=st.text(), text=st.text())
+def test_guard_never_raises(notes: str, text: str) -> None:
+    assert isinstance(check(notes, text), list)
+    assert isinstance(form_problems(text), list)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(min_size=1))
+def test_composer_never_invents_or_drops(notes: str) -> None:
+    from winrewrite.figures import extract_figures, invented_figures, missing_figures
+
+    text = compose(notes, Category.LEADERSHIP)
+    assert invented_figures(notes, text) == []
+    assert missing_figures(extract_figures(notes), text) == []

@@ -1,0 +1,60 @@
+"""Bad input gets a typed error or a documented, logged behaviour."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from winrewrite import InvalidNotesError, RewriterConfig, UnsupportedLanguageError, WinRewriteError
+from winrewrite.notes import prepare_notes
+from winrewrite.prompt import clean_notes
+
+
+@pytest.mark.parametrize("notes", ["", "   \n\t ", "- \n- ", "!!!"])
+def test_empty_notes_are_refused(notes: str) -> None:
+    with pytest.raises(InvalidNotesError, match="empty"):
+        prepare_notes(notes, 2000)
+
+
+@pytest.mark.parametrize("notes", [None, 42, b"bytes", ["a list"]])
+def test_non_strings_are_refused(notes: object) -> None:
+    with pytest.raises(InvalidNotesError, match="must be a str"):
+        prepare_notes(notes, 2000)
+
+
+def test_errors_share_one_base() -> None:
+    assert issubclass(InvalidNotesError, WinRewriteError) and issubclass(UnsupportedLanguageError, WinRewriteError)
+
+
+def test_long_notes_are_truncated_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    notes = "shipped the model and cut latency " * 200
+    with caplog.at_level(logging.WARNING, logger="winrewrite"):
+        text, warnings = prepare_notes(notes, 2000)
+    assert len(text) <= 2000 and notes.startswith(text)
+    assert warnings and "only the first" in warnings[0]
+    assert "only the first" in caplog.text
+    assert "shipped the model" not in caplog.text  # the warning never carries the notes themselves
+
+
+@pytest.mark.parametrize("notes", ["将模型延迟从340毫秒降到62毫秒", "Снизил задержку модели с 340 до 62 мс"])
+def test_non_latin_notes_get_a_clear_error(notes: str) -> None:
+    with pytest.raises(UnsupportedLanguageError, match="English"):
+        prepare_notes(notes, 2000)
+
+
+def test_markdown_html_and_emoji_are_read_as_text() -> None:
+    notes = "## Win 🎉\n- **cut** p99 <b>340ms</b> -> 62ms 🚀"
+    text, _ = prepare_notes(notes, 2000)
+    prompt = clean_notes(text)
+    assert "<b>" not in prompt and "🚀" not in prompt and "**" not in prompt
+    assert "340ms" in prompt and "62ms" in prompt
+
+
+def test_control_characters_are_dropped() -> None:
+    assert prepare_notes("cut\x00 latency\x07 by 3x", 2000)[0] == "cut latency by 3x"
+
+
+def test_config_is_validated() -> None:
+    with pytest.raises(ValueError):
+        RewriterConfig(max_notes_chars=5)

@@ -1,0 +1,7 @@
+"""``python -m winrewrite``: the command line."""
+
+import sys
+
+from winrewrite.cli import main
+
+sys.exit(main())

@@ -1,0 +1,44 @@
+"""Strength and suggestions for a finished statement, following the seed's
+[Action] + [Specific work] + [Measurable result].
+
+>>> assess_strength("Reduced p99 latency from 340ms to 62ms through INT8 quantization.", has_figures=True)
+'strong'
+>>> assess_strength("Improved the training pipeline.", has_figures=False)
+'weak'
+"""
+
+from __future__ import annotations
+
+from winrewrite.categories import WHERE_TO_FIND_FIGURES, Category
+from winrewrite.figures import extract_changes
+from winrewrite.guard import starts_with_action_verb
+from winrewrite.statement import Figure, Strength
+
+MANY_FIGURES = 6
+
+
+def assess_strength(text: str, has_figures: bool) -> Strength:
+    """'strong' needs all three parts; 'better' has the action and specific work but no number."""
+    action = starts_with_action_verb(text)
+    specific = len(text.split()) >= 10
+    if action and specific and has_figures:
+        return "strong"
+    if action and specific:
+        return "better"
+    return "weak"
+
+
+def suggestions_for(notes: str, figures: list[Figure], category: Category, source: str) -> list[str]:
+    """What would make the statement stronger, in the user's terms."""
+    tips = []
+    if not figures:
+        tips.append(f"No measurable result in the notes yet: {WHERE_TO_FIND_FIGURES[category]}.")
+    elif not extract_changes(notes, figures) and not any(f.unit in ("%", "x", "$") for f in figures):
+        tips.append("Add the baseline or the relative change (before and after, or a percentage) so the size of the win is clear.")
+    if len(figures) > MANY_FIGURES:
+        tips.append(f"These notes hold {len(figures)} figures; all are kept, but a statement reads best with a few: consider splitting them into separate wins.")
+    if category is not Category.BUSINESS_IMPACT and not any(f.unit == "$" for f in figures):
+        tips.append("Add the layer above if you have it: the decision, revenue, cost or team time this work unlocked.")
+    if source == "fallback":
+        tips.append("The model's drafts did not pass the checks, so this statement was assembled from your notes: edit it before use.")
+    return tips

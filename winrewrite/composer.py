@@ -1,0 +1,47 @@
+"""The last resort: a deterministic statement assembled from the notes when no model candidate passes
+the guard. It keeps every figure exactly as written, invents nothing, and is marked ``source="fallback"``.
+
+>>> compose("- moved fraud model to focal loss\\n- precision 74->91, ~45 analyst hrs/wk saved", Category.MODEL_PERFORMANCE)
+'Delivered model performance work: moved fraud model to focal loss, precision 74 to 91, about 45 analyst hours per week saved.'
+"""
+
+from __future__ import annotations
+
+import re
+
+from winrewrite.categories import Category
+from winrewrite.prompt import clean_notes
+
+_FILLERS = re.compile(r"\b(?:um+|uh+|erm|so basically|basically|you know|i mean|kind of|sort of|like,)\s*,?\s*", re.IGNORECASE)
+_REPLACEMENTS = [
+    (re.compile(r"\s*(?:->|→|=>|-->)\s*"), " to "),
+    (re.compile(r"~\s*"), "about "),
+    (re.compile(r"\bw/\s*", re.IGNORECASE), "with "),
+    (re.compile(r"\bb/c\b", re.IGNORECASE), "because"),
+    (re.compile(r"\bhrs?/wk\b", re.IGNORECASE), "hours per week"),
+    (re.compile(r"\.\.\.+|…"), ", "),
+    (re.compile(r"\bTODO\b:?", re.IGNORECASE), ""),
+]
+_NOUNS = {
+    Category.MODEL_DEVELOPMENT: "model development work",
+    Category.ML_SYSTEMS: "ML systems work",
+    Category.DATA_FEATURES: "data and feature engineering work",
+    Category.MODEL_PERFORMANCE: "model performance work",
+    Category.BUSINESS_IMPACT: "product work",
+    Category.LEADERSHIP: "technical leadership work",
+}
+
+
+def compose(notes: str, category: Category) -> str:
+    """One sentence that starts with a past-tense verb and carries the notes' content and figures."""
+    text = clean_notes(notes).replace("; ", ", ")
+    text = _FILLERS.sub("", text)
+    for pattern, replacement in _REPLACEMENTS:
+        text = pattern.sub(replacement, text)
+    # One sentence: inner full stops (not decimal points) become commas.
+    text = re.sub(r"(?<!\d)[.!?]+\s+|[.!?]+(?=\s|$)", ", ", text)
+    text = re.sub(r"\s*,(?:\s*,)+", ",", text)
+    text = re.sub(r"\s+", " ", text).strip(" ,;:")
+    if not text:
+        text = "the work described in the notes"
+    return f"Delivered {_NOUNS[category]}: {text[0].lower() + text[1:]}."

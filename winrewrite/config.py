@@ -1,0 +1,33 @@
+"""Typed settings of a :class:`~winrewrite.Rewriter`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class RewriterConfig:
+    """How a :class:`~winrewrite.Rewriter` reads notes and decodes statements.
+
+    >>> RewriterConfig(max_notes_chars=4000).num_candidates
+    4
+    """
+
+    max_notes_chars: int = field(
+        default=2000, metadata={"help": "Longer notes are cut at a word boundary, with a logged warning."}
+    )
+    max_new_tokens: int = field(default=96, metadata={"help": "Upper bound on the statement's length in tokens."})
+    num_candidates: int = field(
+        default=4, metadata={"help": "Beam candidates tried when the greedy statement fails the guard; 0 skips them."}
+    )
+    threads: int | None = field(default=None, metadata={"help": "CPU threads for torch; None keeps torch's choice."})
+
+    def __post_init__(self) -> None:
+        if self.max_notes_chars < 20:
+            raise ValueError("max_notes_chars must be at least 20")
+        if self.max_new_tokens < 8:
+            raise ValueError("max_new_tokens must be at least 8")
+        if self.num_candidates < 0:
+            raise ValueError("num_candidates must be 0 or more")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError("threads must be positive")

@@ -1,0 +1,105 @@
+"""Decoding under a figure constraint: a digit may only start or continue a figure of the notes.
+
+The Gemma tokenizer writes every digit as its own token, so the numbers a statement may contain form a
+small trie over the digit strings of the notes ('340', '62', '4,800'). At each step the processor
+reads the number being written at the end of the text so far and masks every digit token that would
+leave the trie, every token that mixes digits with other characters, and every token that would end an
+unfinished number.
+
+>>> from transformers import AutoTokenizer  # doctest: +SKIP
+>>> FigureConstraint(AutoTokenizer.from_pretrained(path), "p99 340ms->62ms", prompt_length=12)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import torch
+from transformers import LogitsProcessor
+
+from winrewrite.figures import digit_strings
+
+_TRAILING_NUMBER = re.compile(r"(\d+(?:[.,]\d+)*)([.,]?)$")
+
+
+@dataclass(frozen=True)
+class TokenTable:
+    """What the constraint needs to know about a vocabulary."""
+
+    strings: tuple[str, ...]  # each token as text, SentencePiece's '▁' read as a space
+    digit_ids: dict[str, int]  # '0'..'9' -> the token that is exactly that digit
+    separator_ids: dict[str, int]  # '.' and ',' -> their tokens
+    banned_ids: torch.Tensor  # tokens holding a digit but not exactly one ASCII digit
+
+
+@lru_cache(maxsize=4)
+def token_table(tokenizer: object) -> TokenTable:
+    """Scan the vocabulary once per tokenizer."""
+    size = len(tokenizer)  # type: ignore[arg-type]
+    raw = tokenizer.convert_ids_to_tokens(list(range(size)))  # type: ignore[attr-defined]
+    strings = tuple((t or "").replace("▁", " ").replace("Ġ", " ") for t in raw)
+    digit_ids: dict[str, int] = {}
+    separator_ids: dict[str, int] = {}
+    banned = []
+    for i, s in enumerate(strings):
+        if len(s) == 1 and s in "0123456789":
+            if s in digit_ids:  # a second token for the same digit: one spelling per digit is enough
+                banned.append(i)
+            digit_ids.setdefault(s, i)
+        elif s in (".", ","):
+            separator_ids.setdefault(s, i)
+        elif any(c.isdigit() or c.isnumeric() for c in s):
+            banned.append(i)
+    return TokenTable(strings, digit_ids, separator_ids, torch.tensor(sorted(set(banned)), dtype=torch.long))
+
+
+class FigureConstraint(LogitsProcessor):
+    """A ``LogitsProcessor`` that lets the model write only numbers that appear in the notes.
+
+    Args:
+        tokenizer: the model's tokenizer.
+        notes: the user's notes; every digit run in them ('340', '99' of 'p99', '4,800') may be written.
+        prompt_length: number of prompt tokens (after left padding) before the generated text starts.
+    """
+
+    def __init__(self, tokenizer: object, notes: str, prompt_length: int) -> None:
+        self.table = token_table(tokenizer)
+        self.allowed = frozenset(digit_strings(notes))
+        self.prompt_length = prompt_length
+        self._prefixes = {a[:i] for a in self.allowed for i in range(len(a) + 1)}
+
+    def _next_chars(self, partial: str) -> set[str]:
+        return {a[len(partial)] for a in self.allowed if len(a) > len(partial) and a.startswith(partial)}
+
+    def allowed_next(self, text: str) -> tuple[set[str], bool]:
+        """For generated ``text``: the characters a number may continue with, and whether a token
+        that is not part of the number may come next."""
+        m = _TRAILING_NUMBER.search(text)
+        if not m:  # not inside a number: a digit may only start a figure of the notes
+            return self._next_chars(""), True
+        number, separator = m.groups()
+        if separator:  # '4.' is either the end of a sentence after '4' or the start of '4.8'
+            return self._next_chars(number + separator), number in self.allowed
+        complete = number in self.allowed
+        return self._next_chars(number), complete
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        scores = scores.clone()
+        t = self.table
+        banned = t.banned_ids.to(scores.device)
+        banned = banned[banned < scores.shape[-1]]
+        scores[:, banned] = -float("inf")
+        for row in range(input_ids.shape[0]):
+            generated = input_ids[row, self.prompt_length :].tolist()[-32:]
+            chars, free = self.allowed_next("".join(t.strings[i] for i in generated))
+            keep = [t.digit_ids[c] if c.isdigit() else t.separator_ids[c] for c in chars if c in t.digit_ids or c in t.separator_ids]
+            if free:
+                blocked = [i for d, i in t.digit_ids.items() if d not in chars]
+                scores[row, blocked] = -float("inf")
+            else:  # an unfinished number: only its continuations may follow
+                kept = scores[row, keep].clone()
+                scores[row, :] = -float("inf")
+                scores[row, keep] = kept
+        return scores

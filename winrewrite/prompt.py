@@ -1,0 +1,71 @@
+"""The one prompt builder, shared by training (``finetune/``) and inference (:class:`~winrewrite.Rewriter`).
+
+A training sequence and an inference call see exactly the same text::
+
+    {INSTRUCTION}
+    Notes: {cleaned notes}
+    Category: {category id}
+    Subcategory: {subcategory}
+    Statement: {statement}<eos>
+
+The model scores the category and subcategory lines (so they are learned, not keyword rules), then
+writes the statement.
+
+>>> print(category_prompt("- shipped it\\n- p99 340ms->62ms"))
+Rewrite the raw notes as one accomplishment statement.
+Notes: shipped it; p99 340ms->62ms
+Category:
+"""
+
+from __future__ import annotations
+
+import re
+
+from winrewrite.categories import Category
+
+INSTRUCTION = "Rewrite the raw notes as one accomplishment statement."
+_BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.)]|#+)\s+", re.MULTILINE)
+_MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>\n]{0,80})?/?>|\*\*|__|`")
+# Emoji and pictographs carry no content for a statement.
+_SYMBOLS = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]")
+
+
+def clean_notes(notes: str) -> str:
+    """One line: bullets and line breaks become '; ', HTML tags, markdown emphasis and emoji go, runs of
+    spaces become one. Figures are untouched (their spans refer to the notes as the user wrote them)."""
+    notes = _SYMBOLS.sub("", _MARKUP.sub("", notes))
+    lines = [line.strip() for line in _BULLET.sub("", notes).splitlines()]
+    return re.sub(r"[ \t]+", " ", "; ".join(line for line in lines if line)).strip()
+
+
+def category_prompt(notes: str) -> str:
+    """The prompt up to the category label."""
+    return f"{INSTRUCTION}\nNotes: {clean_notes(notes)}\nCategory:"
+
+
+def category_label(category: Category) -> str:
+    """What follows ``Category:`` for this category, up to the subcategory label."""
+    return f" {category.value}\nSubcategory:"
+
+
+def subcategory_label(subcategory: str) -> str:
+    """What follows ``Subcategory:``, up to the statement."""
+    return f" {subcategory}\nStatement:"
+
+
+def statement_completion(statement: str) -> str:
+    """What follows ``Statement:`` (the end-of-sequence token is added by the tokenizer's caller)."""
+    return f" {statement}"
+
+
+def encode(tokenizer: object, text: str) -> list[int]:
+    """Token ids of one prompt piece, without special tokens: pieces are encoded one by one, the same
+    way in training and inference, so a label's tokens never depend on what precedes it."""
+    ids: list[int] = tokenizer(text, add_special_tokens=False)["input_ids"]  # type: ignore[operator]
+    return ids
+
+
+def prompt_ids(tokenizer: object, notes: str) -> list[int]:
+    """``<bos>`` and the category prompt for ``notes``."""
+    bos = getattr(tokenizer, "bos_token_id", None)
+    return ([bos] if bos is not None else []) + encode(tokenizer, category_prompt(notes))
