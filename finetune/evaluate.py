@@ -1,0 +1,142 @@
+"""Evaluate the adapter on the held-out examples through the full library pipeline, beside the base model.
+
+    python -m finetune.evaluate                     # shipped adapter vs base; writes metrics + model card
+    python -m finetune.evaluate --adapter runs/x --output runs/x
+
+Every held-out notes version and vague version is rewritten by ``Rewriter`` exactly as users get it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from finetune.metrics import chrf
+from finetune.split import split
+from winrewrite.config import RewriterConfig
+from winrewrite.data import load_examples
+from winrewrite.figures import extract_figures, invented_figures, missing_figures
+from winrewrite.guard import form_problems
+from winrewrite.rewriter import SHIPPED_ADAPTER, Rewriter
+
+logger = logging.getLogger("finetune.evaluate")
+METRICS = [
+    ("category_accuracy", "category accuracy", "≥ 0.85"),
+    ("subcategory_accuracy", "subcategory accuracy", ""),
+    ("invented_figures", "statements with an invented figure", "0"),
+    ("figure_recall", "figure recall", "≥ 0.98"),
+    ("model_figure_recall", "figure recall of the model's own drafts", ""),
+    ("form", "form (one sentence, verb first, 12-60 words)", "≥ 0.95"),
+    ("fallback_rate", "fallback rate", "≤ 0.05"),
+    ("chrf", "chrF vs reference", "higher"),
+    ("p50_seconds", "p50 seconds per statement (CPU)", ""),
+]
+
+
+def cases(data: str) -> list[dict[str, Any]]:
+    """Held-out notes with their reference: every notes version, plus the vague version."""
+    _, held_out = split(load_examples(data))
+    out = []
+    for ex in held_out:
+        for n in ex.notes:
+            out.append({"id": ex.id, "style": n.style, "notes": n.text, "reference": ex.statement, "category": ex.category.value, "subcategory": ex.subcategory})
+        out.append({"id": ex.id, "style": "vague", "notes": ex.vague_notes, "reference": ex.vague_statement, "category": ex.category.value, "subcategory": ex.subcategory})
+    return out
+
+
+def run(rewriter: Rewriter, items: list[dict[str, Any]], label: str) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    rows = []
+    for item in tqdm(items, desc=label, unit="note"):
+        start = time.perf_counter()
+        s = rewriter.rewrite(item["notes"])
+        seconds = time.perf_counter() - start
+        draft = s.text if s.source == "model" else ""
+        notes_figures = extract_figures(item["notes"])
+        words = len(s.text.split())
+        rows.append(
+            {
+                **item,
+                "text": s.text,
+                "source": s.source,
+                "predicted_category": s.category.value,
+                "predicted_subcategory": s.subcategory,
+                "category_ok": s.category.value == item["category"],
+                "subcategory_ok": s.subcategory == item["subcategory"],
+                "invented": invented_figures(item["notes"], s.text),
+                "figures": len(notes_figures),
+                "kept": len(notes_figures) - len(missing_figures(notes_figures, s.text)),
+                "model_kept": len(notes_figures) - len(missing_figures(notes_figures, draft)) if draft else 0,
+                "form_ok": not form_problems(s.text) and 12 <= words <= 60,
+                "chrf": chrf(s.text, item["reference"]),
+                "seconds": seconds,
+            }
+        )
+    n = len(rows)
+    total_figures = sum(r["figures"] for r in rows) or 1
+    metrics = {
+        "cases": n,
+        "category_accuracy": sum(r["category_ok"] for r in rows) / n,
+        "subcategory_accuracy": sum(r["subcategory_ok"] for r in rows) / n,
+        "invented_figures": sum(bool(r["invented"]) for r in rows),
+        "figure_recall": sum(r["kept"] for r in rows) / total_figures,
+        "model_figure_recall": sum(r["model_kept"] for r in rows) / total_figures,
+        "form": sum(r["form_ok"] for r in rows) / n,
+        "fallback_rate": sum(r["source"] == "fallback" for r in rows) / n,
+        "chrf": statistics.mean(r["chrf"] for r in rows),
+        "p50_seconds": statistics.median(r["seconds"] for r in rows),
+    }
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}, rows
+
+
+def markdown_table(results: dict[str, dict[str, float]]) -> str:
+    names = list(results)
+    lines = ["| metric | target | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+    for key, title, target in METRICS:
+        lines.append(f"| {title} | {target} | " + " | ".join(f"{results[n][key]:g}" for n in names) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default="data/examples.jsonl")
+    parser.add_argument("--adapter", default=str(SHIPPED_ADAPTER))
+    parser.add_argument("--output", default=str(SHIPPED_ADAPTER), help="folder for metrics.json, metrics.md and eval_rows.jsonl")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--skip-base", action="store_true", help="evaluate the adapter only")
+    parser.add_argument("--limit", type=int, default=None, help="evaluate the first N cases only (quick checks)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+
+    items = cases(args.data)[: args.limit]
+    config = RewriterConfig()
+    results: dict[str, dict[str, float]] = {}
+    all_rows: dict[str, list[dict[str, Any]]] = {}
+    models = [("adapter", args.adapter)] + ([] if args.skip_base else [("base", False)])
+    for name, adapter in models:
+        rewriter = Rewriter.from_pretrained(adapter=adapter, device=args.device, config=config)
+        results[name], all_rows[name] = run(rewriter, items, name)
+        del rewriter
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps({"held_out_cases": len(items), "config": vars(config), "results": results}, indent=1))
+    (out / "metrics.md").write_text(markdown_table(results) + "\n")
+    with open(out / "eval_rows.jsonl", "w") as f:
+        for name, rows in all_rows.items():
+            for r in rows:
+                f.write(json.dumps({"model": name, **r}, ensure_ascii=False) + "\n")
+    if (out / "train_config.json").exists():
+        from finetune.card import write_card
+
+        write_card(out)
+    print(markdown_table(results))  # the table is the command's output
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""The training recipe on a tiny random model, and the adapter shipped in the package."""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from finetune.augment import swap_figures  # noqa: E402
+from finetune.split import split  # noqa: E402
+from finetune.train import TrainConfig, train  # noqa: E402
+from winrewrite.categories import Category  # noqa: E402
+from winrewrite.data import load_examples  # noqa: E402
+from winrewrite.guard import check  # noqa: E402
+from winrewrite.rewriter import ADAPTER_WEIGHTS, SHIPPED_ADAPTER, Rewriter, verify_adapter  # noqa: E402
+
+EXAMPLES = load_examples(ROOT / "data" / "examples.jsonl")
+
+
+def test_split_is_by_example_fixed_and_covers_every_category() -> None:
+    train_a, held_a = split(EXAMPLES)
+    train_b, held_b = split(EXAMPLES)
+    assert [e.id for e in held_a] == [e.id for e in held_b]
+    assert not {e.id for e in train_a} & {e.id for e in held_a}
+    for c in Category:
+        assert sum(e.category == c for e in held_a) >= 2
+
+
+def test_figure_swap_is_consistent_and_faithful() -> None:
+    rng = random.Random(0)
+    swapped = 0
+    for ex in EXAMPLES:
+        for n in ex.notes:
+            out = swap_figures(n.text, ex.statement, rng)
+            if out:
+                swapped += 1
+                notes, statement = out
+                assert statement != ex.statement
+                assert not [p for p in check(notes, statement) if "figure" in p], (notes, statement)
+    assert swapped > 250
+
+
+def test_two_steps_on_a_tiny_model_then_reload_and_generate(tiny_model_dir: Path, tmp_path: Path) -> None:
+    out = train(TrainConfig(base=str(tiny_model_dir), output=str(tmp_path / "adapter"), max_steps=2, batch_size=2, rank=4, alpha=8))
+    assert (out / ADAPTER_WEIGHTS).exists()
+    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2] and all(r["loss"] > 0 for r in log)
+    summary = json.loads((out / "train_config.json").read_text())
+    assert summary["steps"] == 2 and len(summary["held_out_ids"]) == 12
+    verify_adapter(out)
+    s = Rewriter.from_pretrained(base=tiny_model_dir, adapter=out, device="cpu").rewrite("cut p99 340ms -> 62ms")
+    assert s.category in set(Category)
+
+
+def test_a_tampered_adapter_is_refused(tiny_model_dir: Path, tmp_path: Path) -> None:
+    from winrewrite.errors import ModelLoadError
+
+    out = train(TrainConfig(base=str(tiny_model_dir), output=str(tmp_path / "adapter"), max_steps=1, batch_size=2, rank=4, alpha=8))
+    (out / "sha256.txt").write_text("0" * 64 + "  " + ADAPTER_WEIGHTS + "\n")
+    with pytest.raises(ModelLoadError, match="sha256"):
+        Rewriter.from_pretrained(base=tiny_model_dir, adapter=out, device="cpu")
+
+
+def test_shipped_adapter_is_whole_and_its_card_matches_its_metrics() -> None:
+    verify_adapter(SHIPPED_ADAPTER)
+    metrics = json.loads((SHIPPED_ADAPTER / "metrics.json").read_text())
+    table = (SHIPPED_ADAPTER / "metrics.md").read_text().strip()
+    card = (SHIPPED_ADAPTER / "README.md").read_text()
+    assert table in card and "Gemma Terms of Use" in card
+    adapter = metrics["results"]["adapter"]
+    for key in ("category_accuracy", "figure_recall", "fallback_rate", "form"):
+        assert f"{adapter[key]:g}" in table
+    config = json.loads((SHIPPED_ADAPTER / "train_config.json").read_text())
+    assert sorted(config["held_out_ids"]) == sorted(e.id for e in split(EXAMPLES)[1])
+    assert adapter["invented_figures"] == 0
