@@ -23,10 +23,7 @@ import time
 from pathlib import Path
 
 NOTES = Path(__file__).with_name("notes.jsonl")
-COLD = (
-    "import time; t = time.perf_counter(); import winrewrite; "
-    "s = winrewrite.rewrite({note!r}); print(time.perf_counter() - t)"
-)
+COLD = "import time; t = time.perf_counter(); import winrewrite; s = winrewrite.rewrite({note!r}); print(time.perf_counter() - t)"
 
 
 def _rss_mb(field: str) -> float:

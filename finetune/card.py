@@ -1,6 +1,6 @@
 """Write the adapter's model card (README.md) from its training config and evaluation metrics.
 
-    python -m finetune.card [adapter folder]
+python -m finetune.card [adapter folder]
 """
 
 from __future__ import annotations
@@ -27,14 +27,18 @@ It is loaded and merged by `winrewrite.Rewriter.from_pretrained()`; its sha256 (
 - `data/examples.jsonl`: the 68 example accomplishments of a public article on ML engineer accomplishments,
   each with five hand-written raw-notes versions (terse, dictated, bullets, partial, and one more)
   and a figure-free (vague) version paired with a figure-free statement.
+- `data/extra_examples.jsonl`: {extra} more accomplishments written for this project (25 per category, varied
+  domains), each statement saying only what its four notes versions say. They teach the model to rewrite
+  the notes it is given rather than recall the article's statements; they are never held out.
 - Held out by example, not by notes version ({held_out_n} examples, 2 per category, split seed {split_seed}):
   {held_out}.
-- Training sequences: {sequences} ({train_examples} examples × notes versions, one figure-swapped copy of each
-  notes version, and the vague pair). Loss on the completion only (category, subcategory, statement).
+- Training sequences: {sequences} built from {seed_train} seed and {extra} extra examples (each notes version,
+  one figure-swapped copy of it, and the vague pair); {epochs} epochs means each sequence is seen at most once.
+  Loss on the completion only (category, subcategory, statement).
 
 ## Training
 LoRA r={rank}, alpha={alpha}, dropout={dropout} on all linear layers; AdamW lr {lr}, linear warm-up then cosine;
-batch {batch_size}; {steps} steps ({epochs} epochs planned); {train_minutes} minutes on {device} ({torch_threads} threads).
+batch {batch_size}; {steps} steps; {train_minutes} minutes on {device} ({torch_threads} threads).
 Reproduce with `make finetune && make evaluate`.
 
 ## Evaluation (held-out notes, full pipeline: constrained decoding, guard, beam retries, fallback)
@@ -62,13 +66,15 @@ def write_card(folder: Path) -> Path:
         held_out=", ".join(train["held_out_ids"]),
         split_seed=c["split_seed"],
         sequences=train["sequences"],
-        train_examples=train["train_examples"],
+        seed_train=train.get("seed_train_examples", train["train_examples"]),
+        extra=train.get("extra_examples", 0),
         steps=train["steps"],
         train_minutes=train["train_minutes"],
         device=train["device"],
         torch_threads=train["torch_threads"],
         table=table,
-        **{k: c[k] for k in ("rank", "alpha", "dropout", "lr", "batch_size", "epochs")},
+        **{k: c[k] for k in ("rank", "alpha", "dropout", "lr", "batch_size")},
+        epochs=c["epochs"],
     )
     (folder / "README.md").write_text(text)
     return folder / "README.md"

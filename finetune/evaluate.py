@@ -46,8 +46,26 @@ def cases(data: str) -> list[dict[str, Any]]:
     out = []
     for ex in held_out:
         for n in ex.notes:
-            out.append({"id": ex.id, "style": n.style, "notes": n.text, "reference": ex.statement, "category": ex.category.value, "subcategory": ex.subcategory})
-        out.append({"id": ex.id, "style": "vague", "notes": ex.vague_notes, "reference": ex.vague_statement, "category": ex.category.value, "subcategory": ex.subcategory})
+            out.append(
+                {
+                    "id": ex.id,
+                    "style": n.style,
+                    "notes": n.text,
+                    "reference": ex.statement,
+                    "category": ex.category.value,
+                    "subcategory": ex.subcategory,
+                }
+            )
+        out.append(
+            {
+                "id": ex.id,
+                "style": "vague",
+                "notes": ex.vague_notes,
+                "reference": ex.vague_statement,
+                "category": ex.category.value,
+                "subcategory": ex.subcategory,
+            }
+        )
     return out
 
 
@@ -125,7 +143,9 @@ def main(argv: list[str] | None = None) -> None:
         del rewriter
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "metrics.json").write_text(json.dumps({"held_out_cases": len(items), "config": vars(config), "results": results}, indent=1))
+    (out / "metrics.json").write_text(
+        json.dumps({"held_out_cases": len(items), "config": vars(config), "results": results}, indent=1)
+    )
     (out / "metrics.md").write_text(markdown_table(results) + "\n")
     with open(out / "eval_rows.jsonl", "w") as f:
         for name, rows in all_rows.items():

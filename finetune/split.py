@@ -11,7 +11,9 @@ HELD_OUT_PER_CATEGORY = 2
 SEED = 13
 
 
-def split(examples: list[Example], seed: int = SEED, per_category: int = HELD_OUT_PER_CATEGORY) -> tuple[list[Example], list[Example]]:
+def split(
+    examples: list[Example], seed: int = SEED, per_category: int = HELD_OUT_PER_CATEGORY
+) -> tuple[list[Example], list[Example]]:
     """Return (train, held_out). The same seed always gives the same split."""
     rng = random.Random(seed)
     held: set[str] = set()

@@ -93,7 +93,9 @@ def build_records(examples: list[Example], tokenizer: object, swaps: int, rng: r
     return dataset.map(tokenize, remove_columns=dataset.column_names)
 
 
-def completion_loss(model: torch.nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor, loss_mask: torch.Tensor) -> torch.Tensor:
+def completion_loss(
+    model: torch.nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor, loss_mask: torch.Tensor
+) -> torch.Tensor:
     """Cross-entropy on the completion tokens, with the vocabulary head applied only at those positions:
     with 262,144 tokens the head costs more than the rest of the model."""
     causal_lm = model.get_base_model() if hasattr(model, "get_base_model") else model
@@ -135,23 +137,34 @@ def train(config: TrainConfig) -> Path:
     base = config.base or str(default_model_path())
     tokenizer = AutoTokenizer.from_pretrained(base)
     model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype).to(device)
-    lora = LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout, target_modules="all-linear", task_type="CAUSAL_LM")
+    lora = LoraConfig(
+        r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout, target_modules="all-linear", task_type="CAUSAL_LM"
+    )
     model = get_peft_model(model, lora)
 
     examples = load_examples(config.data)
     train_examples, held_out = split(examples, seed=config.split_seed)
+    seed_train = len(train_examples)
     if config.extra:
         train_examples += load_examples(config.extra)
     records = build_records(train_examples, tokenizer, config.swaps, rng)
     steps_per_epoch = math.ceil(len(records) / config.batch_size)
     total = max(1, round(steps_per_epoch * config.epochs)) if config.max_steps is None else config.max_steps
-    logger.info("%d training examples -> %d sequences; %d held out; %d steps on %s", len(train_examples), len(records), len(held_out), total, device)
+    logger.info(
+        "%d training examples -> %d sequences; %d held out; %d steps on %s",
+        len(train_examples),
+        len(records),
+        len(held_out),
+        total,
+        device,
+    )
 
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
     warmup = max(1, total // 10)
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: (s + 1) / warmup if s < warmup else 0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, total - warmup)))
+        optimizer,
+        lambda s: (s + 1) / warmup if s < warmup else 0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, total - warmup))),
     )
     out = Path(config.output)
     out.mkdir(parents=True, exist_ok=True)
@@ -169,7 +182,17 @@ def train(config: TrainConfig) -> Path:
                 optimizer.zero_grad(set_to_none=True)
                 step += 1
                 elapsed = time.time() - start
-                log.write(json.dumps({"step": step, "loss": round(loss.item(), 4), "lr": schedule.get_last_lr()[0], "elapsed_s": round(elapsed, 1)}) + "\n")
+                log.write(
+                    json.dumps(
+                        {
+                            "step": step,
+                            "loss": round(loss.item(), 4),
+                            "lr": schedule.get_last_lr()[0],
+                            "elapsed_s": round(elapsed, 1),
+                        }
+                    )
+                    + "\n"
+                )
                 log.flush()
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss.item():.3f}")
@@ -189,6 +212,8 @@ def train(config: TrainConfig) -> Path:
         "planned_steps": total,
         "sequences": len(records),
         "train_examples": len(train_examples),
+        "seed_train_examples": seed_train,
+        "extra_examples": len(train_examples) - seed_train,
         "held_out_ids": sorted(e.id for e in held_out),
         "train_minutes": round((time.time() - start) / 60, 2),
         "device": device,

@@ -16,11 +16,20 @@ from winrewrite.cli import main
 def test_json_from_argument(tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--base", str(tiny_model_dir), "--json", "--device", "cpu", "cut p99 340ms -> 62ms"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["category"] in {"model_development", "ml_systems", "data_features", "model_performance", "business_impact", "leadership"}
+    assert data["category"] in {
+        "model_development",
+        "ml_systems",
+        "data_features",
+        "model_performance",
+        "business_impact",
+        "leadership",
+    }
     assert [f["text"] for f in data["figures"]] == ["340ms", "62ms"]
 
 
-def test_notes_from_file_and_stdin(tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_notes_from_file_and_stdin(
+    tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("- wrote the runbook\n- MTTR 90min -> 25min\n")
     assert main(["--base", str(tiny_model_dir), "--file", str(path)]) == 0
@@ -46,7 +55,10 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], capsys: pytest.Captur
 def test_python_dash_m(tiny_model_dir: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "winrewrite", "--base", str(tiny_model_dir), "shipped 4 models"],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert out.returncode == 0, out.stderr
     assert "4" in out.stdout

@@ -47,7 +47,9 @@ def test_figure_swap_is_consistent_and_faithful() -> None:
 
 
 def test_two_steps_on_a_tiny_model_then_reload_and_generate(tiny_model_dir: Path, tmp_path: Path) -> None:
-    out = train(TrainConfig(base=str(tiny_model_dir), output=str(tmp_path / "adapter"), max_steps=2, batch_size=2, rank=4, alpha=8))
+    out = train(
+        TrainConfig(base=str(tiny_model_dir), output=str(tmp_path / "adapter"), max_steps=2, batch_size=2, rank=4, alpha=8)
+    )
     assert (out / ADAPTER_WEIGHTS).exists()
     log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2] and all(r["loss"] > 0 for r in log)
@@ -61,7 +63,9 @@ def test_two_steps_on_a_tiny_model_then_reload_and_generate(tiny_model_dir: Path
 def test_a_tampered_adapter_is_refused(tiny_model_dir: Path, tmp_path: Path) -> None:
     from winrewrite.errors import ModelLoadError
 
-    out = train(TrainConfig(base=str(tiny_model_dir), output=str(tmp_path / "adapter"), max_steps=1, batch_size=2, rank=4, alpha=8))
+    out = train(
+        TrainConfig(base=str(tiny_model_dir), output=str(tmp_path / "adapter"), max_steps=1, batch_size=2, rank=4, alpha=8)
+    )
     (out / "sha256.txt").write_text("0" * 64 + "  " + ADAPTER_WEIGHTS + "\n")
     with pytest.raises(ModelLoadError, match="sha256"):
         Rewriter.from_pretrained(base=tiny_model_dir, adapter=out, device="cpu")

@@ -47,7 +47,10 @@ def test_not_past_tense_verbs(text: str) -> None:
 
 
 def test_composer_keeps_every_figure_and_passes_the_guard() -> None:
-    text = compose("- um so basically moved fraud model to focal loss\n- precision 74->91, ~45 analyst hrs/wk saved", Category.MODEL_PERFORMANCE)
+    text = compose(
+        "- um so basically moved fraud model to focal loss\n- precision 74->91, ~45 analyst hrs/wk saved",
+        Category.MODEL_PERFORMANCE,
+    )
     assert check(NOTES, text) == []
     assert text.startswith("Delivered") and "->" not in text and "um" not in text.split()
 
@@ -79,6 +82,14 @@ def test_names_the_notes_never_mention_are_caught() -> None:
 
 def test_units_and_degenerate_changes_are_caught() -> None:
     notes = "quantized ranker to int8, latency 42ms->19ms, gmv +$3.2M"
-    assert any("42%" in p for p in check(notes, "Quantized the ranker, improving accuracy from 42% to 19% and adding $3.2M in GMV."))
-    assert any("change from" in p for p in check(notes, "Quantized the ranker, cutting latency from 42ms to 19ms and growing GMV from $3.2M to $3.2M."))
-    assert check("cut time 2 days -> 2 hours", "Cut the turnaround time from 2 days to 2 hours by automating the review workflow.") == []
+    assert any(
+        "42%" in p for p in check(notes, "Quantized the ranker, improving accuracy from 42% to 19% and adding $3.2M in GMV.")
+    )
+    assert any(
+        "change from" in p
+        for p in check(notes, "Quantized the ranker, cutting latency from 42ms to 19ms and growing GMV from $3.2M to $3.2M.")
+    )
+    assert (
+        check("cut time 2 days -> 2 hours", "Cut the turnaround time from 2 days to 2 hours by automating the review workflow.")
+        == []
+    )

@@ -19,7 +19,10 @@ pytestmark = pytest.mark.integration
 # Written for these tests, in the styles people use; none is in the training data.
 UNSEEN = {
     "swapped the ranking model's loss to lambdarank, ndcg@10 0.62->0.70, ctr +3.1% in the a/b": Category.MODEL_PERFORMANCE,
-    "um so I basically moved our batch scoring off the cron box onto airflow, it used to fail like 3 times a week and now it's 0": Category.ML_SYSTEMS,
+    (
+        "um so I basically moved our batch scoring off the cron box onto airflow, "
+        "it used to fail like 3 times a week and now it's 0"
+    ): Category.ML_SYSTEMS,
     "- built 14 new session features from clickstream\n- auc 0.81 -> 0.84": Category.DATA_FEATURES,
     "ran the onboarding for 5 new hires, wrote the ml style guide, everyone uses it now": Category.LEADERSHIP,
     "churn model targeting saved an est $2.1M ARR this year (retention campaign, holdout test)": Category.BUSINESS_IMPACT,
@@ -27,23 +30,37 @@ UNSEEN = {
 }
 
 
+@pytest.fixture(scope="module")
+def unseen(real_rewriter) -> dict[str, Statement]:  # type: ignore[no-untyped-def]
+    return {n: real_rewriter.rewrite(n) for n in UNSEEN}
+
+
 @pytest.mark.parametrize("notes", list(UNSEEN))
-def test_unseen_notes_get_a_faithful_statement(real_rewriter, notes: str) -> None:
-    s = real_rewriter.rewrite(notes)
+def test_unseen_notes_get_a_faithful_statement(unseen: dict[str, Statement], notes: str) -> None:
+    s = unseen[notes]
     assert isinstance(s, Statement) and s.category in set(Category)
     assert invented_figures(notes, s.text) == []
     assert missing_figures(extract_figures(notes), s.text) == []
     assert check(notes, s.text) == [] or s.source == "fallback"
 
 
-def test_categories_are_mostly_right(real_rewriter) -> None:
-    right = sum(real_rewriter.rewrite(n).category == c for n, c in UNSEEN.items())
+def test_categories_are_mostly_right(unseen: dict[str, Statement]) -> None:
+    right = sum(unseen[n].category == c for n, c in UNSEEN.items())
     assert right >= 4, f"{right} of {len(UNSEEN)}"
 
 
-def test_most_statements_come_from_the_model(real_rewriter) -> None:
-    sources = [real_rewriter.rewrite(n).source for n in UNSEEN]
+def test_most_statements_come_from_the_model(unseen: dict[str, Statement]) -> None:
+    sources = [s.source for s in unseen.values()]
     assert sources.count("model") >= 4, sources
+
+
+def test_logs_never_carry_the_notes(real_rewriter, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    notes = "secret-project-zebra: cut p99 latency 120ms -> 45ms"
+    with caplog.at_level(logging.INFO):
+        real_rewriter.rewrite(notes)
+    assert "zebra" not in caplog.text
 
 
 def test_notes_without_figures(real_rewriter) -> None:
@@ -73,9 +90,9 @@ def test_markup_and_emoji(real_rewriter) -> None:
     assert missing_figures(extract_figures(notes), s.text) == []
 
 
-def test_same_notes_same_statement_across_eight_threads(real_rewriter) -> None:
+def test_same_notes_same_statement_across_eight_threads(real_rewriter, unseen: dict[str, Statement]) -> None:
     notes = list(UNSEEN)[:4] * 2
-    expected = [real_rewriter.rewrite(n) for n in notes]
+    expected = [unseen[n] for n in notes]
     results: list[Statement | None] = [None] * len(notes)
 
     def work(i: int) -> None:
@@ -119,5 +136,7 @@ def test_notebook_runs_top_to_bottom() -> None:
     path = Path(__file__).resolve().parents[1] / "examples" / "quickstart.ipynb"
     nb = nbformat.read(path, as_version=4)
     nbclient.NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
-    html_outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if "text/html" in o.get("data", {})]
+    html_outputs = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if "text/html" in o.get("data", {})
+    ]
     assert html_outputs, "the notebook shows statements as HTML"

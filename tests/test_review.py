@@ -31,7 +31,10 @@ def test_markdown_grouped_by_competency_strongest_first_tips_last() -> None:
     doc = review_document(STATEMENTS, title="H2 2026")
     lines = doc.splitlines()
     assert lines[0] == "# H2 2026"
-    perf, lead, tips = (lines.index(h) for h in ("## Model Performance & Optimization", "## Technical Leadership & Collaboration", "## To strengthen"))
+    perf, lead, tips = (
+        lines.index(h)
+        for h in ("## Model Performance & Optimization", "## Technical Leadership & Collaboration", "## To strengthen")
+    )
     assert perf < lead < tips  # the six competencies keep their fixed order
     assert doc.index("Reduced p99") < doc.index("Improved latency")
     assert "Count the people." in doc[doc.index("## To strengthen") :]
@@ -41,5 +44,5 @@ def test_html_escapes_and_highlights() -> None:
     card = STATEMENTS[1]._repr_html_()
     assert "<mark>340ms</mark>" in card and "<mark>62ms</mark>" in card
     assert "<script>" not in card and "&lt;script&gt;" in card
-    assert Statements(STATEMENTS)._repr_html_().count("<div style=\"border") == 3
+    assert Statements(STATEMENTS)._repr_html_().count('<div style="border') == 3
     assert "<h2>Technical Leadership &amp; Collaboration</h2>" in review_html(STATEMENTS)

@@ -54,3 +54,34 @@ def test_rewrite_many_keeps_order_and_checks_input_first(tiny_rewriter) -> None:
 
 def test_same_notes_same_statement(tiny_rewriter) -> None:
     assert tiny_rewriter.rewrite(NOTES[0]) == tiny_rewriter.rewrite(NOTES[0])
+
+
+def test_fast_head_keeps_the_notes_tokens_and_the_fp32_path_still_works(tiny_model_dir) -> None:
+    import torch
+
+    from winrewrite import RewriterConfig
+    from winrewrite.rewriter import Rewriter
+
+    fast = Rewriter.from_pretrained(base=tiny_model_dir, device="cpu", config=RewriterConfig(max_new_tokens=16, num_candidates=0))
+    exact = Rewriter.from_pretrained(
+        base=tiny_model_dir, device="cpu", config=RewriterConfig(max_new_tokens=16, num_candidates=0, fast_cpu=False)
+    )
+    assert fast._fast_head is not None and exact._fast_head is None
+    for rw in (fast, exact):
+        s = rw.rewrite("cut p99 from 340ms to 62ms")
+        assert invented_figures("cut p99 from 340ms to 62ms", s.text) == []
+    hidden = torch.zeros((1, fast.model.config.hidden_size))
+    fast._fast_head.set_extra([])
+    assert torch.isinf(fast._fast_head(hidden)[0, [0, 2]]).all()  # <pad>, <bos>: outside the statement vocabulary
+    fast._fast_head.set_extra([0, 2])  # unless the notes hold them
+    logits = fast._fast_head(hidden)
+    assert logits.shape[-1] == fast.model.config.vocab_size
+    assert torch.isfinite(logits[0, [0, 2]]).all()
+
+
+def test_logs_never_carry_the_notes(tiny_rewriter, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="winrewrite"):
+        tiny_rewriter.rewrite("secret-project-zebra shipped 3 models")
+    assert "zebra" not in caplog.text

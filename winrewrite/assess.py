@@ -34,11 +34,18 @@ def suggestions_for(notes: str, figures: list[Figure], category: Category, sourc
     if not figures:
         tips.append(f"No measurable result in the notes yet: {WHERE_TO_FIND_FIGURES[category]}.")
     elif not extract_changes(notes, figures) and not any(f.unit in ("%", "x", "$") for f in figures):
-        tips.append("Add the baseline or the relative change (before and after, or a percentage) so the size of the win is clear.")
+        tips.append(
+            "Add the baseline or the relative change (before and after, or a percentage) so the size of the win is clear."
+        )
     if len(figures) > MANY_FIGURES:
-        tips.append(f"These notes hold {len(figures)} figures; all are kept, but a statement reads best with a few: consider splitting them into separate wins.")
+        tips.append(
+            f"These notes hold {len(figures)} figures; all are kept, but a statement reads best with a few: "
+            "consider splitting them into separate wins."
+        )
     if category is not Category.BUSINESS_IMPACT and not any(f.unit == "$" for f in figures):
         tips.append("Add the layer above if you have it: the decision, revenue, cost or team time this work unlocked.")
     if source == "fallback":
-        tips.append("The model's drafts did not pass the checks, so this statement was assembled from your notes: edit it before use.")
+        tips.append(
+            "The model's drafts did not pass the checks, so this statement was assembled from your notes: edit it before use."
+        )
     return tips

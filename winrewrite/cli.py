@@ -19,7 +19,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="'auto' (default), 'cpu' or 'cuda'")
     p.add_argument("--base", help="a local Hugging Face causal LM instead of the embedded model")
     p.add_argument("--adapter", help="a LoRA adapter folder written by finetune/train.py")
-    p.add_argument("-v", "--verbose", action="count", default=0, help="-v for progress logs, -vv for debug logs (they include the notes)")
+    p.add_argument(
+        "-v", "--verbose", action="count", default=0, help="-v for progress logs, -vv for debug logs (they include the notes)"
+    )
     return p
 
 
@@ -61,7 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         print(statement.model_dump_json(indent=2))
     else:
         print(statement.text)
-        print(f"  [{statement.category.value} / {statement.subcategory} / {statement.strength}" + (", fallback]" if statement.source == "fallback" else "]"))
+        print(
+            f"  [{statement.category.value} / {statement.subcategory} / {statement.strength}"
+            + (", fallback]" if statement.source == "fallback" else "]")
+        )
         for tip in statement.suggestions:
             print(f"  - {tip}")
     return 0

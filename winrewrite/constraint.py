@@ -85,7 +85,7 @@ class FigureConstraint(LogitsProcessor):
         complete = number in self.allowed
         return self._next_chars(number), complete
 
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         scores = scores.clone()
         t = self.table
         banned = t.banned_ids.to(scores.device)
@@ -94,7 +94,9 @@ class FigureConstraint(LogitsProcessor):
         for row in range(input_ids.shape[0]):
             generated = input_ids[row, self.prompt_length :].tolist()[-32:]
             chars, free = self.allowed_next("".join(t.strings[i] for i in generated))
-            keep = [t.digit_ids[c] if c.isdigit() else t.separator_ids[c] for c in chars if c in t.digit_ids or c in t.separator_ids]
+            keep = [
+                t.digit_ids[c] if c.isdigit() else t.separator_ids[c] for c in chars if c in t.digit_ids or c in t.separator_ids
+            ]
             if free:
                 blocked = [i for d, i in t.digit_ids.items() if d not in chars]
                 scores[row, blocked] = -float("inf")

@@ -9,24 +9,48 @@ is kept in bf16. The fp32 path stays available (``RewriterConfig(fast_cpu=False)
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import warnings
+from pathlib import Path
 from typing import Any
 
 import torch
 
 logger = logging.getLogger(__name__)
 _EXTRA_MARKS = set("—–’‘“”…×")
+SHIPPED_VOCABULARY = Path(__file__).with_name("statement_vocab.json")
 
 
-def statement_vocabulary(tokenizer: Any) -> list[int]:
+def vocabulary_fingerprint(tokenizer: Any) -> str:
+    """A hash of the tokenizer's vocabulary: the shipped token list only fits the tokenizer it was built for."""
+    from winrewrite.constraint import token_table
+
+    return hashlib.sha256("\x00".join(token_table(tokenizer).strings).encode()).hexdigest()[:16]
+
+
+def head_vocabulary(tokenizer: Any) -> list[int]:
+    """The shipped English statement vocabulary (about 50k tokens) when it fits this tokenizer, else the
+    ASCII filter of :func:`statement_vocabulary`."""
+    try:
+        shipped = json.loads(SHIPPED_VOCABULARY.read_text())
+        if shipped["fingerprint"] == vocabulary_fingerprint(tokenizer):
+            specials = statement_vocabulary(tokenizer, specials_only=True)
+            return sorted(set(shipped["ids"]) | set(specials))
+    except (OSError, ValueError, KeyError):
+        pass
+    return statement_vocabulary(tokenizer)
+
+
+def statement_vocabulary(tokenizer: Any, specials_only: bool = False) -> list[int]:
     """Ids of tokens an English statement can be written with: ASCII text, a few marks, the special stops."""
     from winrewrite.constraint import token_table
 
     keep = [
         i
         for i, s in enumerate(token_table(tokenizer).strings)
-        if s and not s.startswith("<") and all(32 <= ord(c) < 127 or c in _EXTRA_MARKS for c in s)
+        if not specials_only and s and not s.startswith("<") and all(32 <= ord(c) < 127 or c in _EXTRA_MARKS for c in s)
     ]
     specials = [tokenizer.eos_token_id, *tokenizer.convert_tokens_to_ids(["\n", "<end_of_turn>"])]
     return sorted(set(keep) | {i for i in specials if i is not None and i >= 0})
@@ -50,12 +74,12 @@ class RestrictedHead(torch.nn.Module):
     def __init__(self, weight: torch.Tensor, keep: list[int], int8: bool) -> None:
         super().__init__()
         self.vocab_size = weight.shape[0]
-        self.register_buffer("keep", torch.tensor(keep, dtype=torch.long), persistent=False)
+        self.keep: torch.Tensor = torch.tensor(keep, dtype=torch.long)
         linear = torch.nn.Linear(weight.shape[1], len(keep), bias=False)
         linear.weight = torch.nn.Parameter(weight.detach()[self.keep].float(), requires_grad=False)
-        self.linear = _quantize(linear) if int8 else linear
-        self.full_weight = weight  # for the few notes tokens outside the vocabulary
-        self.extra = torch.empty(0, dtype=torch.long)
+        self.linear: torch.nn.Module = _quantize(linear) if int8 else linear
+        self.full_weight: torch.Tensor = weight  # for the few notes tokens outside the vocabulary
+        self.extra: torch.Tensor = torch.empty(0, dtype=torch.long)
 
     def set_extra(self, ids: list[int]) -> None:
         """Also allow these token ids (the notes' own, such as names with accents)."""
@@ -89,7 +113,7 @@ def make_fast(model: Any, tokenizer: Any) -> RestrictedHead:
     scale = float(getattr(body.embed_tokens, "embed_scale", torch.tensor(1.0)))
     body.layers = _quantize(body.layers)
     body.embed_tokens = _BF16Embedding(shared, scale)
-    head = RestrictedHead(shared, statement_vocabulary(tokenizer), int8=True)
+    head = RestrictedHead(shared, head_vocabulary(tokenizer), int8=True)
     model.lm_head = head  # frees the fp32 matrix
     logger.info("CPU fast path: int8 layers, %d-token int8 head, bf16 embedding", len(head.keep))
     return head

@@ -99,7 +99,7 @@ def extract_changes(text: str, figures: list[Figure] | None = None) -> list[Chan
     """
     figures = extract_figures(text) if figures is None else figures
     changes = []
-    for a, b in zip(figures, figures[1:]):
+    for a, b in zip(figures, figures[1:], strict=False):
         gap = text[a.end : b.start]
         if _CHANGE_RE.fullmatch(gap) or re.fullmatch(r"\s*\w{1,12}\s*(?:->|→)\s*", gap):
             changes.append(Change(a, b))

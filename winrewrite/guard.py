@@ -29,12 +29,31 @@ _SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z]")
 # A name: a word with a capital letter after the first word ('Triton', 'TensorRT', 'ONNX').
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#&.'/-]*[A-Za-z0-9+#]|[A-Za-z]")
 _GENERIC_NAMES = frozenset("ml ai api apis gpu gpus cpu cpus llm llms a/b ci/cd".split())
-_UNIT_FAMILIES = {"%": "%", "pp": "pp", "percentage points": "pp", "percentage point": "pp", "x": "x", "×": "x", "$": "$"}
+_UNIT_FAMILIES = {
+    "%": "%",
+    "pp": "pp",
+    "percentage points": "pp",
+    "percentage point": "pp",
+    "points": "pp",
+    "point": "pp",
+    "x": "x",
+    "×": "x",
+    "$": "$",
+}
 
 
 _TIME_UNITS = (
-    ("ms", ("ms", "msec")), ("us", ("µs", "us")), ("ns", ("ns",)), ("min", ("min",)), ("mo", ("mo",)),
-    ("s", ("s",)), ("h", ("h",)), ("d", ("d",)), ("w", ("w",)), ("q", ("q",)), ("y", ("y",)),
+    ("ms", ("ms", "msec")),
+    ("us", ("µs", "us")),
+    ("ns", ("ns",)),
+    ("min", ("min",)),
+    ("mo", ("mo",)),
+    ("s", ("s",)),
+    ("h", ("h",)),
+    ("d", ("d",)),
+    ("w", ("w",)),
+    ("q", ("q",)),
+    ("y", ("y",)),
 )
 
 
@@ -61,7 +80,7 @@ def starts_with_action_verb(text: str) -> bool:
     m = re.match(r"\s*([A-Za-z]+(?:-[A-Za-z]+)*)\b", text)
     if not m:
         return False
-    word = m.group(1).lower().rsplit("-", 1)[-1]  # 'Fine-tuned' -> 'tuned' 
+    word = m.group(1).lower().rsplit("-", 1)[-1]  # 'Fine-tuned' -> 'tuned'
     return word in IRREGULAR_PAST or (word.endswith("ed") and len(word) > 4 and word not in _NOT_PAST)
 
 

@@ -27,7 +27,7 @@ INSTRUCTION = "Rewrite the raw notes as one accomplishment statement."
 _BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.)]|#+)\s+", re.MULTILINE)
 _MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>\n]{0,80})?/?>|\*\*|__|`")
 # Emoji and pictographs carry no content for a statement.
-_SYMBOLS = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]")
+_SYMBOLS = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]")
 
 
 def clean_notes(notes: str) -> str:

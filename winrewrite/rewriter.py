@@ -140,7 +140,7 @@ class Rewriter:
         if adapter is not False:
             model = cls._merge_adapter(model, Path(adapter))  # type: ignore[arg-type]
             name += f" + {Path(adapter).name}"  # type: ignore[arg-type]
-        return cls(model.to(device), tokenizer, config, name=name)
+        return cls(model.to(device), tokenizer, config, name=name)  # type: ignore[arg-type]
 
     @staticmethod
     def _merge_adapter(model: Any, path: Path) -> Any:
@@ -151,7 +151,7 @@ class Rewriter:
         verify_adapter(path)
         try:
             # Merged once at load: inference then costs the same as the base model.
-            return PeftModel.from_pretrained(model, str(path)).merge_and_unload()
+            return PeftModel.from_pretrained(model, str(path)).merge_and_unload()  # type: ignore[arg-type]
         except (OSError, ValueError, RuntimeError) as e:
             raise ModelLoadError(f"could not apply the adapter in {path}: {e}") from e
 
@@ -232,7 +232,7 @@ class Rewriter:
         return Statement(
             text=text,
             category=category,
-            category_scores=dict(zip(Category, probs)),
+            category_scores=dict(zip(Category, probs, strict=False)),
             subcategory=subcategory,
             figures=used,
             strength=assess_strength(text, has_figures=bool(used)),
@@ -268,9 +268,7 @@ class Rewriter:
         """Feed ``ids`` after ``cache``; return the cache and the logits of the last position."""
         import torch
 
-        out = self.model(
-            input_ids=torch.tensor([ids], device=self.device), cache=cache, use_cache=True, logits_to_keep=1
-        )
+        out = self.model(input_ids=torch.tensor([ids], device=self.device), cache=cache, use_cache=True, logits_to_keep=1)
         return out.cache, out.logits[0, -1].float()
 
     def _score(self, cache: Any, last: torch.Tensor, pieces: list[list[int]]) -> torch.Tensor:

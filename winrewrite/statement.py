@@ -34,9 +34,7 @@ class Statement(BaseModel):
 
     text: str = Field(description="The polished statement, one sentence.")
     category: Category
-    category_scores: dict[Category, float] = Field(
-        default_factory=dict, description="Probability of each of the six categories."
-    )
+    category_scores: dict[Category, float] = Field(default_factory=dict, description="Probability of each of the six categories.")
     subcategory: str
     figures: list[Figure] = Field(default_factory=list, description="The figures of the notes that the text uses.")
     strength: Strength
