@@ -34,7 +34,7 @@ finetune: $(VENV)/.installed-dev
 	$(BIN)/python -m finetune.train
 
 evaluate: $(VENV)/.installed-dev
-	$(BIN)/python -m finetune.evaluate
+	$(BIN)/python -m finetune.evaluate --fp32
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.bench

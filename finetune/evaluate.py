@@ -9,6 +9,7 @@ Every held-out notes version and vague version is rewritten by ``Rewriter`` exac
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import statistics
@@ -128,6 +129,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output", default=str(SHIPPED_ADAPTER), help="folder for metrics.json, metrics.md and eval_rows.jsonl")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--skip-base", action="store_true", help="evaluate the adapter only")
+    parser.add_argument("--base-every", type=int, default=3, help="the base model (slow) sees every Nth case")
+    parser.add_argument("--fp32", action="store_true", help="also evaluate the adapter on the fp32 CPU path")
     parser.add_argument("--limit", type=int, default=None, help="evaluate the first N cases only (quick checks)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -136,10 +139,15 @@ def main(argv: list[str] | None = None) -> None:
     config = RewriterConfig()
     results: dict[str, dict[str, float]] = {}
     all_rows: dict[str, list[dict[str, Any]]] = {}
-    models = [("adapter", args.adapter)] + ([] if args.skip_base else [("base", False)])
-    for name, adapter in models:
-        rewriter = Rewriter.from_pretrained(adapter=adapter, device=args.device, config=config)
-        results[name], all_rows[name] = run(rewriter, items, name)
+    fp32 = dataclasses.replace(config, fast_cpu=False)
+    models: list[tuple[str, str | bool, RewriterConfig, list[dict[str, Any]]]] = [("adapter", args.adapter, config, items)]
+    if args.fp32:
+        models.append(("adapter fp32", args.adapter, fp32, items))
+    if not args.skip_base:
+        models.append((f"base (every {args.base_every}th case)", False, config, items[:: args.base_every]))
+    for name, adapter, cfg, chosen in models:
+        rewriter = Rewriter.from_pretrained(adapter=adapter, device=args.device, config=cfg)  # type: ignore[arg-type]
+        results[name], all_rows[name] = run(rewriter, chosen, name)
         del rewriter
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)

@@ -79,3 +79,16 @@ def test_multi_character_digit_tokens_are_never_chosen() -> None:
 def test_allowed_next(generated: str, chars: set[str], free: bool) -> None:
     constraint = FigureConstraint(TOKENIZER, "p99 340ms->62ms $4,800/mo 4.8k", prompt_length=0)
     assert constraint.allowed_next(generated) == (chars, free)
+
+
+def test_require_all_keeps_the_statement_open_until_every_figure_is_written() -> None:
+    eos = TOKENIZER.eos_token_id
+    constraint = FigureConstraint(TOKENIZER, "p99 went 340ms -> 62ms", prompt_length=0, stop_ids=[eos], require_all=True)
+    assert constraint.required == {"340", "62"}  # '99' of 'p99' is a name, not a figure to keep
+
+    def ids(text: str) -> torch.Tensor:
+        return torch.tensor([TOKENIZER(text, add_special_tokens=False)["input_ids"]])
+
+    scores = torch.zeros((1, len(TOKENIZER)))
+    assert constraint(ids("cut from 340ms to"), scores)[0, eos] == -float("inf")
+    assert constraint(ids("cut from 340ms to 62ms."), scores)[0, eos] == 0

@@ -93,3 +93,8 @@ def test_units_and_degenerate_changes_are_caught() -> None:
         check("cut time 2 days -> 2 hours", "Cut the turnaround time from 2 days to 2 hours by automating the review workflow.")
         == []
     )
+
+
+def test_repetition_is_caught() -> None:
+    text = "Led 20 reading group sessions on topics from ML to MLW to ML to MLW for the team."
+    assert "repeats itself" in form_problems(text)

@@ -85,3 +85,20 @@ def test_logs_never_carry_the_notes(tiny_rewriter, caplog: pytest.LogCaptureFixt
     with caplog.at_level(logging.INFO, logger="winrewrite"):
         tiny_rewriter.rewrite("secret-project-zebra shipped 3 models")
     assert "zebra" not in caplog.text
+
+
+def test_batches_with_padding_match_one_by_one(tiny_model_dir) -> None:
+    """Left padding must not change what the model computes: on the exact (fp32) path, label scores of a
+    batch agree with single calls. (The int8 path quantizes activations per batch, so it agrees less tightly.)"""
+    from winrewrite import RewriterConfig
+    from winrewrite.rewriter import Rewriter
+
+    exact = Rewriter.from_pretrained(base=tiny_model_dir, device="cpu", config=RewriterConfig(max_new_tokens=16, fast_cpu=False))
+    notes = [NOTES[0], "shipped 4 models", NOTES[1], "mentored the new hires on ml code reviews this half"]
+    batched = exact.rewrite_many(notes, batch_size=3, progress=False)
+    for note, b in zip(notes, batched, strict=True):
+        single = exact.rewrite(note)
+        assert b.category == single.category and b.subcategory == single.subcategory
+        for c in single.category_scores:
+            assert abs(b.category_scores[c] - single.category_scores[c]) < 1e-4
+        assert b.text == single.text

@@ -13,13 +13,14 @@ unfinished number.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
 import torch
 from transformers import LogitsProcessor
 
-from winrewrite.figures import digit_strings
+from winrewrite.figures import DIGITS_RE, digit_strings, extract_figures
 
 _TRAILING_NUMBER = re.compile(r"(\d+(?:[.,]\d+)*)([.,]?)$")
 
@@ -62,13 +63,23 @@ class FigureConstraint(LogitsProcessor):
         tokenizer: the model's tokenizer.
         notes: the user's notes; every digit run in them ('340', '99' of 'p99', '4,800') may be written.
         prompt_length: number of prompt tokens (after left padding) before the generated text starts.
+        stop_ids: with ``require_all``, the tokens that end a statement.
+        require_all: forbid ``stop_ids`` until every figure of the notes has been written.
     """
 
-    def __init__(self, tokenizer: object, notes: str, prompt_length: int) -> None:
+    def __init__(
+        self,
+        tokenizer: object,
+        notes: str,
+        prompt_length: int,
+        stop_ids: Iterable[int] = (),
+        require_all: bool = False,
+    ) -> None:
         self.table = token_table(tokenizer)
         self.allowed = frozenset(digit_strings(notes))
         self.prompt_length = prompt_length
-        self._prefixes = {a[:i] for a in self.allowed for i in range(len(a) + 1)}
+        self.required = {m.group(0) for f in extract_figures(notes) if (m := DIGITS_RE.search(f.text))} if require_all else set()
+        self.stop_ids = sorted(stop_ids)
 
     def _next_chars(self, partial: str) -> set[str]:
         return {a[len(partial)] for a in self.allowed if len(a) > len(partial) and a.startswith(partial)}
@@ -92,8 +103,10 @@ class FigureConstraint(LogitsProcessor):
         banned = banned[banned < scores.shape[-1]]
         scores[:, banned] = -float("inf")
         for row in range(input_ids.shape[0]):
-            generated = input_ids[row, self.prompt_length :].tolist()[-32:]
-            chars, free = self.allowed_next("".join(t.strings[i] for i in generated))
+            generated = input_ids[row, self.prompt_length :].tolist()
+            if self.required and not self.required <= digit_strings("".join(t.strings[i] for i in generated)):
+                scores[row, self.stop_ids] = -float("inf")  # a figure is still missing: the statement may not end
+            chars, free = self.allowed_next("".join(t.strings[i] for i in generated[-32:]))
             keep = [
                 t.digit_ids[c] if c.isdigit() else t.separator_ids[c] for c in chars if c in t.digit_ids or c in t.separator_ids
             ]

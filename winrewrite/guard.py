@@ -97,6 +97,10 @@ def form_problems(text: str) -> list[str]:
     shorthand = _SHORTHAND.search(text)
     if shorthand:
         problems.append(f"copies shorthand {shorthand.group(0)!r}")
+    tokens = re.findall(r"[a-z0-9]+", text.lower())
+    trigrams = [tuple(tokens[i : i + 3]) for i in range(len(tokens) - 2)]
+    if len(set(trigrams)) < len(trigrams):
+        problems.append("repeats itself")
     return problems
 
 

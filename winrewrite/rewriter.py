@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import logging
 import threading
@@ -77,6 +76,7 @@ class Rewriter:
         self.config = config or RewriterConfig()
         self.name = name
         self._lock = threading.RLock()  # one model, many threads: calls take turns
+        self._pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self._stop_ids = {tokenizer.eos_token_id, *tokenizer.convert_tokens_to_ids(["\n", "<end_of_turn>"])} - {None}
         self._labels = {c: encode(tokenizer, category_label(c)) for c in Category}
         self._sublabels = {s: encode(tokenizer, subcategory_label(s)) for c in Category for s in c.subcategories}
@@ -182,7 +182,7 @@ class Rewriter:
         return self.rewrite(notes)
 
     def rewrite_many(self, notes: list[str], batch_size: int = 8, progress: bool = True) -> Statements:
-        """Rewrite each of ``notes`` in order, with a progress bar unless ``progress=False``.
+        """Rewrite ``notes`` in batches of ``batch_size``, in order, with a progress bar unless ``progress=False``.
 
         Every note is checked before any model work starts, so a bad one fails fast.
         """
@@ -194,121 +194,160 @@ class Rewriter:
             raise InvalidNotesError("batch_size must be at least 1")
         prepared = [prepare_notes(n, self.config.max_notes_chars) for n in notes]
         out = Statements()
-        for text, warnings in tqdm(prepared, desc="rewriting", unit="note", disable=not progress):
-            with self._lock:
-                out.append(self._rewrite(text, warnings))
+        with tqdm(total=len(prepared), desc="rewriting", unit="note", disable=not progress) as bar:
+            for i in range(0, len(prepared), batch_size):
+                chunk = prepared[i : i + batch_size]
+                with self._lock:
+                    out.extend(self._rewrite_batch(chunk))
+                bar.update(len(chunk))
         return out
 
     def rewrite(self, notes: str) -> Statement:
         """Rewrite one note into a :class:`Statement`."""
-        text_notes, warnings = prepare_notes(notes, self.config.max_notes_chars)
+        prepared = prepare_notes(notes, self.config.max_notes_chars)
         with self._lock:
-            return self._rewrite(text_notes, warnings)
+            return self._rewrite_batch([prepared])[0]
 
     # -- the pipeline ---------------------------------------------------------------------------
 
-    def _rewrite(self, notes: str, warnings: list[str]) -> Statement:
+    def _rewrite_batch(self, batch: list[tuple[str, list[str]]]) -> list[Statement]:
+        """Labels for every note, one batched greedy draft each, then the guard (and recovery) per note."""
         import torch
 
         t0 = time.perf_counter()
+        notes = [n for n, _ in batch]
+        categories = list(Category)
         with torch.inference_mode():
-            prompt = prompt_ids(self.tokenizer, notes)
-            if self._fast_head is not None:
-                self._fast_head.set_extra(prompt)  # names from the notes may be copied even if not ASCII
-            cache, last = self._extend(None, prompt)
-            scores = self._score(cache, last, [self._labels[c] for c in Category])
-            probs = torch.softmax(scores, dim=0).tolist()
-            category = list(Category)[int(scores.argmax())]
-            cache, last = self._extend(cache, self._labels[category])
-            subs = category.subcategories
-            subcategory = subs[int(self._score(cache, last, [self._sublabels[s] for s in subs]).argmax())]
-            cache, last = self._extend(cache, self._sublabels[subcategory])
-            head = prompt + self._labels[category] + self._sublabels[subcategory]
+            prompts = [prompt_ids(self.tokenizer, n) for n in notes]
+            if self._fast_head is not None:  # names from the notes may be copied even if they are not ASCII
+                self._fast_head.set_extra([i for p in prompts for i in p])
+            scores = self._score(prompts, [[self._labels[c] for c in categories]] * len(prompts))
+            probs = torch.softmax(scores, dim=-1).tolist()
+            chosen = [categories[int(i)] for i in scores.argmax(-1)]
+            with_category = [p + self._labels[c] for p, c in zip(prompts, chosen, strict=True)]
+            sub_scores = self._score(with_category, [[self._sublabels[s] for s in c.subcategories] for c in chosen])
+            subs = [c.subcategories[int(i)] for c, i in zip(chosen, sub_scores.argmax(-1), strict=True)]
+            heads = [w + self._sublabels[s] for w, s in zip(with_category, subs, strict=True)]
             self.last_timings = {"labels_s": time.perf_counter() - t0}
-            text, source = self._write(notes, head, cache, last)
+            drafts = self._greedy(notes, heads)
+            written = [self._settle(n, h, d, c) for n, h, d, c in zip(notes, heads, drafts, chosen, strict=True)]
         self.last_timings["total_s"] = time.perf_counter() - t0
-        notes_figures = extract_figures(notes)
-        used = [f for f in notes_figures if f in notes_figures]  # the guard has checked all are kept
-        return Statement(
-            text=text,
-            category=category,
-            category_scores=dict(zip(Category, probs, strict=False)),
-            subcategory=subcategory,
-            figures=used,
-            strength=assess_strength(text, has_figures=bool(used)),
-            suggestions=suggestions_for(notes, used, category, source),
-            source=source,
-            notes=notes,
-            warnings=warnings,
-        )
+        statements = []
+        for (note, warnings), (text, source), category, subcategory, p in zip(batch, written, chosen, subs, probs, strict=True):
+            figures = extract_figures(note)  # the guard (or the composer) has kept every one
+            statements.append(
+                Statement(
+                    text=text,
+                    category=category,
+                    category_scores=dict(zip(categories, p, strict=True)),
+                    subcategory=subcategory,
+                    figures=figures,
+                    strength=assess_strength(text, has_figures=bool(figures)),
+                    suggestions=suggestions_for(note, figures, category, source),
+                    source=source,
+                    notes=note,
+                    warnings=warnings,
+                )
+            )
+        return statements
 
-    def _write(self, notes: str, head: list[int], cache: Any, last: torch.Tensor) -> tuple[str, Literal["model", "fallback"]]:
-        """The greedy draft, then beam candidates, then the composer: the first that passes the guard."""
-        draft = self._greedy(notes, cache, last)
+    def _settle(self, notes: str, head: list[int], draft: str, category: Category) -> tuple[str, Literal["model", "fallback"]]:
+        """The first candidate that passes the guard: the greedy draft; if it dropped a figure, a greedy
+        draft that may not end before writing them all; beam candidates; and last, the composer."""
         problems = check(notes, draft)
         if not problems:
             return draft, "model"
         logger.debug("greedy draft rejected (%s)", "; ".join(problems))
+        if any(p.startswith("drops") for p in problems):
+            draft = self._greedy([notes], [head], require_all=True)[0]
+            problems = check(notes, draft)
+            if not problems:
+                return draft, "model"
+            logger.debug("keep-all draft rejected (%s)", "; ".join(problems))
         for candidate in self._beams(notes, head):
             if not check(notes, candidate):
                 return candidate, "model"
-        category_text = compose(notes, self._category_of(head))
         logger.info("no model candidate passed the guard; using the composer")
-        return category_text, "fallback"
+        return compose(notes, category), "fallback"
 
-    def _category_of(self, head: list[int]) -> Category:
-        for c, label in self._labels.items():
-            n = len(label)
-            for i in range(len(head) - n + 1):
-                if head[i : i + n] == label:
-                    return c
-        return Category.MODEL_DEVELOPMENT
-
-    def _extend(self, cache: Any, ids: list[int]) -> tuple[Any, torch.Tensor]:
-        """Feed ``ids`` after ``cache``; return the cache and the logits of the last position."""
+    def _prefill(self, sequences: list[list[int]]) -> tuple[Any, torch.Tensor, torch.Tensor]:
+        """Run left-padded ``sequences``; return the cache, the last position's logits and the attention mask."""
         import torch
 
-        out = self.model(input_ids=torch.tensor([ids], device=self.device), cache=cache, use_cache=True, logits_to_keep=1)
-        return out.cache, out.logits[0, -1].float()
+        width = max(len(s) for s in sequences)
+        ids = torch.full((len(sequences), width), self._pad_id, dtype=torch.long)
+        mask = torch.zeros((len(sequences), width), dtype=torch.long)
+        for row, seq in enumerate(sequences):
+            ids[row, width - len(seq) :] = torch.tensor(seq)
+            mask[row, width - len(seq) :] = 1
+        ids, mask = ids.to(self.device), mask.to(self.device)
+        out = self.model(input_ids=ids, attention_mask=mask, use_cache=True, logits_to_keep=1)
+        return out.cache, out.logits[:, -1].float(), mask
 
-    def _score(self, cache: Any, last: torch.Tensor, pieces: list[list[int]]) -> torch.Tensor:
-        """Log-probability of each continuation in ``pieces`` after ``cache`` (one batched pass)."""
+    def _score(self, prefixes: list[list[int]], pieces: list[list[list[int]]]) -> torch.Tensor:
+        """Log-probability of each row's candidate continuations after its prefix: a [rows, K] tensor.
+
+        The prefixes run once; their cache is repeated for the K continuations, which run in one pass.
+        """
         import torch
 
-        n, width = len(pieces), max(len(p) for p in pieces)
-        batch_cache = copy.deepcopy(cache)
-        batch_cache.batch_repeat_interleave(n)
-        ids = torch.full((n, width), self.tokenizer.pad_token_id or 0, dtype=torch.long, device=self.device)
-        mask = torch.zeros((n, cache.get_seq_length() + width), dtype=torch.long, device=self.device)
-        mask[:, : cache.get_seq_length()] = 1
-        for i, p in enumerate(pieces):
-            ids[i, : len(p)] = torch.tensor(p)
-            mask[i, cache.get_seq_length() : cache.get_seq_length() + len(p)] = 1
-        logits = self.model(input_ids=ids, attention_mask=mask, cache=batch_cache, use_cache=True).logits
-        first = torch.log_softmax(last, dim=-1)
-        rest = torch.log_softmax(logits.float(), dim=-1)
-        return torch.stack(
-            [first[p[0]] + sum((rest[i, k - 1, p[k]] for k in range(1, len(p))), torch.tensor(0.0)) for i, p in enumerate(pieces)]
-        )
+        cache, last, mask = self._prefill(prefixes)
+        k = len(pieces[0])
+        flat = [p for row in pieces for p in row]
+        width = max(len(p) for p in flat)
+        cache.batch_repeat_interleave(k)
+        ids = torch.full((len(flat), width), self._pad_id, dtype=torch.long)
+        piece_mask = torch.zeros((len(flat), width), dtype=torch.long)
+        for row, piece in enumerate(flat):
+            ids[row, : len(piece)] = torch.tensor(piece)
+            piece_mask[row, : len(piece)] = 1
+        attention = torch.cat([mask.repeat_interleave(k, dim=0), piece_mask.to(self.device)], dim=1)
+        out = self.model.model(input_ids=ids.to(self.device), attention_mask=attention, cache=cache, use_cache=True)
+        hidden = out.last_hidden_state
+        first = torch.log_softmax(last, dim=-1).repeat_interleave(k, dim=0)
+        scores = torch.empty(len(flat))
+        for row, piece in enumerate(flat):  # one row at a time: a [width, vocab] block, never [rows, width, vocab]
+            total = first[row, piece[0]]
+            if len(piece) > 1:
+                logp = torch.log_softmax(self.model.lm_head(hidden[row, : len(piece) - 1]).float(), dim=-1)
+                total = total + logp[torch.arange(len(piece) - 1), torch.tensor(piece[1:])].sum()
+            scores[row] = total
+        return scores.view(len(prefixes), k)
 
-    def _greedy(self, notes: str, cache: Any, last: torch.Tensor) -> str:
+    def _greedy(self, notes: list[str], heads: list[list[int]], require_all: bool = False) -> list[str]:
+        """Greedy statements for a batch, each under its own figure constraint."""
         import torch
 
         from winrewrite.constraint import FigureConstraint
 
-        constraint = FigureConstraint(self.tokenizer, notes, prompt_length=0)
-        generated: list[int] = []
-        logits = last
+        cache, logits, mask = self._prefill(heads)
+        constraints = [
+            FigureConstraint(self.tokenizer, n, prompt_length=0, stop_ids=self._stop_ids, require_all=require_all) for n in notes
+        ]
+        generated: list[list[int]] = [[] for _ in notes]
+        alive = [True] * len(notes)
         start = time.perf_counter()
         for _ in range(self.config.max_new_tokens):
-            scores = constraint(torch.tensor([generated], dtype=torch.long), logits[None])
-            token = int(scores[0].argmax())
-            if token in self._stop_ids:
+            step = []
+            for row, constraint in enumerate(constraints):
+                token = self._pad_id
+                if alive[row]:
+                    scores = constraint(torch.tensor([generated[row]], dtype=torch.long), logits[row : row + 1])
+                    token = int(scores[0].argmax())
+                    if token in self._stop_ids:
+                        alive[row], token = False, self._pad_id
+                    else:
+                        generated[row].append(token)
+                step.append(token)
+            if not any(alive):
                 break
-            generated.append(token)
-            cache, logits = self._extend(cache, [token])
-        self.last_timings.update(decode_s=time.perf_counter() - start, decode_tokens=len(generated) + 1)
-        return self._decode(generated)
+            mask = torch.cat([mask, torch.tensor([[int(a)] for a in alive], device=self.device)], dim=1)
+            ids = torch.tensor(step, device=self.device)[:, None]
+            out = self.model(input_ids=ids, attention_mask=mask, cache=cache, use_cache=True, logits_to_keep=1)
+            cache, logits = out.cache, out.logits[:, -1].float()
+        tokens = sum(len(g) + 1 for g in generated)
+        self.last_timings.update(decode_s=time.perf_counter() - start, decode_tokens=tokens)
+        return [self._decode(g) for g in generated]
 
     def _beams(self, notes: str, head: list[int]) -> list[str]:
         import torch
@@ -329,7 +368,7 @@ class Rewriter:
             max_new_tokens=self.config.max_new_tokens,
             logits_processor=LogitsProcessorList([FigureConstraint(self.tokenizer, notes, prompt_length=len(head))]),
             eos_token_id=sorted(self._stop_ids),
-            pad_token_id=self.tokenizer.pad_token_id,
+            pad_token_id=self._pad_id,
         )
         return [self._decode(row[len(head) :].tolist()) for row in out]
 
