@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--llama-cpp", action="store_true", help="compare decode speed with llama-cpp-python")
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-start subprocess")
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=8, help="rewrite_many batch size (64 or more on a GPU)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 

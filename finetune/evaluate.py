@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.fp32:
         models.append(("adapter fp32", args.adapter, fp32, items))
     if not args.skip_base:
-        models.append((f"base (every {args.base_every}th case)", False, config, items[:: args.base_every]))
+        models.append((f"base (1 case in {args.base_every})", False, config, items[:: args.base_every]))
     for name, adapter, cfg, chosen in models:
         rewriter = Rewriter.from_pretrained(adapter=adapter, device=args.device, config=cfg)  # type: ignore[arg-type]
         results[name], all_rows[name] = run(rewriter, chosen, name)

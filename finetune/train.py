@@ -123,6 +123,14 @@ def _batches(records: Dataset, size: int, pad: int, rng: random.Random, device: 
         yield ids.to(device), attn.to(device), mask.to(device)
 
 
+def shrink_to_bf16(path: Path) -> None:
+    """Store the LoRA weights in bf16: half the size in the package, no measurable change once merged."""
+    from safetensors.torch import load_file, save_file
+
+    tensors = {k: v.to(torch.bfloat16) for k, v in load_file(str(path)).items()}
+    save_file(tensors, str(path), metadata={"format": "pt"})
+
+
 def train(config: TrainConfig) -> Path:
     """Train, save the adapter with its config, log and checksum, and return its folder."""
     from peft import LoraConfig, get_peft_model
@@ -204,6 +212,7 @@ def train(config: TrainConfig) -> Path:
 
     model.peft_config["default"].base_model_name_or_path = "embedded:gemma-3-270m" if config.base is None else config.base
     model.save_pretrained(out, safe_serialization=True)
+    shrink_to_bf16(out / ADAPTER_WEIGHTS)
     digest = hashlib.sha256((out / ADAPTER_WEIGHTS).read_bytes()).hexdigest()
     (out / "sha256.txt").write_text(f"{digest}  {ADAPTER_WEIGHTS}\n")
     summary = {

@@ -83,3 +83,15 @@ def test_shipped_adapter_is_whole_and_its_card_matches_its_metrics() -> None:
     config = json.loads((SHIPPED_ADAPTER / "train_config.json").read_text())
     assert sorted(config["held_out_ids"]) == sorted(e.id for e in split(EXAMPLES)[1])
     assert adapter["invented_figures"] == 0
+    prior = json.loads((SHIPPED_ADAPTER / "category_prior.json").read_text())
+    assert prior["categories"] == [c.value for c in Category] and len(prior["log_prior"]) == 6
+
+
+def test_a_malformed_category_prior_is_a_clear_error(tmp_path: Path) -> None:
+    from winrewrite.errors import ModelLoadError
+    from winrewrite.rewriter import read_category_prior
+
+    assert read_category_prior(tmp_path) is None
+    (tmp_path / "category_prior.json").write_text('{"categories": ["model_development"], "log_prior": []}')
+    with pytest.raises(ModelLoadError, match="malformed"):
+        read_category_prior(tmp_path)

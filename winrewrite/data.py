@@ -1,7 +1,7 @@
 """The training examples: seed statements paired with raw notes (``data/examples.jsonl``).
 
 >>> examples = load_examples("data/examples.jsonl")  # doctest: +SKIP
->>> examples[0].notes[0].style
+>>> examples[0].notes[0].style  # doctest: +SKIP
 'terse'
 """
 

@@ -5,7 +5,7 @@ minute, so the result is saved once in Hugging Face format in a cache folder and
 (a few seconds) ever after. A file lock makes concurrent first use safe; a half-written or damaged
 cache is detected and rebuilt.
 
->>> path = default_model_path()  # doctest: +SKIP  (converts on first use, ~1.5 min)
+>>> path = default_model_path()  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ IRREGULAR_PAST = frozenset(
 )
 _NOT_PAST = frozenset("need speed feed seed bed red shed breed embed proceed exceed succeed".split())
 _SHORTHAND = re.compile(r"->|→|=>|<-|~|\bw/|\bb/c\b|\bhrs?/wk\b|\bTODO\b|\.\.\.")
-_SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z]")
+_SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z0-9]")
 # A name: a word with a capital letter after the first word ('Triton', 'TensorRT', 'ONNX').
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#&.'/-]*[A-Za-z0-9+#]|[A-Za-z]")
 _GENERIC_NAMES = frozenset("ml ai api apis gpu gpus cpu cpus llm llms a/b ci/cd".split())
@@ -132,7 +132,9 @@ def figure_misuse(notes: str, text: str) -> list[str]:
     for change in extract_changes(text):
         a, b = change.before, change.after
         if a.value == b.value and _canonical_unit(a.unit) == _canonical_unit(b.unit):
-            problems.append(f"states a change from {change.before.text} to {change.after.text}")
+            problems.append(f"states a change from {a.text} to {b.text}")
+        elif a.unit and b.unit and _unit_family(a.unit) != _unit_family(b.unit):
+            problems.append(f"states a change from {a.text} to {b.text}, which are not the same kind of quantity")
     return problems
 
 
