@@ -35,7 +35,7 @@ finetune: $(VENV)/.installed-dev
 	$(BIN)/python -m finetune.calibrate
 
 evaluate: $(VENV)/.installed-dev
-	$(BIN)/python -m finetune.evaluate --fp32
+	$(BIN)/python -m finetune.evaluate
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.bench

@@ -148,6 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     for name, adapter, cfg, chosen in models:
         rewriter = Rewriter.from_pretrained(adapter=adapter, device=args.device, config=cfg)  # type: ignore[arg-type]
         results[name], all_rows[name] = run(rewriter, chosen, name)
+        logger.info("%s: %s", name, json.dumps(results[name]))  # visible before the slower models finish
         del rewriter
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)

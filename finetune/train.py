@@ -57,6 +57,7 @@ class TrainConfig:
     max_minutes: float = field(default=28.0, metadata={"help": "Stop (and save) after this many minutes."})
     max_steps: int | None = field(default=None, metadata={"help": "Stop after this many steps."})
     device: str = field(default="auto", metadata={"help": "'auto', 'cpu' or 'cuda'."})
+    progress: bool = field(default=True, metadata={"help": "Show a progress bar."})
 
     def __post_init__(self) -> None:
         if self.rank < 1 or self.batch_size < 1 or self.epochs <= 0:
@@ -179,7 +180,7 @@ def train(config: TrainConfig) -> Path:
     log_path = out / "train_log.jsonl"
     start, step = time.time(), 0
     model.train()
-    with open(log_path, "w") as log, tqdm(total=total, desc="training", unit="step") as bar:
+    with open(log_path, "w") as log, tqdm(total=total, desc="training", unit="step", disable=not config.progress) as bar:
         while step < total:
             for ids, attn, mask in _batches(records, config.batch_size, tokenizer.pad_token_id, rng, device):
                 loss = completion_loss(model, ids, attn, mask)
@@ -237,7 +238,9 @@ def train(config: TrainConfig) -> Path:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     for f in dataclasses.fields(TrainConfig):
-        kind = {"int": int, "float": float}.get(str(f.type).split(" ")[0], str)
+        kind = {"int": int, "float": float, "bool": lambda v: v.lower() in ("1", "true", "yes")}.get(
+            str(f.type).split(" ")[0], str
+        )
         parser.add_argument("--" + f.name.replace("_", "-"), type=kind, default=f.default, help=f.metadata.get("help"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

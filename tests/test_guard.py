@@ -98,3 +98,13 @@ def test_units_and_degenerate_changes_are_caught() -> None:
 def test_repetition_is_caught() -> None:
     text = "Led 20 reading group sessions on topics from ML to MLW to ML to MLW for the team."
     assert "repeats itself" in form_problems(text)
+
+
+def test_magnitudes_must_agree_and_figures_are_not_reused() -> None:
+    notes = "cut the nightly scoring job cost by $3k/month"
+    inflated = "Cut the nightly scoring job cost by $3M per month by moving it to spot capacity."
+    assert any("invents" in p for p in check(notes, inflated))
+    assert check(notes, "Cut the nightly scoring job cost by $3,000 per month by moving it to spot capacity.") == []
+    notes = "p99 120ms -> 45ms with onnx"
+    text = "Cut p99 latency from 120ms to 45ms with ONNX, reducing the error budget by 120ms."
+    assert any("uses 120ms 2 times" in p for p in check(notes, text))

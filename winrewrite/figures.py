@@ -75,8 +75,12 @@ def digit_strings(text: str) -> set[str]:
 
 
 def same_figure(a: Figure, b: Figure) -> bool:
-    """True when two figures state the same quantity ('4.8k' and '$4,800'; '55m' and '55 minutes')."""
-    return _close(a.number, b.number) or _close(a.value, b.value)
+    """True when two figures state the same quantity ('4.8k' and '$4,800'; '55m' and '55 minutes'),
+    but not '$3k' and '$3M': when both carry a magnitude, the magnitudes must agree."""
+    if _close(a.value, b.value):
+        return True
+    both_scaled = not _close(a.number, a.value) and not _close(b.number, b.value)
+    return _close(a.number, b.number) and not both_scaled
 
 
 def _close(x: float, y: float) -> bool:

@@ -129,6 +129,12 @@ def figure_misuse(notes: str, text: str) -> list[str]:
         families = {_unit_family(g.unit) for g in twins} - {None}
         if twins and f.unit and families and _unit_family(f.unit) not in families:
             problems.append(f"writes {f.text} where the notes have {twins[0].text}")
+    text_figures = extract_figures(text)
+    for f in text_figures:  # each figure says one thing: no more uses than the notes make of it
+        uses = sum(same_figure(f, g) for g in text_figures)
+        if uses > max(1, sum(same_figure(f, g) for g in notes_figures)):
+            problems.append(f"uses {f.text} {uses} times")
+            break
     for change in extract_changes(text):
         a, b = change.before, change.after
         if a.value == b.value and _canonical_unit(a.unit) == _canonical_unit(b.unit):
