@@ -22,7 +22,7 @@ from transformers import LogitsProcessor
 
 from winrewrite.figures import DIGITS_RE, digit_strings, extract_figures
 
-_TRAILING_NUMBER = re.compile(r"(\d+(?:[.,]\d+)*)([.,]?)$")
+_TRAILING_NUMBER = re.compile(r"(\d+(?:[.,]\d+)*)([.,]?)\Z")  # \Z: "$" would also match before a final newline
 
 
 @dataclass(frozen=True)
