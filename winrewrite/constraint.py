@@ -103,10 +103,10 @@ class FigureConstraint(LogitsProcessor):
         banned = banned[banned < scores.shape[-1]]
         scores[:, banned] = -float("inf")
         for row in range(input_ids.shape[0]):
-            generated = input_ids[row, self.prompt_length :].tolist()
-            if self.required and not self.required <= digit_strings("".join(t.strings[i] for i in generated)):
+            text = "".join(t.strings[i] for i in input_ids[row, self.prompt_length :].tolist())
+            if self.required and not self.required <= digit_strings(text):
                 scores[row, self.stop_ids] = -float("inf")  # a figure is still missing: the statement may not end
-            chars, free = self.allowed_next("".join(t.strings[i] for i in generated[-32:]))
+            chars, free = self.allowed_next(text)
             keep = [
                 t.digit_ids[c] if c.isdigit() else t.separator_ids[c] for c in chars if c in t.digit_ids or c in t.separator_ids
             ]

@@ -66,6 +66,7 @@ class RestrictedHead(torch.nn.Module):
         super().__init__()
         self.vocab_size = weight.shape[0]
         self.keep: torch.Tensor = torch.tensor(keep, dtype=torch.long)
+        self._kept = frozenset(keep)
         linear = torch.nn.Linear(weight.shape[1], len(keep), bias=False)
         linear.weight = torch.nn.Parameter(weight.detach()[self.keep].float(), requires_grad=False)
         self.linear: torch.nn.Module = _quantize(linear) if int8 else linear
@@ -74,7 +75,7 @@ class RestrictedHead(torch.nn.Module):
 
     def set_extra(self, ids: list[int]) -> None:
         """Also allow these token ids (the notes' own, such as names with accents)."""
-        missing = sorted(set(ids) - set(self.keep.tolist())) if ids else []
+        missing = sorted(set(ids) - self._kept)
         self.extra = torch.tensor(missing, dtype=torch.long)
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
