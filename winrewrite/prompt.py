@@ -33,7 +33,7 @@ _SYMBOLS = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]")
 def clean_notes(notes: str) -> str:
     """One line: bullets and line breaks become '; ', HTML tags, markdown emphasis and emoji go, runs of
     spaces become one. Figures are untouched (their spans refer to the notes as the user wrote them)."""
-    notes = _SYMBOLS.sub("", _MARKUP.sub("", notes))
+    notes = _SYMBOLS.sub(" ", _MARKUP.sub(" ", notes))  # a space, not nothing: "4`0" must not become "40"
     lines = [line.strip() for line in _BULLET.sub("", notes).splitlines()]
     return re.sub(r"[ \t]+", " ", "; ".join(line for line in lines if line)).strip()
 
