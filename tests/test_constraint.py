@@ -92,3 +92,27 @@ def test_require_all_keeps_the_statement_open_until_every_figure_is_written() ->
     scores = torch.zeros((1, len(TOKENIZER)))
     assert constraint(ids("cut from 340ms to"), scores)[0, eos] == -float("inf")
     assert constraint(ids("cut from 340ms to 62ms."), scores)[0, eos] == 0
+
+
+def _ids(text: str) -> torch.Tensor:
+    return torch.tensor([TOKENIZER(text, add_special_tokens=False)["input_ids"]])
+
+
+def test_a_number_is_written_no_more_often_than_the_notes_write_it() -> None:
+    constraint = FigureConstraint(TOKENIZER, "relevance +28% on the eval, 12 runs, 12 teams", prompt_length=0)
+    assert constraint.allowed_next("raised relevance by ") == ({"2", "1"}, True)
+    assert constraint.allowed_next("raised relevance by 28% from ") == ({"1"}, True)  # 28 is used up
+    assert constraint.allowed_next("across 12 runs and 12 teams, ") == ({"2"}, True)  # 12 twice, as in the notes
+
+
+def test_require_all_forbids_ending_the_sentence_but_not_a_decimal_point() -> None:
+    eos = TOKENIZER.eos_token_id
+    table = token_table(TOKENIZER)
+    point = table.separator_ids["."]
+    constraint = FigureConstraint(TOKENIZER, "auc 0.81 -> 0.84, 14 features", prompt_length=0, stop_ids=[eos], require_all=True)
+    scores = torch.zeros((1, len(TOKENIZER)))
+    out = constraint(_ids("Built 14 features"), scores)[0]
+    assert out[point] == -float("inf") and out[eos] == -float("inf")  # 0.81 and 0.84 are still missing
+    assert constraint(_ids("Built 14 features, raising AUC from 0"), scores)[0, point] == 0  # 0.81 goes on
+    done = constraint(_ids("Built 14 features, raising AUC from 0.81 to 0.84"), scores)[0]
+    assert done[point] == 0 and done[eos] == 0

@@ -13,6 +13,7 @@ unfinished number.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,6 +24,7 @@ from transformers import LogitsProcessor
 from winrewrite.figures import DIGITS_RE, digit_strings, extract_figures
 
 _TRAILING_NUMBER = re.compile(r"(\d+(?:[.,]\d+)*)([.,]?)\Z")  # \Z: "$" would also match before a final newline
+_DIGIT_POINT = re.compile(r"\d\.\Z")
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class TokenTable:
     digit_ids: dict[str, int]  # '0'..'9' -> the token that is exactly that digit
     separator_ids: dict[str, int]  # '.' and ',' -> their tokens
     banned_ids: torch.Tensor  # tokens holding a digit but not exactly one ASCII digit
+    end_ids: torch.Tensor  # tokens that could end a sentence ('.', '!', '?', a line break)
 
 
 @lru_cache(maxsize=4)
@@ -44,6 +47,7 @@ def token_table(tokenizer: object) -> TokenTable:
     digit_ids: dict[str, int] = {}
     separator_ids: dict[str, int] = {}
     banned = []
+    ends = [i for i, s in enumerate(strings) if any(c in s for c in ".!?\n")]
     for i, s in enumerate(strings):
         if len(s) == 1 and s in "0123456789":
             if s in digit_ids:  # a second token for the same digit: one spelling per digit is enough
@@ -53,18 +57,27 @@ def token_table(tokenizer: object) -> TokenTable:
             separator_ids.setdefault(s, i)
         elif any(c.isdigit() or c.isnumeric() for c in s):
             banned.append(i)
-    return TokenTable(strings, digit_ids, separator_ids, torch.tensor(sorted(set(banned)), dtype=torch.long))
+    return TokenTable(
+        strings,
+        digit_ids,
+        separator_ids,
+        torch.tensor(sorted(set(banned)), dtype=torch.long),
+        torch.tensor(ends, dtype=torch.long),
+    )
 
 
 class FigureConstraint(LogitsProcessor):
-    """A ``LogitsProcessor`` that lets the model write only numbers that appear in the notes.
+    """A ``LogitsProcessor`` that lets the model write only numbers that appear in the notes, each no
+    more often than the notes do.
 
     Args:
         tokenizer: the model's tokenizer.
-        notes: the user's notes; every digit run in them ('340', '99' of 'p99', '4,800') may be written.
+        notes: the user's notes; every digit run in them ('340', '99' of 'p99', '4,800') may be written,
+            as many times as it occurs there.
         prompt_length: number of prompt tokens (after left padding) before the generated text starts.
         stop_ids: with ``require_all``, the tokens that end a statement.
-        require_all: forbid ``stop_ids`` until every figure of the notes has been written.
+        require_all: forbid ``stop_ids``, and any token that would end the sentence, until every figure
+            of the notes has been written.
     """
 
     def __init__(
@@ -76,25 +89,29 @@ class FigureConstraint(LogitsProcessor):
         require_all: bool = False,
     ) -> None:
         self.table = token_table(tokenizer)
-        self.allowed = frozenset(digit_strings(notes))
+        self.budget = Counter(m.group(0) for m in DIGITS_RE.finditer(notes))
+        self.allowed = frozenset(self.budget)
         self.prompt_length = prompt_length
         self.required = {m.group(0) for f in extract_figures(notes) if (m := DIGITS_RE.search(f.text))} if require_all else set()
         self.stop_ids = sorted(stop_ids)
 
-    def _next_chars(self, partial: str) -> set[str]:
-        return {a[len(partial)] for a in self.allowed if len(a) > len(partial) and a.startswith(partial)}
+    @staticmethod
+    def _next_chars(partial: str, left: frozenset[str]) -> set[str]:
+        return {a[len(partial)] for a in left if len(a) > len(partial) and a.startswith(partial)}
 
     def allowed_next(self, text: str) -> tuple[set[str], bool]:
         """For generated ``text``: the characters a number may continue with, and whether a token
         that is not part of the number may come next."""
         m = _TRAILING_NUMBER.search(text)
+        done = text[: m.start()] if m else text
+        used = Counter(n.group(0) for n in DIGITS_RE.finditer(done))
+        left = frozenset(a for a in self.allowed if used[a] < self.budget[a])  # numbers not used up yet
         if not m:  # not inside a number: a digit may only start a figure of the notes
-            return self._next_chars(""), True
+            return self._next_chars("", left), True
         number, separator = m.groups()
         if separator:  # '4.' is either the end of a sentence after '4' or the start of '4.8'
-            return self._next_chars(number + separator), number in self.allowed
-        complete = number in self.allowed
-        return self._next_chars(number), complete
+            return self._next_chars(number + separator, left), number in left
+        return self._next_chars(number, left), number in left
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         scores = scores.clone()
@@ -104,15 +121,21 @@ class FigureConstraint(LogitsProcessor):
         scores[:, banned] = -float("inf")
         for row in range(input_ids.shape[0]):
             text = "".join(t.strings[i] for i in input_ids[row, self.prompt_length :].tolist())
-            if self.required and not self.required <= digit_strings(text):
-                scores[row, self.stop_ids] = -float("inf")  # a figure is still missing: the statement may not end
             chars, free = self.allowed_next(text)
             keep = [
                 t.digit_ids[c] if c.isdigit() else t.separator_ids[c] for c in chars if c in t.digit_ids or c in t.separator_ids
             ]
+            missing = bool(self.required) and not self.required <= digit_strings(text)
+            if missing and _DIGIT_POINT.search(text):  # '4.' may only go on to '4.8' while a figure is missing
+                free = False
             if free:
                 blocked = [i for d, i in t.digit_ids.items() if d not in chars]
                 scores[row, blocked] = -float("inf")
+                if missing:  # a figure is still missing: the statement may neither stop nor end its sentence
+                    kept = scores[row, keep].clone()
+                    scores[row, self.stop_ids] = -float("inf")
+                    scores[row, t.end_ids[t.end_ids < scores.shape[-1]].to(scores.device)] = -float("inf")
+                    scores[row, keep] = kept
             else:  # an unfinished number: only its continuations may follow
                 kept = scores[row, keep].clone()
                 scores[row, :] = -float("inf")

@@ -258,7 +258,7 @@ class Rewriter:
             subs = [c.subcategories[int(i)] for c, i in zip(chosen, sub_scores.argmax(-1), strict=True)]
             heads = [w + self._sublabels[s] for w, s in zip(with_category, subs, strict=True)]
             self.last_timings = {"labels_s": time.perf_counter() - t0}
-            drafts = self._greedy(notes, heads)
+            drafts = self._greedy(notes, heads, require_all=True)
             written = [self._settle(n, h, d, c) for n, h, d, c in zip(notes, heads, drafts, chosen, strict=True)]
         self.last_timings["total_s"] = time.perf_counter() - t0
         statements = []
@@ -281,21 +281,17 @@ class Rewriter:
         return statements
 
     def _settle(self, notes: str, head: list[int], draft: str, category: Category) -> tuple[str, Literal["model", "fallback"]]:
-        """The first candidate that passes the guard: the greedy draft; if it dropped a figure, a greedy
-        draft that may not end before writing them all; beam candidates; and last, the composer."""
+        """The first candidate that passes the guard: the greedy draft, then beam candidates, and last
+        the composer. Every model candidate is decoded under the figure constraint with ``require_all``."""
         problems = check(notes, draft)
         if not problems:
             return draft, "model"
         logger.debug("greedy draft rejected (%s)", "; ".join(problems))
-        if any(p.startswith("drops") for p in problems):
-            draft = self._greedy([notes], [head], require_all=True)[0]
-            problems = check(notes, draft)
-            if not problems:
-                return draft, "model"
-            logger.debug("keep-all draft rejected (%s)", "; ".join(problems))
         for candidate in self._beams(notes, head):
-            if not check(notes, candidate):
+            problems = check(notes, candidate)
+            if not problems:
                 return candidate, "model"
+            logger.debug("beam candidate rejected (%s)", "; ".join(problems))
         logger.info("no model candidate passed the guard; using the composer")
         return compose(notes, category), "fallback"
 
@@ -395,7 +391,9 @@ class Rewriter:
             num_return_sequences=k,
             do_sample=False,
             max_new_tokens=self.config.max_new_tokens,
-            logits_processor=LogitsProcessorList([FigureConstraint(self.tokenizer, notes, prompt_length=len(head))]),
+            logits_processor=LogitsProcessorList(
+                [FigureConstraint(self.tokenizer, notes, prompt_length=len(head), stop_ids=self._stop_ids, require_all=True)]
+            ),
             eos_token_id=sorted(self._stop_ids),
             pad_token_id=self._pad_id,
         )
