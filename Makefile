@@ -32,7 +32,7 @@ test: lint
 
 finetune: $(VENV)/.installed-dev
 	$(BIN)/python -m finetune.train
-	$(BIN)/python -m finetune.calibrate
+	$(BIN)/python -m finetune.category_head
 
 evaluate: $(VENV)/.installed-dev
 	$(BIN)/python -m finetune.evaluate

@@ -8,17 +8,20 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from finetune.augment import swap_figures  # noqa: E402
+from finetune.category_head import features_of, fit  # noqa: E402
 from finetune.split import split  # noqa: E402
 from finetune.train import TrainConfig, train  # noqa: E402
 from winrewrite.categories import Category  # noqa: E402
 from winrewrite.data import load_examples  # noqa: E402
 from winrewrite.guard import check  # noqa: E402
-from winrewrite.rewriter import ADAPTER_WEIGHTS, SHIPPED_ADAPTER, Rewriter, verify_adapter  # noqa: E402
+from winrewrite.head import HEAD_FILE, SUBCATEGORIES  # noqa: E402
+from winrewrite.rewriter import ADAPTER_WEIGHTS, SHIPPED_ADAPTER, Rewriter, read_head, verify_adapter  # noqa: E402
 
 EXAMPLES = load_examples(ROOT / "data" / "examples.jsonl")
 
@@ -83,15 +86,35 @@ def test_shipped_adapter_is_whole_and_its_card_matches_its_metrics() -> None:
     config = json.loads((SHIPPED_ADAPTER / "train_config.json").read_text())
     assert sorted(config["held_out_ids"]) == sorted(e.id for e in split(EXAMPLES)[1])
     assert adapter["invented_figures"] == 0
-    prior = json.loads((SHIPPED_ADAPTER / "category_prior.json").read_text())
-    assert prior["categories"] == [c.value for c in Category] and len(prior["log_prior"]) == 6
+    assert HEAD_FILE in (SHIPPED_ADAPTER / "sha256.txt").read_text()  # the head is checked at load too
+    assert read_head(SHIPPED_ADAPTER) is not None
 
 
-def test_a_malformed_category_prior_is_a_clear_error(tmp_path: Path) -> None:
+def test_a_fitted_category_head_chooses_the_category(tiny_model_dir: Path, tmp_path: Path) -> None:
+    out = train(
+        TrainConfig(base=str(tiny_model_dir), output=str(tmp_path / "adapter"), max_steps=1, batch_size=2, rank=4, alpha=8)
+    )
+    rewriter = Rewriter.from_pretrained(base=tiny_model_dir, adapter=out, device="cpu")
+    assert rewriter.category_head is None  # no head yet: the labels are scored as text
+    examples = EXAMPLES[:12]
+    features = features_of(rewriter, [e.notes[0].text for e in examples], layer=1)
+    categories = torch.tensor([list(Category).index(e.category) for e in examples])
+    subcategories = torch.tensor([SUBCATEGORIES.index(e.subcategory) for e in examples])
+    fit(features, categories, subcategories, layer=1, weight_decay=0.01).save(out / HEAD_FILE)
+
+    rewriter = Rewriter.from_pretrained(base=tiny_model_dir, adapter=out, device="cpu")
+    assert rewriter.category_head is not None
+    notes = "moved serving to triton, p99 340ms -> 62ms"
+    expected, _ = rewriter.category_head(features_of(rewriter, [notes], layer=1))
+    s = rewriter.rewrite(notes)
+    assert s.category == list(Category)[int(expected.argmax())]
+    assert s.subcategory in s.category.subcategories
+
+
+def test_a_malformed_category_head_is_a_clear_error(tmp_path: Path) -> None:
     from winrewrite.errors import ModelLoadError
-    from winrewrite.rewriter import read_category_prior
 
-    assert read_category_prior(tmp_path) is None
-    (tmp_path / "category_prior.json").write_text('{"categories": ["model_development"], "log_prior": []}')
+    assert read_head(tmp_path) is None
+    (tmp_path / HEAD_FILE).write_bytes(b"not a safetensors file")
     with pytest.raises(ModelLoadError, match="malformed"):
-        read_category_prior(tmp_path)
+        read_head(tmp_path)

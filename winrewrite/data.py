@@ -1,4 +1,5 @@
-"""The training examples: seed statements paired with raw notes (``data/examples.jsonl``).
+"""The training data: seed statements paired with raw notes (``data/examples.jsonl``), and notes labelled
+with a category only (``data/category_notes.jsonl``, for the category head).
 
 >>> examples = load_examples("data/examples.jsonl")  # doctest: +SKIP
 >>> examples[0].notes[0].style  # doctest: +SKIP
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
@@ -17,6 +18,7 @@ from winrewrite.categories import Category
 from winrewrite.errors import DataError
 
 NotesStyle = Literal["terse", "dictated", "bullets", "partial"]
+_Record = TypeVar("_Record", "Example", "LabelledNotes")
 NOTES_STYLES: tuple[NotesStyle, ...] = ("terse", "dictated", "bullets", "partial")
 
 
@@ -53,15 +55,39 @@ class Example(BaseModel):
         return self
 
 
+class LabelledNotes(BaseModel):
+    """Raw notes with the category and subcategory they belong to, and no statement."""
+
+    id: str = Field(pattern=r"^[a-z_]+-\d{2,3}$", description="e.g. 'leadership-07'")
+    category: Category
+    subcategory: str
+    notes: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> LabelledNotes:
+        if self.subcategory not in self.category.subcategories:
+            raise ValueError(f"{self.subcategory!r} is not a subcategory of {self.category.value}")
+        return self
+
+
 def load_examples(path: str | Path) -> list[Example]:
     """Read and validate a JSON-lines file of :class:`Example`; ids must be unique."""
-    examples: list[Example] = []
+    return _load(path, Example)
+
+
+def load_labelled_notes(path: str | Path) -> list[LabelledNotes]:
+    """Read and validate a JSON-lines file of :class:`LabelledNotes`; ids must be unique."""
+    return _load(path, LabelledNotes)
+
+
+def _load(path: str | Path, kind: type[_Record]) -> list[_Record]:
+    examples: list[_Record] = []
     with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue
             try:
-                examples.append(Example.model_validate(json.loads(line)))
+                examples.append(kind.model_validate(json.loads(line)))
             except (ValidationError, json.JSONDecodeError) as e:
                 raise DataError(f"{path}:{lineno}: {e}") from e
     ids = [e.id for e in examples]

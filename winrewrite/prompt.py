@@ -65,6 +65,11 @@ def encode(tokenizer: object, text: str) -> list[int]:
     return ids
 
 
+def instruction_length(tokenizer: object) -> int:
+    """How many tokens (``<bos>`` and the instruction) open every prompt: the part that says nothing about the notes."""
+    return int(getattr(tokenizer, "bos_token_id", None) is not None) + len(encode(tokenizer, INSTRUCTION))
+
+
 def prompt_ids(tokenizer: object, notes: str) -> list[int]:
     """``<bos>`` and the category prompt for ``notes``."""
     bos = getattr(tokenizer, "bos_token_id", None)

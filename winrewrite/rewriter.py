@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import threading
 import time
@@ -17,8 +16,9 @@ from winrewrite.config import RewriterConfig
 from winrewrite.errors import DeviceError, InvalidNotesError, ModelLoadError
 from winrewrite.figures import extract_figures
 from winrewrite.guard import check
+from winrewrite.head import HEAD_FILE, SUBCATEGORIES, CategoryHead
 from winrewrite.notes import prepare_notes
-from winrewrite.prompt import category_label, encode, prompt_ids, subcategory_label
+from winrewrite.prompt import category_label, encode, instruction_length, prompt_ids, subcategory_label
 from winrewrite.statement import Statement, Statements
 
 if TYPE_CHECKING:
@@ -28,7 +28,6 @@ logger = logging.getLogger(__name__)
 
 SHIPPED_ADAPTER = Path(__file__).parent / "adapter"
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
-CATEGORY_PRIOR = "category_prior.json"  # written by finetune/calibrate.py beside an adapter
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -48,26 +47,29 @@ def resolve_device(device: str = "auto") -> str:
 
 
 def verify_adapter(path: Path) -> None:
-    """Check the adapter weights against the ``sha256.txt`` beside them."""
+    """Check every file listed in the ``sha256.txt`` beside an adapter (its weights, its category head)."""
     sums = path / "sha256.txt"
     if not sums.exists():
         return
-    expected = sums.read_text().split()[0]
-    actual = hashlib.sha256((path / ADAPTER_WEIGHTS).read_bytes()).hexdigest()
-    if actual != expected:
-        raise ModelLoadError(f"adapter weights in {path} do not match sha256.txt ({actual[:12]} != {expected[:12]})")
+    for line in sums.read_text().splitlines():
+        if not line.strip():
+            continue
+        expected, name = line.split(maxsplit=1)
+        actual = hashlib.sha256((path / name).read_bytes()).hexdigest() if (path / name).exists() else "missing"
+        if actual != expected:
+            raise ModelLoadError(f"{name} in {path} does not match sha256.txt ({actual[:12]} != {expected[:12]})")
 
 
-def read_category_prior(adapter: Path) -> list[float] | None:
-    """The category prior stored beside an adapter, in :class:`Category` order, if there is one."""
-    path = adapter / CATEGORY_PRIOR
+def read_head(adapter: Path) -> CategoryHead | None:
+    """The category head stored beside an adapter (``finetune/category_head.py``), if there is one."""
+    from safetensors import SafetensorError
+
+    path = adapter / HEAD_FILE
     if not path.exists():
         return None
     try:
-        data = json.loads(path.read_text())
-        prior = dict(zip(data["categories"], data["log_prior"], strict=True))
-        return [float(prior[c.value]) for c in Category]
-    except (ValueError, KeyError, TypeError) as e:
+        return CategoryHead.load(path)
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, SafetensorError) as e:
         raise ModelLoadError(f"{path} is malformed: {e}") from e
 
 
@@ -92,10 +94,10 @@ class Rewriter:
         config: RewriterConfig | None = None,
         *,
         name: str = "",
-        category_prior: list[float] | None = None,
+        head: CategoryHead | None = None,
     ) -> None:
         self.model = model.eval()
-        self.category_prior = category_prior  # the adapter's lean per category, subtracted before choosing
+        self.category_head = head  # None: the category and subcategory labels are scored as text instead
         self.tokenizer = tokenizer
         self.config = config or RewriterConfig()
         self.name = name
@@ -162,12 +164,12 @@ class Rewriter:
         except (OSError, ValueError) as e:
             raise ModelLoadError(f"could not load the base model from {base_path}: {e}") from e
         name = Path(str(base_path)).name
-        prior = None
+        head = None
         if adapter is not False:
             model = cls._merge_adapter(model, Path(adapter))  # type: ignore[arg-type]
             name += f" + {Path(adapter).name}"  # type: ignore[arg-type]
-            prior = read_category_prior(Path(adapter))  # type: ignore[arg-type]
-        return cls(model.to(device), tokenizer, config, name=name, category_prior=prior)  # type: ignore[arg-type]
+            head = read_head(Path(adapter))  # type: ignore[arg-type]
+        return cls(model.to(device), tokenizer, config, name=name, head=head)  # type: ignore[arg-type]
 
     @staticmethod
     def _merge_adapter(model: Any, path: Path) -> Any:
@@ -248,14 +250,11 @@ class Rewriter:
             prompts = [prompt_ids(self.tokenizer, n) for n in notes]
             if self._fast_head is not None:  # names from the notes may be copied even if they are not ASCII
                 self._fast_head.set_extra([i for p in prompts for i in p])
-            scores = self._score(prompts, [[self._labels[c] for c in categories]] * len(prompts))
-            if self.category_prior is not None:
-                scores = scores - torch.tensor(self.category_prior)
+            scores, subs = self._classify(prompts)
             probs = torch.softmax(scores, dim=-1).tolist()
             chosen = [categories[int(i)] for i in scores.argmax(-1)]
             with_category = [p + self._labels[c] for p, c in zip(prompts, chosen, strict=True)]
-            sub_scores = self._score(with_category, [[self._sublabels[s] for s in c.subcategories] for c in chosen])
-            subs = [c.subcategories[int(i)] for c, i in zip(chosen, sub_scores.argmax(-1), strict=True)]
+            subs = subs or self._score_subcategories(with_category, chosen)
             heads = [w + self._sublabels[s] for w, s in zip(with_category, subs, strict=True)]
             self.last_timings = {"labels_s": time.perf_counter() - t0}
             drafts = self._greedy(notes, heads, require_all=True)
@@ -295,8 +294,30 @@ class Rewriter:
         logger.info("no model candidate passed the guard; using the composer")
         return compose(notes, category), "fallback"
 
-    def _prefill(self, sequences: list[list[int]]) -> tuple[Any, torch.Tensor, torch.Tensor]:
-        """Run left-padded ``sequences``; return the cache, the last position's logits and the attention mask."""
+    def _classify(self, prompts: list[list[int]]) -> tuple[torch.Tensor, list[str] | None]:
+        """Category scores [rows, 6] and, with a category head, each row's subcategory (else None: the
+        subcategory labels are scored once the category is chosen)."""
+        import torch
+
+        if self.category_head is None:
+            return self._score(prompts, [[self._labels[c] for c in Category]] * len(prompts)), None
+        from winrewrite.head import pooled_features
+
+        ids, mask = self._pad(prompts)
+        features = pooled_features(self.model, ids, mask, instruction_length(self.tokenizer), self.category_head.layer)
+        categories, subcategories = self.category_head(features.cpu())
+        subs = []
+        for row, c in enumerate(categories.argmax(-1).tolist()):
+            own = [SUBCATEGORIES.index(s) for s in list(Category)[c].subcategories]
+            subs.append(SUBCATEGORIES[own[int(torch.argmax(subcategories[row, own]))]])
+        return categories, subs
+
+    def _score_subcategories(self, prompts: list[list[int]], chosen: list[Category]) -> list[str]:
+        scores = self._score(prompts, [[self._sublabels[s] for s in c.subcategories] for c in chosen])
+        return [c.subcategories[int(i)] for c, i in zip(chosen, scores.argmax(-1), strict=True)]
+
+    def _pad(self, sequences: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Left-padded ids and attention mask, on the model's device."""
         import torch
 
         width = max(len(s) for s in sequences)
@@ -305,7 +326,11 @@ class Rewriter:
         for row, seq in enumerate(sequences):
             ids[row, width - len(seq) :] = torch.tensor(seq)
             mask[row, width - len(seq) :] = 1
-        ids, mask = ids.to(self.device), mask.to(self.device)
+        return ids.to(self.device), mask.to(self.device)
+
+    def _prefill(self, sequences: list[list[int]]) -> tuple[Any, torch.Tensor, torch.Tensor]:
+        """Run left-padded ``sequences``; return the cache, the last position's logits and the attention mask."""
+        ids, mask = self._pad(sequences)
         out = self.model(input_ids=ids, attention_mask=mask, use_cache=True, logits_to_keep=1)
         return out.cache, out.logits[:, -1].float(), mask
 
