@@ -87,3 +87,27 @@ def test_statements_are_the_seed_verbatim_with_its_sections() -> None:
         elif m := re.match(r'^\d+\.\s+"(.*)"$', line):
             seen.append((category, sub, m.group(1)))
     assert sorted(seen, key=str) == sorted(((e.category, e.subcategory, e.statement) for e in EXAMPLES), key=str)
+
+
+def test_labelled_notes_are_valid_balanced_and_unique_across_files() -> None:
+    from winrewrite.data import load_labelled_notes
+
+    files = sorted((ROOT / "data").glob("category_notes*.jsonl"))
+    assert files
+    rows = [n for f in files for n in load_labelled_notes(f)]
+    ids = [n.id for n in rows]
+    assert len(ids) == len(set(ids))
+    per_category = Counter(n.category for n in rows)
+    assert set(per_category) == set(Category) and max(per_category.values()) == min(per_category.values())
+    seed_notes = {v.text for e in EXAMPLES for v in e.notes}
+    assert not seed_notes & {n.notes for n in rows}  # new notes, not copies of the seed's
+
+
+def test_a_labelled_note_with_a_foreign_subcategory_is_a_data_error(tmp_path: Path) -> None:
+    from winrewrite.data import load_labelled_notes
+
+    bad = tmp_path / "notes.jsonl"
+    row = {"id": "leadership-01", "category": "leadership", "subcategory": "Feature Engineering", "notes": "x"}
+    bad.write_text(json.dumps(row))
+    with pytest.raises(DataError, match="not a subcategory"):
+        load_labelled_notes(bad)
