@@ -95,6 +95,16 @@ def test_units_and_degenerate_changes_are_caught() -> None:
     )
 
 
+def test_a_count_may_not_become_a_percentage() -> None:
+    notes = "fraud model to focal loss, precision 74->91 at same recall, ~45 analyst hrs/wk saved"
+    wrong = "Moved the fraud model to focal loss, raising precision from 74% to 91% and cutting analyst work by 45%."
+    assert any("45%" in p for p in check(notes, wrong))
+    right = "Moved the fraud model to focal loss, raising precision from 74% to 91% and saving 45 analyst hours a week."
+    assert check(notes, right) == []  # a bare 74 -> 91 may read as a percentage; '45 analyst hrs' may not
+    tripled = "Retired duplicate services, cutting their number 3x overall."
+    assert any("3x" in p for p in check("retired 3 duplicate services", tripled))
+
+
 def test_repetition_is_caught() -> None:
     text = "Led 20 reading group sessions on topics from ML to MLW to ML to MLW for the team."
     assert "repeats itself" in form_problems(text)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from winrewrite.figures import extract_changes, extract_figures, invented_figures, missing_figures, same_figure
+from winrewrite.statement import Figure
 
 MIN_WORDS, MAX_WORDS = 8, 70
 # Past-tense verbs that do not end in -ed; a candidate's first word must be one of these or end in -ed.
@@ -40,6 +41,17 @@ _UNIT_FAMILIES = {
     "×": "x",
     "$": "$",
 }
+
+
+_RATIO_UNITS = frozenset({"%", "pp", "x", "$"})
+_NEXT_WORD = re.compile(r"\s+([A-Za-z]+)")
+_FUNCTION_WORDS = frozenset(
+    "to from at in on of and or for vs versus with by per than over under after before across since so but "
+    "then when while as the a an is was were are now "
+    # units spelled out: the figure already is a percentage, points, money or a multiple
+    "percent pct pts pt points point dollars dollar usd bucks times fold thousand million billion "
+    "arr mrr gmv revenue rev sales spend".split()
+)
 
 
 _TIME_UNITS = (
@@ -120,8 +132,16 @@ def unsupported_names(notes: str, text: str) -> list[str]:
     return names
 
 
+def _counts_something(notes: str, figure: Figure) -> bool:
+    """True when a unitless figure is followed in the notes by the thing it counts ('45 analyst hours',
+    '3 models'), so a '%', 'x' or '$' on it in a statement would change what it says."""
+    m = _NEXT_WORD.match(notes, figure.end)
+    return figure.unit is None and m is not None and m.group(1).lower() not in _FUNCTION_WORDS
+
+
 def figure_misuse(notes: str, text: str) -> list[str]:
-    """Figures used with another unit than in the notes ('42ms' written as '42%'), or a change to the same value."""
+    """Figures used with another unit than in the notes ('42ms' written as '42%', '45 analyst hours' as
+    '45%'), or a change to the same value."""
     notes_figures = extract_figures(notes)
     problems = []
     for f in extract_figures(text):
@@ -129,6 +149,8 @@ def figure_misuse(notes: str, text: str) -> list[str]:
         families = {_unit_family(g.unit) for g in twins} - {None}
         if twins and f.unit and families and _unit_family(f.unit) not in families:
             problems.append(f"writes {f.text} where the notes have {twins[0].text}")
+        elif twins and not families and _unit_family(f.unit) in _RATIO_UNITS and all(_counts_something(notes, g) for g in twins):
+            problems.append(f"writes {f.text} where the notes count {notes[twins[0].start : twins[0].end + 12].strip()}...")
     text_figures = extract_figures(text)
     for f in text_figures:  # each figure says one thing: no more uses than the notes make of it
         uses = sum(same_figure(f, g) for g in text_figures)
