@@ -26,7 +26,7 @@ from winrewrite.prompt import instruction_length, prompt_ids
 from winrewrite.rewriter import ADAPTER_WEIGHTS, SHIPPED_ADAPTER, Rewriter
 
 logger = logging.getLogger("finetune.category_head")
-WEIGHT_DECAYS = (0.3, 1.0, 3.0)
+WEIGHT_DECAYS = (0.1, 0.3, 1.0, 3.0)
 FOLDS = 4
 
 

@@ -105,6 +105,16 @@ def test_a_count_may_not_become_a_percentage() -> None:
     assert any("3x" in p for p in check("retired 3 duplicate services", tripled))
 
 
+def test_a_change_to_an_end_point_the_notes_never_gave_is_caught() -> None:
+    notes = "moved fraud model to focal loss, ~45 analyst hrs/wk saved"
+    made_up = "Moved the fraud model to focal loss, cutting analyst time per case from 45 hours to under a minute."
+    assert any("'minute'" in p for p in check(notes, made_up))
+    bounded = "Cut deployment failures from 40% to under 5% by containerizing the pipelines."
+    assert check("failures 40% -> 5%", bounded) == []
+    zero = "Automated the triage queue, cutting manual triage from 3 people to zero."
+    assert check("triage went from 3 people to zero", zero) == []
+
+
 def test_repetition_is_caught() -> None:
     text = "Led 20 reading group sessions on topics from ML to MLW to ML to MLW for the team."
     assert "repeats itself" in form_problems(text)

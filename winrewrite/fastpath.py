@@ -60,6 +60,24 @@ def statement_vocabulary(tokenizer: Any, specials_only: bool = False) -> list[in
     return sorted(set(keep) | {i for i in specials if i is not None and i >= 0})
 
 
+def quantize_rows(weight: torch.Tensor, chunk: int = 8192) -> tuple[torch.Tensor, torch.Tensor]:
+    """Symmetric int8 with one bf16 scale per row; a chunk of rows at a time, so a 262k-row matrix never
+    needs a full fp32 copy.
+
+    >>> q, scale = quantize_rows(torch.tensor([[1.0, -0.5], [0.0, 2.0]]))
+    >>> q.tolist()
+    [[127, -64], [0, 127]]
+    """
+    q = torch.empty(weight.shape, dtype=torch.int8)
+    scale = torch.empty(weight.shape[0], dtype=torch.bfloat16)
+    for start in range(0, weight.shape[0], chunk):
+        w = weight[start : start + chunk].detach().float()
+        s = (w.abs().amax(dim=1).clamp(min=1e-8) / 127).to(torch.bfloat16).float()  # the scale as it is stored
+        q[start : start + chunk] = torch.round(w / s[:, None]).clamp(-127, 127)
+        scale[start : start + chunk] = s
+    return q, scale
+
+
 class Int8Linear(torch.nn.Module):
     """A bias-free linear layer with int8 weights (one scale per output row) and bf16 activations.
 
@@ -77,13 +95,39 @@ class Int8Linear(torch.nn.Module):
 
     @classmethod
     def from_weight(cls, weight: torch.Tensor) -> Int8Linear:
-        w = weight.detach().float()
-        scale = w.abs().amax(dim=1).clamp(min=1e-8) / 127
-        return cls(torch.round(w / scale[:, None]).clamp(-127, 127).to(torch.int8).contiguous(), scale.to(torch.bfloat16))
+        return cls(*quantize_rows(weight))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         flat = x.reshape(-1, x.shape[-1]).to(torch.bfloat16)
         return torch._weight_int8pack_mm(flat, self.weight, self.scale).view(*x.shape[:-1], self.weight.shape[0])
+
+
+class Int8Embedding(torch.nn.Module):
+    """The token embedding with int8 rows (one scale per row); looked-up rows come back in bf16.
+
+    ``multiplier`` keeps the model's own embedding scale (Gemma multiplies by the square root of the width).
+
+    >>> table = Int8Embedding.from_weight(torch.randn(10, 4), multiplier=2.0)
+    >>> tuple(table(torch.tensor([[1, 2, 3]])).shape)
+    (1, 3, 4)
+    """
+
+    def __init__(self, weight: torch.Tensor, scale: torch.Tensor, multiplier: float) -> None:
+        super().__init__()
+        self.weight: torch.Tensor = weight  # int8 [vocab, width]
+        self.scale: torch.Tensor = scale  # bf16 [vocab]
+        self.multiplier = multiplier
+
+    @classmethod
+    def from_weight(cls, weight: torch.Tensor, multiplier: float = 1.0) -> Int8Embedding:
+        return cls(*quantize_rows(weight), multiplier)
+
+    def rows(self, ids: torch.Tensor) -> torch.Tensor:
+        """The embedding rows of ``ids`` in bf16, without the multiplier (the tied head's weights)."""
+        return self.weight[ids].to(torch.bfloat16) * self.scale[ids].unsqueeze(-1)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.rows(ids) * self.multiplier
 
 
 def compact_linear(weight: torch.Tensor) -> torch.nn.Module:
@@ -98,13 +142,13 @@ def compact_linear(weight: torch.Tensor) -> torch.nn.Module:
 class RestrictedHead(torch.nn.Module):
     """Logits over the statement vocabulary (scattered into a full-size row of -inf), plus the notes' own tokens."""
 
-    def __init__(self, weight: torch.Tensor, keep: list[int]) -> None:
+    def __init__(self, weight: torch.Tensor, keep: list[int], embedding: Int8Embedding) -> None:
         super().__init__()
         self.vocab_size = weight.shape[0]
         self.keep: torch.Tensor = torch.tensor(keep, dtype=torch.long)
         self._kept = frozenset(keep)
         self.linear = compact_linear(weight.detach()[self.keep])
-        self.full_weight: torch.Tensor = weight  # for the few notes tokens outside the vocabulary
+        self.embedding = embedding  # the tied weights, for the few notes tokens outside the vocabulary
         self.extra: torch.Tensor = torch.empty(0, dtype=torch.long)
 
     def set_extra(self, ids: list[int]) -> None:
@@ -116,7 +160,7 @@ class RestrictedHead(torch.nn.Module):
         logits = hidden.new_full((*hidden.shape[:-1], self.vocab_size), -float("inf"), dtype=torch.float32)
         logits[..., self.keep] = self.linear(hidden.to(torch.bfloat16)).float()
         if len(self.extra):
-            logits[..., self.extra] = hidden.float() @ self.full_weight[self.extra].float().T
+            logits[..., self.extra] = hidden.float() @ self.embedding.rows(self.extra).float().T
         return logits
 
 
@@ -127,14 +171,30 @@ def make_fast(model: Any, tokenizer: Any, always: Iterable[int] = ()) -> Restric
     The model's forward keeps its interface (full-size fp32 logits, -inf outside the statement vocabulary),
     so greedy decoding, feature pooling and ``generate`` all run on it unchanged.
     """
-    model.model.to(torch.bfloat16)  # the tied embedding and head matrix becomes bf16 too: one copy serves both
+    model.model.to(torch.bfloat16)
     for layer in model.model.layers:
         for parent in (layer.self_attn, layer.mlp):
             for name, child in list(parent.named_children()):
                 if isinstance(child, torch.nn.Linear) and child.bias is None:
                     setattr(parent, name, compact_linear(child.weight))
     keep = sorted(set(head_vocabulary(tokenizer)) | set(always))
-    head = RestrictedHead(model.lm_head.weight.detach(), keep)
+    tied = model.model.embed_tokens
+    embedding = Int8Embedding.from_weight(tied.weight, float(getattr(tied, "scalar_embed_scale", 1.0)))
+    head = RestrictedHead(model.lm_head.weight.detach(), keep, embedding)
+    model.model.embed_tokens = embedding  # one int8 copy of the tied matrix serves the input and the rare extra logits
     model.lm_head = head
+    _return_freed_memory()
     logger.info("CPU fast path: int8 weights with bf16 activations, %d-token head", len(keep))
     return head
+
+
+def _return_freed_memory() -> None:
+    """Hand the float weights just freed back to the OS (glibc keeps them otherwise, and RSS stays high)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        ctypes.CDLL(name).malloc_trim(0)  # type: ignore[arg-type]
+    except (OSError, AttributeError, TypeError):  # not glibc (macOS, Windows, musl): nothing to do
+        pass

@@ -43,6 +43,10 @@ _UNIT_FAMILIES = {
 }
 
 
+_HALF_CHANGE = re.compile(r"\bfrom\s+[$€£]?\d[^\s]*(?:\s+[A-Za-z%/-]+){0,3}?\s+to\s+(?P<end>[^,;]{0,40})")
+_QUALIFIER = re.compile(
+    r"^(?:(?:under|below|above|over|about|around|nearly|almost|just|roughly|(?:less|more|fewer) than|a|an|the)\s+)+"
+)
 _RATIO_UNITS = frozenset({"%", "pp", "x", "$"})
 _NEXT_WORD = re.compile(r"\s+([A-Za-z]+)")
 _FUNCTION_WORDS = frozenset(
@@ -157,6 +161,11 @@ def figure_misuse(notes: str, text: str) -> list[str]:
         if uses > max(1, sum(same_figure(f, g) for g in notes_figures)):
             problems.append(f"uses {f.text} {uses} times")
             break
+    for m in _HALF_CHANGE.finditer(text):  # 'from 45 to under a minute': the notes gave no such end point
+        end = _QUALIFIER.sub("", m.group("end"))
+        word = re.match(r"[A-Za-z]+", end)
+        if word and not re.search(rf"\b{word.group(0)}\b", notes, re.IGNORECASE):
+            problems.append(f"states a change to '{word.group(0)}', which the notes do not give")
     for change in extract_changes(text):
         a, b = change.before, change.after
         if a.value == b.value and _canonical_unit(a.unit) == _canonical_unit(b.unit):

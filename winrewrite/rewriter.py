@@ -134,8 +134,9 @@ class Rewriter:
                 ``None`` uses the embedded Gemma 3 270M, converted once into the user cache.
             adapter: a folder written by ``finetune/train.py``. ``None`` uses the adapter shipped in the
                 package when ``base`` is the default; ``False`` uses no adapter.
-            device: ``"auto"`` (CUDA in bf16 if present, else the CPU in fp32), ``"cpu"``, ``"cuda"``, ...
-            dtype: ``"float32"``, ``"bfloat16"``, ``"float16"`` or a ``torch.dtype``; default by device.
+            device: ``"auto"`` (CUDA in bf16 if present, else the CPU), ``"cpu"``, ``"cuda"``, ...
+            dtype: ``"float32"``, ``"bfloat16"``, ``"float16"`` or a ``torch.dtype``; by default bf16 (CUDA,
+                and the CPU fast path, which then quantizes the layers to int8) or fp32 (``fast_cpu=False``).
         """
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -145,7 +146,9 @@ class Rewriter:
             dtype = getattr(torch, dtype, None)
             if not isinstance(dtype, torch.dtype):
                 raise ModelLoadError("dtype must be 'float32', 'bfloat16', 'float16' or a torch.dtype")
-        dtype = dtype or (torch.bfloat16 if device.startswith("cuda") else torch.float32)
+        # bf16 on CUDA, and on the CPU fast path too (it runs bf16 activations: an fp32 copy would only cost memory)
+        fast = device == "cpu" and (config or RewriterConfig()).fast_cpu
+        dtype = dtype or (torch.bfloat16 if device.startswith("cuda") or fast else torch.float32)
         if base is None:
             from winrewrite.embedded import default_model_path
 
