@@ -27,8 +27,8 @@ It is loaded and merged by `winrewrite.Rewriter.from_pretrained()`; its sha256 (
 - `data/examples.jsonl`: the 68 example accomplishments of a public article on ML engineer accomplishments,
   each with five hand-written raw-notes versions (terse, dictated, bullets, partial, and one more)
   and a figure-free (vague) version paired with a figure-free statement.
-- `data/extra_examples.jsonl`: {extra} more accomplishments written for this project (25 per category, varied
-  domains), each statement saying only what its four notes versions say. They teach the model to rewrite
+- `data/extra_examples.jsonl`: {extra} more accomplishments written for this project (about 25 per category,
+  varied domains), each statement saying only what its four notes versions say. They teach the model to rewrite
   the notes it is given rather than recall the article's statements; they are never held out.
 - Held out by example, not by notes version ({held_out_n} examples, 2 per category, split seed {split_seed}):
   {held_out}.
@@ -40,6 +40,9 @@ It is loaded and merged by `winrewrite.Rewriter.from_pretrained()`; its sha256 (
 LoRA r={rank}, alpha={alpha}, dropout={dropout} on all linear layers; AdamW lr {lr}, linear warm-up then cosine;
 batch {batch_size}; {steps} steps; {train_minutes} minutes on {device} ({torch_threads} threads).
 Reproduce with `make finetune && make evaluate`.
+
+## Category head
+{head}
 
 ## Evaluation (held-out notes, full pipeline: constrained decoding, guard, beam retries, fallback)
 {table}
@@ -55,6 +58,20 @@ fallbacks: "figure recall of the model's own drafts" shows what the model achiev
   notes, the claims around them are not verified.
 - Not for writing about other people, or for any use the Gemma Prohibited Use Policy forbids.
 """
+
+
+def head_section(folder: Path) -> str:
+    path = folder / "category_head.json"
+    if not path.exists():
+        return "None: the category and subcategory label lines are scored as text."
+    h = json.loads(path.read_text())
+    return (
+        f"`category_head.safetensors` (`python -m finetune.category_head`): L2-regularised logistic regression on the\n"
+        f"mean of the final and layer-{h['layer']} hidden states over the notes, fitted on {h['notes']} training notes\n"
+        f"(the training examples' notes and the labelled notes of `data/category_notes*.jsonl`, never held-out ones).\n"
+        f"Weight decay {h['weight_decay']:g}, chosen by 4-fold cross-validation grouped by example\n"
+        f"(cross-validated category accuracy {h['cv_accuracy']:.3f}; training accuracy {h['train_accuracy']:.3f})."
+    )
 
 
 def write_card(folder: Path) -> Path:
@@ -73,6 +90,7 @@ def write_card(folder: Path) -> Path:
         device=train["device"],
         torch_threads=train["torch_threads"],
         table=table,
+        head=head_section(folder),
         **{k: c[k] for k in ("rank", "alpha", "dropout", "lr", "batch_size")},
         epochs=c["epochs"],
     )

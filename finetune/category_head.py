@@ -84,8 +84,10 @@ def fit(
     return head
 
 
-def cross_validate(features: torch.Tensor, categories: torch.Tensor, subcategories: torch.Tensor, groups: list[str]) -> float:
-    """The weight decay with the best grouped cross-validated category accuracy."""
+def cross_validate(
+    features: torch.Tensor, categories: torch.Tensor, subcategories: torch.Tensor, groups: list[str]
+) -> tuple[float, float]:
+    """The weight decay with the best grouped cross-validated category accuracy, and that accuracy."""
     names = sorted(set(groups))
     fold_of = {g: i % FOLDS for i, g in enumerate(names)}
     folds = torch.tensor([fold_of[g] for g in groups])
@@ -100,7 +102,7 @@ def cross_validate(features: torch.Tensor, categories: torch.Tensor, subcategori
         logger.info("weight decay %g: cross-validated category accuracy %.3f", wd, accuracy)
         if accuracy > best_accuracy:
             best, best_accuracy = wd, accuracy
-    return best
+    return best, best_accuracy
 
 
 def fit_head(adapter: Path) -> Path:
@@ -111,7 +113,7 @@ def fit_head(adapter: Path) -> Path:
     features = features_of(rewriter, [r[1] for r in rows], layer)
     categories = torch.tensor([[c.value for c in Category].index(r[2]) for r in rows])
     subcategories = torch.tensor([SUBCATEGORIES.index(r[3]) for r in rows])
-    wd = cross_validate(features, categories, subcategories, [r[0] for r in rows])
+    wd, cv_accuracy = cross_validate(features, categories, subcategories, [r[0] for r in rows])
     head = fit(features, categories, subcategories, layer, wd)
     path = adapter / HEAD_FILE
     head.save(path)
@@ -119,7 +121,16 @@ def fit_head(adapter: Path) -> Path:
     (adapter / "sha256.txt").write_text("".join(f"{digest}  {name}\n" for name, digest in sums.items()))
     train_accuracy = float((head(features)[0].argmax(-1) == categories).float().mean())
     (adapter / "category_head.json").write_text(
-        json.dumps({"notes": len(rows), "layer": layer, "weight_decay": wd, "train_accuracy": round(train_accuracy, 4)}, indent=1)
+        json.dumps(
+            {
+                "notes": len(rows),
+                "layer": layer,
+                "weight_decay": wd,
+                "cv_accuracy": round(cv_accuracy, 4),
+                "train_accuracy": round(train_accuracy, 4),
+            },
+            indent=1,
+        )
     )
     logger.info("category head (weight decay %g, train accuracy %.3f) -> %s", wd, train_accuracy, path)
     return path

@@ -116,3 +116,11 @@ def test_require_all_forbids_ending_the_sentence_but_not_a_decimal_point() -> No
     assert constraint(_ids("Built 14 features, raising AUC from 0"), scores)[0, point] == 0  # 0.81 goes on
     done = constraint(_ids("Built 14 features, raising AUC from 0.81 to 0.84"), scores)[0]
     assert done[point] == 0 and done[eos] == 0
+
+
+def test_after_from_x_to_only_a_fitting_end_point_may_follow() -> None:
+    constraint = FigureConstraint(TOKENIZER, "cold start -70%, handled a 5x spike, precision 74->91, retrain in 4 hours", 0)
+    assert constraint.allowed_next("cut cold start from 70% to ") == (set(), True)  # 5x and 4 hours are other kinds
+    assert constraint.allowed_next("raised precision from 74% to ") == ({"9"}, True)  # the notes pair 74 with 91
+    assert constraint.allowed_next("cut cold start from 70% to under ") == (set(), True)
+    assert "5" in constraint.allowed_next("cut cold start by 70% and handled ")[0]  # no change opened: any kind

@@ -21,10 +21,15 @@ from functools import lru_cache
 import torch
 from transformers import LogitsProcessor
 
-from winrewrite.figures import DIGITS_RE, digit_strings, extract_figures
+from winrewrite.figures import DIGITS_RE, QUALIFIER, digit_strings, extract_changes, extract_figures
+from winrewrite.guard import unit_family
 
 _TRAILING_NUMBER = re.compile(r"(\d+(?:[.,]\d+)*)([.,]?)\Z")  # \Z: "$" would also match before a final newline
 _DIGIT_POINT = re.compile(r"\d\.\Z")
+# 'from 70% to ', 'from 2 days to ': the number that follows must be a fitting end point for that start
+_FROM_TO = re.compile(
+    rf"\bfrom\s+[$€£]?(\d+(?:[.,]\d+)*)\S*(?:\s+\S+){{0,2}}?\s+to\s+(?:{QUALIFIER}\s+)?[$€£]?\Z", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,15 @@ class FigureConstraint(LogitsProcessor):
         self.table = token_table(tokenizer)
         self.budget = Counter(m.group(0) for m in DIGITS_RE.finditer(notes))
         self.allowed = frozenset(self.budget)
+        figures = extract_figures(notes)
+        self.families: dict[str, set[str | None]] = {}  # digit string -> the kinds of quantity it has in the notes
+        for f in figures:
+            if m := DIGITS_RE.search(f.text):
+                self.families.setdefault(m.group(0), set()).add(unit_family(f.unit))
+        self.ends: dict[str, set[str]] = {}  # a change's start -> its end points in the notes ('74->91')
+        for c in extract_changes(notes, figures):
+            if (a := DIGITS_RE.search(c.before.text)) and (b := DIGITS_RE.search(c.after.text)):
+                self.ends.setdefault(a.group(0), set()).add(b.group(0))
         self.prompt_length = prompt_length
         self.required = {m.group(0) for f in extract_figures(notes) if (m := DIGITS_RE.search(f.text))} if require_all else set()
         self.stop_ids = sorted(stop_ids)
@@ -104,13 +118,28 @@ class FigureConstraint(LogitsProcessor):
     def _next_chars(partial: str, left: frozenset[str]) -> set[str]:
         return {a[len(partial)] for a in left if len(a) > len(partial) and a.startswith(partial)}
 
+    def _fits(self, before: str, number: str) -> bool:
+        """Whether ``number`` may follow ``before``: after 'from X ... to ' only X's own end point in the notes,
+        or (if the notes pair X with nothing) a number of the same kind of quantity that is not part of
+        another change."""
+        m = _FROM_TO.search(before)
+        if not m:
+            return True
+        start = m.group(1)
+        if start in self.ends:
+            return number in self.ends[start]
+        if number in self.ends or any(number in e for e in self.ends.values()):
+            return False  # a number of another change in the notes
+        kinds, other = self.families.get(start, {None}), self.families.get(number, {None})
+        return None in kinds or None in other or bool(kinds & other)
+
     def allowed_next(self, text: str) -> tuple[set[str], bool]:
         """For generated ``text``: the characters a number may continue with, and whether a token
         that is not part of the number may come next."""
         m = _TRAILING_NUMBER.search(text)
         done = text[: m.start()] if m else text
         used = Counter(n.group(0) for n in DIGITS_RE.finditer(done))
-        left = frozenset(a for a in self.allowed if used[a] < self.budget[a])  # numbers not used up yet
+        left = frozenset(a for a in self.allowed if used[a] < self.budget[a] and self._fits(done, a))
         if not m:  # not inside a number: a digit may only start a figure of the notes
             return self._next_chars("", left), True
         number, separator = m.groups()

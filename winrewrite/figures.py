@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -23,11 +24,12 @@ FIGURE_RE = re.compile(
     r"(?P<cur>[$€£])?\s?"
     r"(?P<num>\d+(?:[.,]\d+)*)"
     r"(?:(?P<mag>\s?(?:k|K|m|M|MM|b|B|bn|thousand|million|billion))(?![A-Za-z]))?"
-    rf"(?:\s?(?P<unit>{_UNITS})(?![A-Za-z]))?"
+    rf"(?:[\s-]?(?P<unit>{_UNITS})(?![A-Za-z]))?"  # '4 hours', '4-hour'
 )
 # Every run of digits, with the separators inside it: what the decoder may write.
 DIGITS_RE = re.compile(r"\d+(?:[.,]\d+)*")
-_CHANGE_RE = re.compile(r"\s*(?:->|→|=>|-->|—>|to|down to|up to)\s*", re.IGNORECASE)
+QUALIFIER = r"(?:under|below|above|over|about|around|nearly|almost|just|roughly|(?:less|more|fewer) than)"
+_CHANGE_RE = re.compile(rf"\s*(?:->|→|=>|-->|—>|(?:down |up )?to(?: {QUALIFIER})?)\s*", re.IGNORECASE)
 
 
 def _number(raw: str) -> float:
@@ -76,7 +78,10 @@ def digit_strings(text: str) -> set[str]:
 
 def same_figure(a: Figure, b: Figure) -> bool:
     """True when two figures state the same quantity ('4.8k' and '$4,800'; '55m' and '55 minutes'),
-    but not '$3k' and '$3M': when both carry a magnitude, the magnitudes must agree."""
+    but not '$3k' and '$3M': when both carry a magnitude, the magnitudes must agree. Numbers that do
+    not parse ('1.2.3', a version) are the same only when their digits are."""
+    if math.isnan(a.value) or math.isnan(b.value):
+        return DIGITS_RE.findall(a.text) == DIGITS_RE.findall(b.text)
     if _close(a.value, b.value):
         return True
     both_scaled = not _close(a.number, a.value) and not _close(b.number, b.value)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from winrewrite.figures import extract_changes, extract_figures, invented_figures, missing_figures, same_figure
+from winrewrite.figures import QUALIFIER, extract_changes, extract_figures, invented_figures, missing_figures, same_figure
 from winrewrite.statement import Figure
 
 MIN_WORDS, MAX_WORDS = 8, 70
@@ -44,9 +44,7 @@ _UNIT_FAMILIES = {
 
 
 _HALF_CHANGE = re.compile(r"\bfrom\s+[$€£]?\d[^\s]*(?:\s+[A-Za-z%/-]+){0,3}?\s+to\s+(?P<end>[^,;]{0,40})")
-_QUALIFIER = re.compile(
-    r"^(?:(?:under|below|above|over|about|around|nearly|almost|just|roughly|(?:less|more|fewer) than|a|an|the)\s+)+"
-)
+_QUALIFIER = re.compile(rf"^(?:(?:{QUALIFIER}|a|an|the)\s+)+")
 _RATIO_UNITS = frozenset({"%", "pp", "x", "$"})
 _NEXT_WORD = re.compile(r"\s+([A-Za-z]+)")
 _FUNCTION_WORDS = frozenset(
@@ -86,7 +84,8 @@ def _canonical_unit(unit: str | None) -> str | None:
     return u
 
 
-def _unit_family(unit: str | None) -> str | None:
+def unit_family(unit: str | None) -> str | None:
+    """The kind of quantity of a unit: '%', 'pp', 'x', '$', 'time', another unit, or None."""
     canonical = _canonical_unit(unit)
     return "time" if canonical in {c for c, _ in _TIME_UNITS} else canonical
 
@@ -150,10 +149,10 @@ def figure_misuse(notes: str, text: str) -> list[str]:
     problems = []
     for f in extract_figures(text):
         twins = [g for g in notes_figures if same_figure(f, g)]
-        families = {_unit_family(g.unit) for g in twins} - {None}
-        if twins and f.unit and families and _unit_family(f.unit) not in families:
+        families = {unit_family(g.unit) for g in twins} - {None}
+        if twins and f.unit and families and unit_family(f.unit) not in families:
             problems.append(f"writes {f.text} where the notes have {twins[0].text}")
-        elif twins and not families and _unit_family(f.unit) in _RATIO_UNITS and all(_counts_something(notes, g) for g in twins):
+        elif twins and not families and unit_family(f.unit) in _RATIO_UNITS and all(_counts_something(notes, g) for g in twins):
             problems.append(f"writes {f.text} where the notes count {notes[twins[0].start : twins[0].end + 12].strip()}...")
     text_figures = extract_figures(text)
     for f in text_figures:  # each figure says one thing: no more uses than the notes make of it
@@ -170,7 +169,7 @@ def figure_misuse(notes: str, text: str) -> list[str]:
         a, b = change.before, change.after
         if a.value == b.value and _canonical_unit(a.unit) == _canonical_unit(b.unit):
             problems.append(f"states a change from {a.text} to {b.text}")
-        elif a.unit and b.unit and _unit_family(a.unit) != _unit_family(b.unit):
+        elif a.unit and b.unit and unit_family(a.unit) != unit_family(b.unit):
             problems.append(f"states a change from {a.text} to {b.text}, which are not the same kind of quantity")
     return problems
 
