@@ -124,3 +124,9 @@ def test_after_from_x_to_only_a_fitting_end_point_may_follow() -> None:
     assert constraint.allowed_next("raised precision from 74% to ") == ({"9"}, True)  # the notes pair 74 with 91
     assert constraint.allowed_next("cut cold start from 70% to under ") == (set(), True)
     assert "5" in constraint.allowed_next("cut cold start by 70% and handled ")[0]  # no change opened: any kind
+
+
+def test_a_change_may_only_open_on_a_number_that_can_close_it() -> None:
+    constraint = FigureConstraint(TOKENIZER, "precision 74->91 at same recall, 45 analyst hrs/wk saved", 0)
+    assert constraint.allowed_next("raised precision from ") == ({"7"}, True)  # 45 has no end point in the notes
+    assert constraint.allowed_next("saving ") == ({"4", "7", "9"}, True)

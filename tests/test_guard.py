@@ -115,6 +115,19 @@ def test_a_change_to_an_end_point_the_notes_never_gave_is_caught() -> None:
     assert check("triage went from 3 people to zero", zero) == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Reduced analyst hours per case from __________ to a handful each week.",
+        "Saved the team an average of $A per month on review work.",
+        "Saved the R&amp;D teams several hours of review work every week.",
+        "Shipped the <b>ranking</b> model to production for the search team.",
+    ],
+)
+def test_blanks_entities_and_markup_are_caught(text: str) -> None:
+    assert any("not prose" in p for p in check("shipped ranking model, saved analyst time", text))
+
+
 def test_repetition_is_caught() -> None:
     text = "Led 20 reading group sessions on topics from ML to MLW to ML to MLW for the team."
     assert "repeats itself" in form_problems(text)

@@ -27,6 +27,7 @@ from winrewrite.guard import unit_family
 _TRAILING_NUMBER = re.compile(r"(\d+(?:[.,]\d+)*)([.,]?)\Z")  # \Z: "$" would also match before a final newline
 _DIGIT_POINT = re.compile(r"\d\.\Z")
 # 'from 70% to ', 'from 2 days to ': the number that follows must be a fitting end point for that start
+_FROM = re.compile(r"\bfrom\s+[$€£]?\Z", re.IGNORECASE)
 _FROM_TO = re.compile(
     rf"\bfrom\s+[$€£]?(\d+(?:[.,]\d+)*)\S*(?:\s+\S+){{0,2}}?\s+to\s+(?:{QUALIFIER}\s+)?[$€£]?\Z", re.IGNORECASE
 )
@@ -119,16 +120,20 @@ class FigureConstraint(LogitsProcessor):
         return {a[len(partial)] for a in left if len(a) > len(partial) and a.startswith(partial)}
 
     def _fits(self, before: str, number: str) -> bool:
-        """Whether ``number`` may follow ``before``: after 'from X ... to ' only X's own end point in the notes,
-        or (if the notes pair X with nothing) a number of the same kind of quantity that is not part of
-        another change."""
-        m = _FROM_TO.search(before)
-        if not m:
-            return True
-        start = m.group(1)
+        """Whether ``number`` may follow ``before``: after 'from X ... to ' only a fitting end point of X
+        (:meth:`_ends_with`); after 'from ' only a number that has one."""
+        if m := _FROM_TO.search(before):
+            return self._ends_with(m.group(1), number)
+        if _FROM.search(before):
+            return any(self._ends_with(number, other) for other in self.allowed if other != number)
+        return True
+
+    def _ends_with(self, start: str, number: str) -> bool:
+        """Whether a change from ``start`` may end at ``number``: the end the notes give it, or (if the notes
+        pair ``start`` with nothing) a number of the same kind of quantity that is not part of another change."""
         if start in self.ends:
             return number in self.ends[start]
-        if number in self.ends or any(number in e for e in self.ends.values()):
+        if any(n in self.ends or any(n in e for e in self.ends.values()) for n in (start, number)):
             return False  # a number of another change in the notes
         kinds, other = self.families.get(start, {None}), self.families.get(number, {None})
         return None in kinds or None in other or bool(kinds & other)

@@ -26,6 +26,7 @@ IRREGULAR_PAST = frozenset(
 )
 _NOT_PAST = frozenset("need speed feed seed bed red shed breed embed proceed exceed succeed".split())
 _SHORTHAND = re.compile(r"->|→|=>|<-|~|\bw/|\bb/c\b|\bhrs?/wk\b|\bTODO\b|\.\.\.")
+_JUNK = re.compile(r"_{2,}|&[a-z]+;|&#\d+;|\$[A-Za-z]|[{}<>\[\]|\\^`*]")  # blanks, HTML entities, markup
 _SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z0-9]")
 # A name: a word with a capital letter after the first word ('Triton', 'TensorRT', 'ONNX').
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#&.'/-]*[A-Za-z0-9+#]|[A-Za-z]")
@@ -109,6 +110,9 @@ def form_problems(text: str) -> list[str]:
         problems.append("does not start with a past-tense action verb")
     if "\n" in text or _SENTENCE_BREAK.search(text.rstrip(".")) or not text.rstrip().endswith("."):
         problems.append("is not one sentence ending in a full stop")
+    junk = _JUNK.search(text)
+    if junk:
+        problems.append(f"holds {junk.group(0)!r}, which is not prose")
     shorthand = _SHORTHAND.search(text)
     if shorthand:
         problems.append(f"copies shorthand {shorthand.group(0)!r}")
