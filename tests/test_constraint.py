@@ -130,3 +130,13 @@ def test_a_change_may_only_open_on_a_number_that_can_close_it() -> None:
     constraint = FigureConstraint(TOKENIZER, "precision 74->91 at same recall, 45 analyst hrs/wk saved", 0)
     assert constraint.allowed_next("raised precision from ") == ({"7"}, True)  # 45 has no end point in the notes
     assert constraint.allowed_next("saving ") == ({"4", "7", "9"}, True)
+
+
+def test_a_number_that_counts_something_cannot_become_a_percentage() -> None:
+    table = token_table(TOKENIZER)
+    percent = TOKENIZER.convert_tokens_to_ids("%")
+    assert percent in set(table.ratio_ids.tolist())
+    constraint = FigureConstraint(TOKENIZER, "precision 74->91, ~45 analyst hrs/wk saved", 0)
+    scores = torch.zeros((1, len(TOKENIZER)))
+    assert constraint(_ids("cut analyst time by 45"), scores)[0, percent] == -float("inf")
+    assert constraint(_ids("raised precision from 74"), scores)[0, percent] == 0

@@ -105,6 +105,14 @@ def test_a_count_may_not_become_a_percentage() -> None:
     assert any("3x" in p for p in check("retired 3 duplicate services", tripled))
 
 
+def test_a_count_keeps_its_time_unit() -> None:
+    notes = "fraud model to focal loss, ~45 analyst hrs/wk saved"
+    days = "Moved the fraud model to focal loss, saving the fraud team 45 analyst days."
+    assert any("time units" in p for p in check(notes, days))
+    hours = "Moved the fraud model to focal loss, saving the fraud team 45 analyst hours a week."
+    assert check(notes, hours) == []
+
+
 def test_a_change_to_an_end_point_the_notes_never_gave_is_caught() -> None:
     notes = "moved fraud model to focal loss, ~45 analyst hrs/wk saved"
     made_up = "Moved the fraud model to focal loss, cutting analyst time per case from 45 hours to under a minute."

@@ -22,7 +22,7 @@ import torch
 from transformers import LogitsProcessor
 
 from winrewrite.figures import DIGITS_RE, QUALIFIER, digit_strings, extract_changes, extract_figures
-from winrewrite.guard import unit_family
+from winrewrite.guard import counts_something, unit_family
 
 _TRAILING_NUMBER = re.compile(r"(\d+(?:[.,]\d+)*)([.,]?)\Z")  # \Z: "$" would also match before a final newline
 _DIGIT_POINT = re.compile(r"\d\.\Z")
@@ -42,6 +42,7 @@ class TokenTable:
     separator_ids: dict[str, int]  # '.' and ',' -> their tokens
     banned_ids: torch.Tensor  # tokens holding a digit but not exactly one ASCII digit
     end_ids: torch.Tensor  # tokens that could end a sentence ('.', '!', '?', a line break)
+    ratio_ids: torch.Tensor  # tokens that would make the number before them a percentage or a multiple
 
 
 @lru_cache(maxsize=4)
@@ -57,6 +58,7 @@ def token_table(tokenizer: object) -> TokenTable:
     separator_ids: dict[str, int] = {}
     banned = []
     ends = []
+    ratios = [i for i, s in enumerate(strings) if s.startswith(("x", "×")) or s.lstrip().lower().startswith(("%", "percent"))]
     for i, s in enumerate(strings):
         if not sentence_ends.isdisjoint(s):
             ends.append(i)
@@ -74,6 +76,7 @@ def token_table(tokenizer: object) -> TokenTable:
         separator_ids,
         torch.tensor(sorted(set(banned)), dtype=torch.long),
         torch.tensor(ends, dtype=torch.long),
+        torch.tensor(ratios, dtype=torch.long),
     )
 
 
@@ -107,6 +110,8 @@ class FigureConstraint(LogitsProcessor):
         for f in figures:
             if m := DIGITS_RE.search(f.text):
                 self.families.setdefault(m.group(0), set()).add(unit_family(f.unit))
+        counting = [(m.group(0), counts_something(notes, f)) for f in figures if (m := DIGITS_RE.search(f.text))]
+        self.counts = {d for d, _ in counting} - {d for d, c in counting if not c}  # '45 analyst hrs': never 45%
         self.ends: dict[str, set[str]] = {}  # a change's start -> its end points in the notes ('74->91')
         for c in extract_changes(notes, figures):
             if (a := DIGITS_RE.search(c.before.text)) and (b := DIGITS_RE.search(c.after.text)):
@@ -170,6 +175,8 @@ class FigureConstraint(LogitsProcessor):
             if free:
                 blocked = [i for d, i in t.digit_ids.items() if d not in chars]
                 scores[row, blocked] = -float("inf")
+                if (m := _TRAILING_NUMBER.search(text)) and m.group(1) in self.counts and not m.group(2):
+                    scores[row, t.ratio_ids[t.ratio_ids < scores.shape[-1]].to(scores.device)] = -float("inf")
                 if missing:  # a figure is still missing: the statement may neither stop nor end its sentence
                     kept = scores[row, keep].clone()
                     scores[row, self.stop_ids] = -float("inf")

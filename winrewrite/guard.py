@@ -46,6 +46,11 @@ _UNIT_FAMILIES = {
 
 _HALF_CHANGE = re.compile(r"\bfrom\s+[$€£]?\d[^\s]*(?:\s+[A-Za-z%/-]+){0,3}?\s+to\s+(?P<end>[^,;]{0,40})")
 _QUALIFIER = re.compile(rf"^(?:(?:{QUALIFIER}|a|an|the)\s+)+")
+_TIME_WORD = re.compile(
+    r"ms|msec|µs|us|ns|seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h|days?|d|weeks?|wks?|w|months?|mos?|"
+    r"quarters?|years?|yrs?",
+    re.IGNORECASE,
+)
 _RATIO_UNITS = frozenset({"%", "pp", "x", "$"})
 _NEXT_WORD = re.compile(r"\s+([A-Za-z]+)")
 _FUNCTION_WORDS = frozenset(
@@ -139,11 +144,17 @@ def unsupported_names(notes: str, text: str) -> list[str]:
     return names
 
 
-def _counts_something(notes: str, figure: Figure) -> bool:
+def counts_something(notes: str, figure: Figure) -> bool:
     """True when a unitless figure is followed in the notes by the thing it counts ('45 analyst hours',
     '3 models'), so a '%', 'x' or '$' on it in a statement would change what it says."""
     m = _NEXT_WORD.match(notes, figure.end)
     return figure.unit is None and m is not None and m.group(1).lower() not in _FUNCTION_WORDS
+
+
+def _time_units_near(text: str, figure: Figure) -> set[str | None]:
+    """The time unit of a figure, or of the one or two words after it ('45 analyst hrs' -> {'h'})."""
+    words = [figure.unit or "", *re.findall(r"[A-Za-z]+", text[figure.end : figure.end + 30])[:2]]
+    return {_canonical_unit(w) for w in words if _TIME_WORD.fullmatch(w)}
 
 
 def figure_misuse(notes: str, text: str) -> list[str]:
@@ -156,7 +167,11 @@ def figure_misuse(notes: str, text: str) -> list[str]:
         families = {unit_family(g.unit) for g in twins} - {None}
         if twins and f.unit and families and unit_family(f.unit) not in families:
             problems.append(f"writes {f.text} where the notes have {twins[0].text}")
-        elif twins and not families and unit_family(f.unit) in _RATIO_UNITS and all(_counts_something(notes, g) for g in twins):
+        elif twins and (near := _time_units_near(text, f)) and all(
+            (theirs := _time_units_near(notes, g)) and not near & theirs for g in twins
+        ):
+            problems.append(f"counts {f.text} in other time units than the notes")
+        elif twins and not families and unit_family(f.unit) in _RATIO_UNITS and all(counts_something(notes, g) for g in twins):
             problems.append(f"writes {f.text} where the notes count {notes[twins[0].start : twins[0].end + 12].strip()}...")
     text_figures = extract_figures(text)
     for f in text_figures:  # each figure says one thing: no more uses than the notes make of it
