@@ -27,7 +27,7 @@ _NOUNS = {
     Category.ML_SYSTEMS: "ML systems work",
     Category.DATA_FEATURES: "data and feature engineering work",
     Category.MODEL_PERFORMANCE: "model performance work",
-    Category.BUSINESS_IMPACT: "product work",
+    Category.BUSINESS_IMPACT: "business impact work",
     Category.LEADERSHIP: "technical leadership work",
 }
 
@@ -44,4 +44,6 @@ def compose(notes: str, category: Category) -> str:
     text = re.sub(r"\s+", " ", text).strip(" ,;:")
     if not text:
         text = "the work described in the notes"
-    return f"Delivered {_NOUNS[category]}: {text[0].lower() + text[1:]}."
+    if not text[1:2].isupper():  # 'Moved the model' -> 'moved the model', but 'LTV model' stays
+        text = text[0].lower() + text[1:]
+    return f"Delivered {_NOUNS[category]}: {text}."
