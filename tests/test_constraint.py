@@ -140,3 +140,11 @@ def test_a_number_that_counts_something_cannot_become_a_percentage() -> None:
     scores = torch.zeros((1, len(TOKENIZER)))
     assert constraint(_ids("cut analyst time by 45"), scores)[0, percent] == -float("inf")
     assert constraint(_ids("raised precision from 74"), scores)[0, percent] == 0
+
+
+def test_a_currency_sign_the_notes_never_use_is_never_written() -> None:
+    dollar = TOKENIZER.convert_tokens_to_ids("$")
+    scores = torch.zeros((1, len(TOKENIZER)))
+    no_money = FigureConstraint(TOKENIZER, "ROAS 2.3x vs control", 0)
+    assert no_money(_ids("raised ROAS by 2.3x and saved "), scores)[0, dollar] == -float("inf")
+    assert FigureConstraint(TOKENIZER, "saved $4.8k/mo", 0)(_ids("saved "), scores)[0, dollar] == 0

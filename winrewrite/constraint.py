@@ -43,6 +43,7 @@ class TokenTable:
     banned_ids: torch.Tensor  # tokens holding a digit but not exactly one ASCII digit
     end_ids: torch.Tensor  # tokens that could end a sentence ('.', '!', '?', a line break)
     ratio_ids: torch.Tensor  # tokens that would make the number before them a percentage or a multiple
+    currency_ids: dict[str, torch.Tensor]  # '$', '€', '£' -> the tokens holding that sign
 
 
 @lru_cache(maxsize=4)
@@ -77,6 +78,7 @@ def token_table(tokenizer: object) -> TokenTable:
         torch.tensor(sorted(set(banned)), dtype=torch.long),
         torch.tensor(ends, dtype=torch.long),
         torch.tensor(ratios, dtype=torch.long),
+        {c: torch.tensor([i for i, s in enumerate(strings) if c in s], dtype=torch.long) for c in "$€£"},
     )
 
 
@@ -119,6 +121,7 @@ class FigureConstraint(LogitsProcessor):
         self.prompt_length = prompt_length
         self.required = {m.group(0) for f in extract_figures(notes) if (m := DIGITS_RE.search(f.text))} if require_all else set()
         self.stop_ids = sorted(stop_ids)
+        self.no_money = [c for c in "$€£" if c not in notes]  # a currency sign the notes never use is not written
 
     @staticmethod
     def _next_chars(partial: str, left: frozenset[str]) -> set[str]:
@@ -161,6 +164,7 @@ class FigureConstraint(LogitsProcessor):
         scores = scores.clone()
         t = self.table
         banned = t.banned_ids.to(scores.device)
+        banned = torch.cat([banned, *(t.currency_ids[c].to(scores.device) for c in self.no_money)])
         banned = banned[banned < scores.shape[-1]]
         scores[:, banned] = -float("inf")
         for row in range(input_ids.shape[0]):
