@@ -113,6 +113,13 @@ def test_a_count_keeps_its_time_unit() -> None:
     assert check(notes, hours) == []
 
 
+def test_a_percentage_or_multiple_keeps_its_unit() -> None:
+    notes = "cold start -70%, autoscaling handled a 5x black friday spike on 8x A100"
+    bare = "Cut cold-start time by 70% and handled 5 black friday spikes on 8 A100 GPUs without manual scaling."
+    assert [p for p in check(notes, bare) if "unit" in p] == ["writes 5 without the unit of 5x"]
+    assert check("mape 23% -> 11%", "Cut the forecasting model's MAPE from 23 to 11% by retraining on recent data.") == []
+
+
 def test_a_change_to_an_end_point_the_notes_never_gave_is_caught() -> None:
     notes = "moved fraud model to focal loss, ~45 analyst hrs/wk saved"
     made_up = "Moved the fraud model to focal loss, cutting analyst time per case from 45 hours to under a minute."

@@ -61,6 +61,7 @@ _FUNCTION_WORDS = frozenset(
     "percent pct pts pt points point dollars dollar usd bucks times fold thousand million billion "
     "arr mrr gmv revenue rev sales spend".split()
 )
+_SPELLED_UNITS = frozenset("percent pct pts pt points point percentage dollars dollar usd times fold".split())
 
 
 _TIME_UNITS = (
@@ -158,6 +159,25 @@ def _time_units_near(text: str, figure: Figure) -> set[str | None]:
     return {_canonical_unit(w) for w in words if _TIME_WORD.fullmatch(w)}
 
 
+def _drops_ratio_unit(notes: str, text: str, figure: Figure, twins: list[Figure]) -> bool:
+    """'23%' or '5x spike' written as a bare '23' or '5' (not '5 times', not the start of 'from 23 to 11%'):
+    a percentage, amount or multiple lost its unit. '8x A100' and 'reused 3x since' may become counts."""
+    m = _NEXT_WORD.match(text, figure.end)
+    if m is not None and m.group(1).lower() in _SPELLED_UNITS:
+        return False
+    if any(c.before == figure and c.after.unit for c in extract_changes(text)):
+        return False
+
+    def lost(g: Figure) -> bool:
+        family = unit_family(g.unit)
+        if family == "x":
+            after = _NEXT_WORD.match(notes, g.end)
+            return after is not None and after.group(1).islower() and after.group(1) not in _FUNCTION_WORDS
+        return family in _RATIO_UNITS
+
+    return all(lost(g) for g in twins)
+
+
 def figure_misuse(notes: str, text: str) -> list[str]:
     """Figures used with another unit than in the notes ('42ms' written as '42%', '45 analyst hours' as
     '45%'), or a change to the same value."""
@@ -168,6 +188,8 @@ def figure_misuse(notes: str, text: str) -> list[str]:
         families = {unit_family(g.unit) for g in twins} - {None}
         if twins and f.unit and families and unit_family(f.unit) not in families:
             problems.append(f"writes {f.text} where the notes have {twins[0].text}")
+        elif twins and f.unit is None and _drops_ratio_unit(notes, text, f, twins):
+            problems.append(f"writes {f.text} without the unit of {twins[0].text}")
         elif twins and (near := _time_units_near(text, f)) and all(
             (theirs := _time_units_near(notes, g)) and not near & theirs for g in twins
         ):
