@@ -10,7 +10,7 @@ class RewriterConfig:
     """How a :class:`~winrewrite.Rewriter` reads notes and decodes statements.
 
     >>> RewriterConfig(max_notes_chars=4000).num_candidates
-    4
+    6
     """
 
     max_notes_chars: int = field(
@@ -18,7 +18,7 @@ class RewriterConfig:
     )
     max_new_tokens: int = field(default=96, metadata={"help": "Upper bound on the statement's length in tokens."})
     num_candidates: int = field(
-        default=4, metadata={"help": "Beam candidates tried when the greedy statement fails the guard; 0 skips them."}
+        default=6, metadata={"help": "Beam candidates tried when the greedy statement fails the guard; 0 skips them."}
     )
     threads: int | None = field(default=None, metadata={"help": "CPU threads for torch; None keeps torch's choice."})
     fast_cpu: bool = field(
