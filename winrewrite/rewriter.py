@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -162,8 +163,10 @@ class Rewriter:
             if adapter is None:
                 adapter = False
         try:
-            tokenizer = AutoTokenizer.from_pretrained(base_path)
-            model = AutoModelForCausalLM.from_pretrained(base_path, dtype=dtype)
+            with ThreadPoolExecutor(max_workers=1) as pool:  # the tokenizer parses while the weights load
+                pending = pool.submit(AutoTokenizer.from_pretrained, base_path)
+                model = AutoModelForCausalLM.from_pretrained(base_path, dtype=dtype)
+                tokenizer = pending.result()
         except (OSError, ValueError) as e:
             raise ModelLoadError(f"could not load the base model from {base_path}: {e}") from e
         name = Path(str(base_path)).name
