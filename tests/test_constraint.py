@@ -148,3 +148,11 @@ def test_a_currency_sign_the_notes_never_use_is_never_written() -> None:
     no_money = FigureConstraint(TOKENIZER, "ROAS 2.3x vs control", 0)
     assert no_money(_ids("raised ROAS by 2.3x and saved "), scores)[0, dollar] == -float("inf")
     assert FigureConstraint(TOKENIZER, "saved $4.8k/mo", 0)(_ids("saved "), scores)[0, dollar] == 0
+
+
+def test_a_currency_sign_must_be_followed_by_a_number_and_blanks_are_never_written() -> None:
+    constraint = FigureConstraint(TOKENIZER, "fraud model saved ~$4M chargebacks FY", 0)
+    assert constraint.allowed_next("cut chargebacks by $") == ({"4"}, False)
+    dollar = TOKENIZER.convert_tokens_to_ids("$")
+    scores = torch.zeros((1, len(TOKENIZER)))
+    assert constraint(_ids("saved $4M and then"), scores)[0, dollar] == -float("inf")  # no number left for a '$'

@@ -28,9 +28,7 @@ _TRAILING_NUMBER = re.compile(r"(\d+(?:[.,]\d+)*)([.,]?)\Z")  # \Z: "$" would al
 _DIGIT_POINT = re.compile(r"\d\.\Z")
 # 'from 70% to ', 'from 2 days to ': the number that follows must be a fitting end point for that start
 _FROM = re.compile(r"\bfrom\s+[$€£]?\Z", re.IGNORECASE)
-_FROM_TO = re.compile(
-    rf"\bfrom\s+[$€£]?(\d+(?:[.,]\d+)*)\S*(?:\s+\S+){{0,2}}?\s+to\s+(?:{QUALIFIER}\s+)?[$€£]?\Z", re.IGNORECASE
-)
+_FROM_TO = re.compile(rf"\bfrom\s+[$€£]?(\d+(?:[.,]\d+)*)\S*(?:\s+\S+){{0,2}}?\s+to\s+(?:{QUALIFIER}\s+)?[$€£]?\Z", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -69,7 +67,7 @@ def token_table(tokenizer: object) -> TokenTable:
             digit_ids.setdefault(s, i)
         elif s in (".", ","):
             separator_ids.setdefault(s, i)
-        elif not numeric.isdisjoint(s):
+        elif not numeric.isdisjoint(s) or "__" in s:  # digits glued to text, or a blank to fill in
             banned.append(i)
     return TokenTable(
         strings,
@@ -153,6 +151,8 @@ class FigureConstraint(LogitsProcessor):
         done = text[: m.start()] if m else text
         used = Counter(n.group(0) for n in DIGITS_RE.finditer(done))
         left = frozenset(a for a in self.allowed if used[a] < self.budget[a] and self._fits(done, a))
+        if not m and text.endswith(("$", "€", "£")):  # a currency sign: a number must follow ('$M' is no amount)
+            return self._next_chars("", left), False
         if not m:  # not inside a number: a digit may only start a figure of the notes
             return self._next_chars("", left), True
         number, separator = m.groups()
@@ -181,12 +181,16 @@ class FigureConstraint(LogitsProcessor):
                 scores[row, blocked] = -float("inf")
                 if (m := _TRAILING_NUMBER.search(text)) and m.group(1) in self.counts and not m.group(2):
                     scores[row, t.ratio_ids[t.ratio_ids < scores.shape[-1]].to(scores.device)] = -float("inf")
+                if not chars:  # no number may start here, so no currency sign either
+                    for ids in t.currency_ids.values():
+                        scores[row, ids[ids < scores.shape[-1]].to(scores.device)] = -float("inf")
                 if missing:  # a figure is still missing: the statement may neither stop nor end its sentence
                     kept = scores[row, keep].clone()
                     scores[row, self.stop_ids] = -float("inf")
                     scores[row, t.end_ids[t.end_ids < scores.shape[-1]].to(scores.device)] = -float("inf")
                     scores[row, keep] = kept
-            else:  # an unfinished number: only its continuations may follow
+            else:  # an unfinished number: only its continuations may follow (if none can, the statement ends)
+                keep = keep or self.stop_ids
                 kept = scores[row, keep].clone()
                 scores[row, :] = -float("inf")
                 scores[row, keep] = kept

@@ -190,8 +190,10 @@ def figure_misuse(notes: str, text: str) -> list[str]:
             problems.append(f"writes {f.text} where the notes have {twins[0].text}")
         elif twins and f.unit is None and _drops_ratio_unit(notes, text, f, twins):
             problems.append(f"writes {f.text} without the unit of {twins[0].text}")
-        elif twins and (near := _time_units_near(text, f)) and all(
-            (theirs := _time_units_near(notes, g)) and not near & theirs for g in twins
+        elif (
+            twins
+            and (near := _time_units_near(text, f))
+            and all((theirs := _time_units_near(notes, g)) and not near & theirs for g in twins)
         ):
             problems.append(f"counts {f.text} in other time units than the notes")
         elif twins and not families and unit_family(f.unit) in _RATIO_UNITS and all(counts_something(notes, g) for g in twins):
