@@ -120,6 +120,14 @@ def test_a_percentage_or_multiple_keeps_its_unit() -> None:
     assert check("mape 23% -> 11%", "Cut the forecasting model's MAPE from 23 to 11% by retraining on recent data.") == []
 
 
+def test_a_rate_keeps_its_period() -> None:
+    notes = "fraud model to focal loss, ~45 analyst hrs/wk saved, gpu bill -$4.8k/mo"
+    yearly = "Moved the fraud model to focal loss, saving 45 analyst hours per year and $4.8k a month in GPU spend."
+    assert [p for p in check(notes, yearly) if "per" in p] == ["counts 45 per year where the notes count per week"]
+    weekly = "Moved the fraud model to focal loss, saving 45 analyst hours a week and $4.8k per month in GPU spend."
+    assert check(notes, weekly) == []
+
+
 def test_a_change_to_an_end_point_the_notes_never_gave_is_caught() -> None:
     notes = "moved fraud model to focal loss, ~45 analyst hrs/wk saved"
     made_up = "Moved the fraud model to focal loss, cutting analyst time per case from 45 hours to under a minute."

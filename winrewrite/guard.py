@@ -52,6 +52,18 @@ _TIME_WORD = re.compile(
     r"quarters?|years?|yrs?",
     re.IGNORECASE,
 )
+_PERIODS = {
+    "day": ("d", "day", "daily"),
+    "week": ("w", "week", "wk"),
+    "month": ("mo", "month"),
+    "quarter": ("q", "quarter", "qtr"),
+    "year": ("y", "year", "yr", "annual"),
+}
+_PERIOD = re.compile(
+    r"^[^,;.]{0,20}?(?:/\s*|\bper\s+|\ba\s+|\bevery\s+|\beach\s+)(days?|d|weeks?|wks?|w|months?|mos?|mo|quarters?|qtrs?|q|years?|yrs?|y)\b"
+    r"|^[^,;.]{0,20}?\b(daily|weekly|monthly|quarterly|yearly|annually|annual)\b",
+    re.IGNORECASE,
+)
 _RATIO_UNITS = frozenset({"%", "pp", "x", "$"})
 _NEXT_WORD = re.compile(r"\s+([A-Za-z]+)")
 _FUNCTION_WORDS = frozenset(
@@ -178,6 +190,15 @@ def _drops_ratio_unit(notes: str, text: str, figure: Figure, twins: list[Figure]
     return all(lost(g) for g in twins)
 
 
+def _period_near(text: str, figure: Figure) -> str | None:
+    """The period a rate is counted over, just after a figure ('45 analyst hrs/wk' -> 'week')."""
+    m = _PERIOD.search(text[figure.end : figure.end + 30])
+    if not m:
+        return None
+    word = (m.group(1) or m.group(2)).lower()
+    return next(period for period, spellings in _PERIODS.items() if word.startswith(spellings))
+
+
 def figure_misuse(notes: str, text: str) -> list[str]:
     """Figures used with another unit than in the notes ('42ms' written as '42%', '45 analyst hours' as
     '45%'), or a change to the same value."""
@@ -188,6 +209,12 @@ def figure_misuse(notes: str, text: str) -> list[str]:
         families = {unit_family(g.unit) for g in twins} - {None}
         if twins and f.unit and families and unit_family(f.unit) not in families:
             problems.append(f"writes {f.text} where the notes have {twins[0].text}")
+        elif (
+            twins
+            and (period := _period_near(text, f))
+            and all((theirs := _period_near(notes, g)) and theirs != period for g in twins)
+        ):
+            problems.append(f"counts {f.text} per {period} where the notes count per {_period_near(notes, twins[0])}")
         elif twins and f.unit is None and _drops_ratio_unit(notes, text, f, twins):
             problems.append(f"writes {f.text} without the unit of {twins[0].text}")
         elif (
