@@ -212,7 +212,7 @@ def figure_misuse(notes: str, text: str) -> list[str]:
         elif (
             twins
             and (period := _period_near(text, f))
-            and all((theirs := _period_near(notes, g)) and theirs != period for g in twins)
+            and all((their_period := _period_near(notes, g)) and their_period != period for g in twins)
         ):
             problems.append(f"counts {f.text} per {period} where the notes count per {_period_near(notes, twins[0])}")
         elif twins and f.unit is None and _drops_ratio_unit(notes, text, f, twins):
