@@ -21,8 +21,8 @@ import torch
 from finetune.split import split
 from winrewrite.categories import Category
 from winrewrite.data import load_examples, load_labelled_notes
-from winrewrite.head import HEAD_FILE, SUBCATEGORIES, CategoryHead, pooled_features
-from winrewrite.prompt import instruction_length, prompt_ids
+from winrewrite.head import HEAD_FILE, SUBCATEGORIES, CategoryHead
+from winrewrite.prompt import prompt_ids
 from winrewrite.rewriter import ADAPTER_WEIGHTS, SHIPPED_ADAPTER, Rewriter
 
 logger = logging.getLogger("finetune.category_head")
@@ -44,14 +44,14 @@ def training_notes(
 
 
 def features_of(rewriter: Rewriter, notes: list[str], layer: int, batch: int = 8) -> torch.Tensor:
-    """Pooled features of ``notes``, as the Rewriter computes them at inference."""
-    skip = instruction_length(rewriter.tokenizer)
-    out = []
+    """Pooled features of ``notes``, computed by the Rewriter exactly as at inference."""
     with torch.inference_mode():
-        for i in range(0, len(notes), batch):
-            ids, mask = rewriter._pad([prompt_ids(rewriter.tokenizer, n) for n in notes[i : i + batch]])
-            out.append(pooled_features(rewriter.model, ids, mask, skip, layer).cpu())
-    return torch.cat(out)
+        return torch.cat(
+            [
+                rewriter.features([prompt_ids(rewriter.tokenizer, n) for n in notes[i : i + batch]], layer)
+                for i in range(0, len(notes), batch)
+            ]
+        )
 
 
 def logistic_regression(

@@ -105,19 +105,19 @@ class FigureConstraint(LogitsProcessor):
         self.table = token_table(tokenizer)
         self.budget = Counter(m.group(0) for m in DIGITS_RE.finditer(notes))
         self.allowed = frozenset(self.budget)
-        figures = extract_figures(notes)
+        figures = [(f, m.group(0)) for f in extract_figures(notes) if (m := DIGITS_RE.search(f.text))]  # with digits
         self.families: dict[str, set[str | None]] = {}  # digit string -> the kinds of quantity it has in the notes
-        for f in figures:
-            if m := DIGITS_RE.search(f.text):
-                self.families.setdefault(m.group(0), set()).add(unit_family(f.unit))
-        counting = [(m.group(0), counts_something(notes, f)) for f in figures if (m := DIGITS_RE.search(f.text))]
+        for f, digits in figures:
+            self.families.setdefault(digits, set()).add(unit_family(f.unit))
+        counting = [(digits, counts_something(notes, f)) for f, digits in figures]
         self.counts = {d for d, _ in counting} - {d for d, c in counting if not c}  # '45 analyst hrs': never 45%
         self.ends: dict[str, set[str]] = {}  # a change's start -> its end points in the notes ('74->91')
-        for c in extract_changes(notes, figures):
+        for c in extract_changes(notes, [f for f, _ in figures]):
             if (a := DIGITS_RE.search(c.before.text)) and (b := DIGITS_RE.search(c.after.text)):
                 self.ends.setdefault(a.group(0), set()).add(b.group(0))
+        self.in_changes = set(self.ends).union(*self.ends.values())  # every number of a change in the notes
         self.prompt_length = prompt_length
-        self.required = {m.group(0) for f in extract_figures(notes) if (m := DIGITS_RE.search(f.text))} if require_all else set()
+        self.required = {digits for _, digits in figures} if require_all else set()
         self.stop_ids = sorted(stop_ids)
         self.no_money = [c for c in "$€£" if c not in notes]  # a currency sign the notes never use is not written
 
@@ -139,7 +139,7 @@ class FigureConstraint(LogitsProcessor):
         pair ``start`` with nothing) a number of the same kind of quantity that is not part of another change."""
         if start in self.ends:
             return number in self.ends[start]
-        if any(n in self.ends or any(n in e for e in self.ends.values()) for n in (start, number)):
+        if start in self.in_changes or number in self.in_changes:
             return False  # a number of another change in the notes
         kinds, other = self.families.get(start, {None}), self.families.get(number, {None})
         return None in kinds or None in other or bool(kinds & other)

@@ -107,6 +107,7 @@ class Rewriter:
         self._stop_ids = {tokenizer.eos_token_id, *tokenizer.convert_tokens_to_ids(["\n", "<end_of_turn>"])} - {None}
         self._labels = {c: encode(tokenizer, category_label(c)) for c in Category}
         self._sublabels = {s: encode(tokenizer, subcategory_label(s)) for c in Category for s in c.subcategories}
+        self._instruction_length = instruction_length(tokenizer)  # prompt tokens left out of the head's features
         if self.config.threads:
             import torch
 
@@ -263,7 +264,7 @@ class Rewriter:
             subs = subs or self._score_subcategories(with_category, chosen)
             heads = [w + self._sublabels[s] for w, s in zip(with_category, subs, strict=True)]
             self.last_timings = {"labels_s": time.perf_counter() - t0}
-            drafts = self._greedy(notes, heads, require_all=True)
+            drafts = self._greedy(notes, heads)
             written = [self._settle(n, h, d, c) for n, h, d, c in zip(notes, heads, drafts, chosen, strict=True)]
         self.last_timings["total_s"] = time.perf_counter() - t0
         statements = []
@@ -307,16 +308,20 @@ class Rewriter:
 
         if self.category_head is None:
             return self._score(prompts, [[self._labels[c] for c in Category]] * len(prompts)), None
-        from winrewrite.head import pooled_features
-
-        ids, mask = self._pad(prompts)
-        features = pooled_features(self.model, ids, mask, instruction_length(self.tokenizer), self.category_head.layer)
-        categories, subcategories = self.category_head(features.cpu())
+        categories, subcategories = self.category_head(self.features(prompts, self.category_head.layer))
         subs = []
         for row, c in enumerate(categories.argmax(-1).tolist()):
             own = [SUBCATEGORIES.index(s) for s in list(Category)[c].subcategories]
             subs.append(SUBCATEGORIES[own[int(torch.argmax(subcategories[row, own]))]])
         return categories, subs
+
+    def features(self, prompts: list[list[int]], layer: int) -> torch.Tensor:
+        """The category head's input for a batch of prompts: pooled hidden states, on the CPU
+        (:func:`~winrewrite.head.pooled_features`); ``finetune/category_head.py`` fits on the same."""
+        from winrewrite.head import pooled_features
+
+        ids, mask = self._pad(prompts)
+        return pooled_features(self.model, ids, mask, self._instruction_length, layer).cpu()
 
     def _score_subcategories(self, prompts: list[list[int]], chosen: list[Category]) -> list[str]:
         scores = self._score(prompts, [[self._sublabels[s] for s in c.subcategories] for c in chosen])
@@ -370,15 +375,15 @@ class Rewriter:
             scores[row] = total
         return scores.view(len(prefixes), k)
 
-    def _greedy(self, notes: list[str], heads: list[list[int]], require_all: bool = False) -> list[str]:
-        """Greedy statements for a batch, each under its own figure constraint."""
+    def _greedy(self, notes: list[str], heads: list[list[int]]) -> list[str]:
+        """Greedy statements for a batch, each under its own figure constraint (with ``require_all``)."""
         import torch
 
         from winrewrite.constraint import FigureConstraint
 
         cache, logits, mask = self._prefill(heads)
         constraints = [
-            FigureConstraint(self.tokenizer, n, prompt_length=0, stop_ids=self._stop_ids, require_all=require_all) for n in notes
+            FigureConstraint(self.tokenizer, n, prompt_length=0, stop_ids=self._stop_ids, require_all=True) for n in notes
         ]
         generated: list[list[int]] = [[] for _ in notes]
         alive = [True] * len(notes)
