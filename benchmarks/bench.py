@@ -3,10 +3,12 @@
     python -m benchmarks.bench                    # CPU or GPU (auto), fast path
     python -m benchmarks.bench --fp32             # the CPU reference path, for comparison
     python -m benchmarks.bench --llama-cpp        # also llama.cpp (llama-cpp-python) on the same GGUF and prompts
+    python -m benchmarks.bench --device cuda --repeat 40   # GPU: throughput over 40 copies of the notes
 
 Figures: p50/p95 warm latency per statement, decode tokens per second (greedy statement tokens, after
 the labels), cold start to the first statement in a fresh process with the model cache in place, peak RSS
-(whole process, and during inference only), and statements per minute through ``rewrite_many``.
+(whole process, and during inference only; on CUDA also the GPU's peak allocation), and statements per
+minute through ``rewrite_many`` (batches of 8 on the CPU, 256 on a GPU) over ``--repeat`` copies of the notes.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 NOTES = Path(__file__).with_name("notes.jsonl")
@@ -81,7 +84,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--llama-cpp", action="store_true", help="compare decode speed with llama-cpp-python")
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-start subprocess")
-    parser.add_argument("--batch-size", type=int, default=8, help="rewrite_many batch size (64 or more on a GPU)")
+    parser.add_argument("--batch-size", type=int, default=None, help="rewrite_many batch (CPU 8, GPU 256)")
+    parser.add_argument("--repeat", type=int, default=1, help="copies of the notes for the rewrite_many throughput run")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
@@ -125,9 +129,25 @@ def main(argv: list[str] | None = None) -> None:
         fallbacks=sources.count("fallback"),
         peak_rss_inference_mb=round(_rss_mb("VmHWM"), 0),
     )
+    batch_size = args.batch_size or (256 if rewriter.device.type == "cuda" else 8)
+    many = notes * args.repeat
+    rewriter.rewrite_many(many[:batch_size], batch_size=batch_size, progress=False)  # warm-up at full batch size
+    statements, stages = [], Counter()  # type: ignore[var-annotated]
     t = time.perf_counter()
-    rewriter.rewrite_many(notes, batch_size=args.batch_size, progress=False)
-    result["statements_per_minute"] = round(len(notes) / (time.perf_counter() - t) * 60, 1)
+    for i in range(0, len(many), batch_size):  # one batch per call, to add up where the time goes
+        statements += rewriter.rewrite_many(many[i : i + batch_size], batch_size=batch_size, progress=False)
+        stages.update(rewriter.last_timings)
+    seconds = time.perf_counter() - t
+    result.update(
+        batch_size=batch_size,
+        batched_statements=len(many),
+        statements_per_minute=round(len(many) / seconds * 60, 1),
+        batched_fallbacks=sum(s.source == "fallback" for s in statements),
+        batched_seconds={k: round(v, 2) for k, v in stages.items()},
+    )
+    if rewriter.device.type == "cuda":
+        result["gpu"] = torch.cuda.get_device_name(rewriter.device)
+        result["gpu_peak_memory_mb"] = round(torch.cuda.max_memory_allocated(rewriter.device) / 2**20, 0)
     result["peak_rss_process_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0)
     if args.llama_cpp:
         result.update(llama_cpp_decode(heads, max_tokens=int(tokens / len(notes)) + 8, threads=torch.get_num_threads()))

@@ -156,3 +156,51 @@ def test_a_currency_sign_must_be_followed_by_a_number_and_blanks_are_never_writt
     dollar = TOKENIZER.convert_tokens_to_ids("$")
     scores = torch.zeros((1, len(TOKENIZER)))
     assert constraint(_ids("saved $4M and then"), scores)[0, dollar] == -float("inf")  # no number left for a '$'
+
+
+def _partials(notes: str, seed: int) -> list[str]:
+    """Texts a constrained decoder passes through, digits and all (from :func:`_generate`)."""
+    text = _generate(notes, seed, steps=20, digit_bias=3.0)
+    return [text[:i] for i in range(len(text) + 1)]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    notes=st.text(alphabet="0123456789.,$%kx ->abc", min_size=1, max_size=30),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_choosing_among_the_best_tokens_agrees_with_the_full_mask(notes: str, seed: int) -> None:
+    constraint = FigureConstraint(TOKENIZER, notes, prompt_length=0, stop_ids=[0, 1], require_all=True)
+    gen = torch.Generator().manual_seed(seed)
+    for text in _partials(notes, seed):
+        scores = torch.randn(len(TOKENIZER), generator=gen)
+        masked = constraint.mask(constraint.step(text), scores)
+        allowed = {i for i in range(len(TOKENIZER)) if masked[i] > -float("inf")}
+        assert allowed == {i for i in range(len(TOKENIZER)) if constraint.permits(constraint.step(text), i)}, text
+        scores = scores.to(torch.bfloat16).float()  # ties, as in bf16 logits: the lowest id wins, as with argmax
+        masked = constraint.mask(constraint.step(text), scores)
+        top = scores.topk(8)
+        if allowed:
+            assert constraint.best_allowed(text, top.indices.tolist(), top.values.tolist(), scores) == int(masked.argmax()), text
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(notes=st.text(alphabet="0123456789.,$%kx ->abc", min_size=1, max_size=30), seed=st.integers(0, 2**31 - 1))
+def test_the_batch_constraint_keeps_what_beam_search_would_keep_under_the_full_mask(notes: str, seed: int) -> None:
+    from winrewrite.constraint import BatchConstraint
+
+    first = FigureConstraint(TOKENIZER, notes, prompt_length=0, stop_ids=[0, 1], require_all=True)
+    second = FigureConstraint(TOKENIZER, "12 to 15", prompt_length=0, stop_ids=[0, 1], require_all=True)
+    texts = _partials(notes, seed)[::4][:4]
+    rows = [[TOKENIZER.convert_tokens_to_ids(c) for c in t] for t in texts]
+    width = max(len(r) for r in rows)
+    ids = torch.tensor([[2] * (width - len(r) + 1) + r for r in rows] * 2)  # one pad-like token first, left-padded
+    scores = torch.randn((len(ids), len(TOKENIZER)), generator=torch.Generator().manual_seed(seed)).to(torch.bfloat16).float()
+    batch = BatchConstraint([first, second], rows_each=len(rows), prompt_length=0, keep_best=4, top=8)
+    fast = batch(ids, scores)
+    for row in range(len(ids)):
+        constraint, text = (first, second)[row // len(rows)], texts[row % len(rows)]
+        exact = constraint.mask(constraint.step(_decode(ids[row].tolist())), scores[row])
+        finite = fast[row] > -float("inf")
+        assert torch.equal(fast[row, finite], exact[finite]), text  # nothing forbidden is let through
+        assert torch.equal(fast[row].topk(4).values, exact.topk(4).values), text  # and the best ones are all there

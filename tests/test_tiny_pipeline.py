@@ -102,3 +102,39 @@ def test_batches_with_padding_match_one_by_one(tiny_model_dir) -> None:
         for c in single.category_scores:
             assert abs(b.category_scores[c] - single.category_scores[c]) < 1e-4
         assert b.text == single.text
+
+
+def test_beam_candidates_of_a_batch_match_one_by_one_and_the_full_mask(tiny_model_dir) -> None:
+    """All failing notes of a batch share one beam search (left-padded); each note gets the candidates it
+    would get alone, and the fast batch constraint selects what the full vocabulary mask would."""
+    import torch
+    from transformers import LogitsProcessorList
+
+    from winrewrite import RewriterConfig
+    from winrewrite.constraint import FigureConstraint
+    from winrewrite.prompt import prompt_ids
+    from winrewrite.rewriter import Rewriter
+
+    exact = Rewriter.from_pretrained(
+        base=tiny_model_dir, device="cpu", config=RewriterConfig(max_new_tokens=12, num_candidates=3, fast_cpu=False)
+    )
+    notes = ["p99 340ms->62ms after int8", "shipped 4 models in q3, 2 to prod"]
+    heads = [prompt_ids(exact.tokenizer, n) for n in notes]
+    together = exact._beams(notes, heads)
+    assert [exact._beams([n], [h])[0] for n, h in zip(notes, heads, strict=True)] == together
+    with torch.inference_mode():
+        ids = torch.tensor([heads[0]])
+        reference = exact.model.generate(
+            input_ids=ids,
+            attention_mask=torch.ones_like(ids),
+            num_beams=3,
+            num_return_sequences=3,
+            do_sample=False,
+            max_new_tokens=12,
+            logits_processor=LogitsProcessorList(
+                [FigureConstraint(exact.tokenizer, notes[0], len(heads[0]), stop_ids=exact._stop_ids, require_all=True)]
+            ),
+            eos_token_id=sorted(exact._stop_ids),
+            pad_token_id=exact._pad_id,
+        )
+    assert [exact._decode(row[len(heads[0]) :].tolist()) for row in reference] == together[0]

@@ -42,6 +42,9 @@ class TokenTable:
     end_ids: torch.Tensor  # tokens that could end a sentence ('.', '!', '?', a line break)
     ratio_ids: torch.Tensor  # tokens that would make the number before them a percentage or a multiple
     currency_ids: dict[str, torch.Tensor]  # '$', '€', '£' -> the tokens holding that sign
+    end_set: frozenset[int] = frozenset()  # the same ids as sets, for one token at a time
+    ratio_set: frozenset[int] = frozenset()
+    currency_set: frozenset[int] = frozenset()
 
 
 @lru_cache(maxsize=4)
@@ -69,6 +72,7 @@ def token_table(tokenizer: object) -> TokenTable:
             separator_ids.setdefault(s, i)
         elif not numeric.isdisjoint(s) or "__" in s:  # digits glued to text, or a blank to fill in
             banned.append(i)
+    currency = {c: [i for i, s in enumerate(strings) if c in s] for c in "$€£"}
     return TokenTable(
         strings,
         digit_ids,
@@ -76,8 +80,23 @@ def token_table(tokenizer: object) -> TokenTable:
         torch.tensor(sorted(set(banned)), dtype=torch.long),
         torch.tensor(ends, dtype=torch.long),
         torch.tensor(ratios, dtype=torch.long),
-        {c: torch.tensor([i for i, s in enumerate(strings) if c in s], dtype=torch.long) for c in "$€£"},
+        {c: torch.tensor(ids, dtype=torch.long) for c, ids in currency.items()},
+        frozenset(ends),
+        frozenset(ratios),
+        frozenset(i for ids in currency.values() for i in ids),
     )
+
+
+@dataclass(frozen=True)
+class Step:
+    """What may follow one partial statement (:meth:`FigureConstraint.step`)."""
+
+    only: frozenset[int] | None  # inside an unfinished number: nothing but these tokens
+    blocked: frozenset[int]  # digit tokens that continue no figure of the notes
+    keep: frozenset[int]  # the digits and separators that do
+    no_ratio: bool  # the number just written counts something: no '%' or 'x'
+    no_currency: bool  # no number may start here, so no currency sign either
+    missing: bool  # a figure is still missing: no stop, no sentence end
 
 
 class FigureConstraint(LogitsProcessor):
@@ -120,6 +139,10 @@ class FigureConstraint(LogitsProcessor):
         self.required = {digits for _, digits in figures} if require_all else set()
         self.stop_ids = sorted(stop_ids)
         self.no_money = [c for c in "$€£" if c not in notes]  # a currency sign the notes never use is not written
+        t = self.table
+        self._banned_ids = torch.cat([t.banned_ids, *(t.currency_ids[c] for c in self.no_money)])
+        self._banned = frozenset(self._banned_ids.tolist())
+        self._stops = frozenset(self.stop_ids)
 
     @staticmethod
     def _next_chars(partial: str, left: frozenset[str]) -> set[str]:
@@ -160,38 +183,135 @@ class FigureConstraint(LogitsProcessor):
             return self._next_chars(number + separator, left), number in left
         return self._next_chars(number, left), number in left
 
-    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        scores = scores.clone()
+    def step(self, text: str) -> Step:
+        """The rule for the token after generated ``text``."""
         t = self.table
-        banned = t.banned_ids.to(scores.device)
-        banned = torch.cat([banned, *(t.currency_ids[c].to(scores.device) for c in self.no_money)])
-        banned = banned[banned < scores.shape[-1]]
-        scores[:, banned] = -float("inf")
+        chars, free = self.allowed_next(text)
+        ids = {**t.digit_ids, **t.separator_ids}
+        keep = frozenset(ids[c] for c in chars if c in ids)
+        missing = bool(self.required) and not self.required <= digit_strings(text)
+        if missing and _DIGIT_POINT.search(text):  # '4.' may only go on to '4.8' while a figure is missing
+            free = False
+        if not free:  # an unfinished number: only its continuations may follow (if none can, the statement ends)
+            return Step(keep or frozenset(self.stop_ids), frozenset(), keep, False, False, False)
+        m = _TRAILING_NUMBER.search(text)
+        return Step(
+            only=None,
+            blocked=frozenset(i for d, i in t.digit_ids.items() if d not in chars),
+            keep=keep,
+            no_ratio=bool(m and m.group(1) in self.counts and not m.group(2)),
+            no_currency=not chars,
+            missing=missing,
+        )
+
+    def permits(self, step: Step, token: int) -> bool:
+        """Whether ``token`` may follow under ``step`` (exactly what :meth:`mask` leaves finite)."""
+        if step.only is not None:
+            return token in step.only
+        t = self.table
+        if token in self._banned or token in step.blocked:
+            return False
+        if (step.no_ratio and token in t.ratio_set) or (step.no_currency and token in t.currency_set):
+            return False
+        return not (step.missing and token not in step.keep and (token in self._stops or token in t.end_set))
+
+    def best_allowed(self, text: str, ids: list[int], values: list[float], scores: torch.Tensor) -> int:
+        """The token greedy decoding picks after ``text``: the best allowed one, the lowest id among equal
+        scores (as ``argmax``). ``ids`` and ``values`` are the row's highest scores, best first; the whole
+        row ``scores`` is masked only when they cannot decide (nothing allowed among them, or a tie at the cut).
+        """
+        step = self.step(text)
+        for negative, token in sorted((-v, i) for i, v in zip(ids, values, strict=True) if v > -float("inf")):
+            if self.permits(step, token):
+                if -negative > values[-1] or len(ids) == scores.shape[-1]:
+                    return token
+                break
+        return int(self.mask(step, scores).argmax())
+
+    def mask(self, step: Step, scores: torch.Tensor) -> torch.Tensor:
+        """``scores`` of one row [vocab] with every token that ``step`` forbids set to -inf (a new tensor)."""
+        out = torch.full_like(scores, -float("inf"))
+        if step.only is not None:
+            only = torch.tensor(sorted(step.only), dtype=torch.long, device=scores.device)
+            out[only] = scores[only]
+            return out
+        t = self.table
+        out.copy_(scores)
+        banned = [self._banned_ids.to(scores.device), torch.tensor(sorted(step.blocked), dtype=torch.long, device=scores.device)]
+        if step.no_ratio:
+            banned.append(t.ratio_ids.to(scores.device))
+        if step.no_currency:
+            banned.extend(ids.to(scores.device) for ids in t.currency_ids.values())
+        if step.missing:
+            ends = t.end_ids.to(scores.device)
+            banned.append(torch.cat([ends, torch.tensor(self.stop_ids, dtype=torch.long, device=scores.device)]))
+        ids = torch.cat(banned)
+        out[ids[ids < out.shape[-1]]] = -float("inf")
+        if step.missing and step.keep:  # a digit or a decimal point that goes on to a figure is never an end
+            keep = torch.tensor(sorted(step.keep), dtype=torch.long, device=scores.device)
+            out[keep] = scores[keep]
+        return out
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        """Every row of ``scores`` masked exactly (the reference; :class:`BatchConstraint` is the fast one)."""
+        out = torch.empty_like(scores)
         for row in range(input_ids.shape[0]):
-            text = "".join(t.strings[i] for i in input_ids[row, self.prompt_length :].tolist())
-            chars, free = self.allowed_next(text)
-            keep = [
-                t.digit_ids[c] if c.isdigit() else t.separator_ids[c] for c in chars if c in t.digit_ids or c in t.separator_ids
-            ]
-            missing = bool(self.required) and not self.required <= digit_strings(text)
-            if missing and _DIGIT_POINT.search(text):  # '4.' may only go on to '4.8' while a figure is missing
-                free = False
-            if free:
-                blocked = [i for d, i in t.digit_ids.items() if d not in chars]
-                scores[row, blocked] = -float("inf")
-                if (m := _TRAILING_NUMBER.search(text)) and m.group(1) in self.counts and not m.group(2):
-                    scores[row, t.ratio_ids[t.ratio_ids < scores.shape[-1]].to(scores.device)] = -float("inf")
-                if not chars:  # no number may start here, so no currency sign either
-                    for ids in t.currency_ids.values():
-                        scores[row, ids[ids < scores.shape[-1]].to(scores.device)] = -float("inf")
-                if missing:  # a figure is still missing: the statement may neither stop nor end its sentence
-                    kept = scores[row, keep].clone()
-                    scores[row, self.stop_ids] = -float("inf")
-                    scores[row, t.end_ids[t.end_ids < scores.shape[-1]].to(scores.device)] = -float("inf")
-                    scores[row, keep] = kept
-            else:  # an unfinished number: only its continuations may follow (if none can, the statement ends)
-                keep = keep or self.stop_ids
-                kept = scores[row, keep].clone()
-                scores[row, :] = -float("inf")
-                scores[row, keep] = kept
-        return scores
+            text = "".join(self.table.strings[i] for i in input_ids[row, self.prompt_length :].tolist())
+            out[row] = self.mask(self.step(text), scores[row])
+        return out
+
+
+class BatchConstraint(LogitsProcessor):
+    """One :class:`FigureConstraint` per note for a batch of ``generate`` rows (``rows_each`` per note, as
+    beam search lays them out), without a vocabulary-wide mask per row.
+
+    Beam search keeps at most ``keep_best`` tokens per row, so each row only needs its ``keep_best`` best
+    allowed tokens: they are found among the row's ``top`` highest scores, and only a row with too few
+    allowed ones there is masked in full. The result selects exactly what the full mask would.
+    """
+
+    def __init__(
+        self, constraints: list[FigureConstraint], rows_each: int, prompt_length: int, keep_best: int, top: int = 64
+    ) -> None:
+        self.constraints = constraints
+        self.rows_each = rows_each
+        self.prompt_length = prompt_length
+        self.keep_best = keep_best
+        self.top = max(top, keep_best)
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        values, ids = scores.topk(min(self.top, scores.shape[-1]), dim=-1)
+        values_l, ids_l = values.tolist(), ids.tolist()
+        out = torch.full_like(scores, -float("inf"))
+        rows: list[int] = []
+        cols: list[int] = []
+        for row, generated in enumerate(input_ids[:, self.prompt_length :].tolist()):
+            constraint = self.constraints[row // self.rows_each]
+            step = constraint.step("".join(constraint.table.strings[i] for i in generated))
+            whole = ids.shape[-1] == scores.shape[-1]
+            best = self._best(constraint, step, ids_l[row], values_l[row], whole) if step.only is None else None
+            picked = sorted(step.only) if step.only is not None else best
+            if picked is None:
+                out[row] = constraint.mask(step, scores[row])
+                continue
+            rows.extend([row] * len(picked))
+            cols.extend(picked)
+        if rows:
+            index = (torch.tensor(rows, device=scores.device), torch.tensor(cols, device=scores.device))
+            out[index] = scores[index]
+        return out
+
+    def _best(
+        self, constraint: FigureConstraint, step: Step, ids: list[int], values: list[float], whole: bool
+    ) -> list[int] | None:
+        """The ``keep_best`` best allowed tokens among a row's top ones, with every token tied with the last;
+        None when the top ones cannot tell (too few allowed, or a tie reaching the cut)."""
+        picked: list[int] = []
+        last = float("inf")
+        for token, value in zip(ids, values, strict=True):
+            if len(picked) >= self.keep_best and value < last:
+                return picked
+            if value > -float("inf") and constraint.permits(step, token):
+                picked.append(token)
+                last = value
+        return picked if whole else None

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SHIPPED_ADAPTER = Path(__file__).parent / "adapter"
+_TOP = 32  # tokens per row moved off the device at each greedy step
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
 
 
@@ -265,7 +266,7 @@ class Rewriter:
             heads = [w + self._sublabels[s] for w, s in zip(with_category, subs, strict=True)]
             self.last_timings = {"labels_s": time.perf_counter() - t0}
             drafts = self._greedy(notes, heads)
-            written = [self._settle(n, h, d, c) for n, h, d, c in zip(notes, heads, drafts, chosen, strict=True)]
+            written = self._settle(notes, heads, drafts, chosen)
         self.last_timings["total_s"] = time.perf_counter() - t0
         statements = []
         for (note, warnings), (text, source), category, subcategory, p in zip(batch, written, chosen, subs, probs, strict=True):
@@ -286,20 +287,32 @@ class Rewriter:
             )
         return statements
 
-    def _settle(self, notes: str, head: list[int], draft: str, category: Category) -> tuple[str, Literal["model", "fallback"]]:
-        """The first candidate that passes the guard: the greedy draft, then beam candidates, and last
-        the composer. Every model candidate is decoded under the figure constraint with ``require_all``."""
-        problems = check(notes, draft)
-        if not problems:
-            return draft, "model"
-        logger.debug("greedy draft rejected (%s)", "; ".join(problems))
-        for candidate in self._beams(notes, head):
-            problems = check(notes, candidate)
-            if not problems:
-                return candidate, "model"
-            logger.debug("beam candidate rejected (%s)", "; ".join(problems))
-        logger.info("no model candidate passed the guard; using the composer")
-        return compose(notes, category), "fallback"
+    def _settle(
+        self, notes: list[str], heads: list[list[int]], drafts: list[str], chosen: list[Category]
+    ) -> list[tuple[str, Literal["model", "fallback"]]]:
+        """For each note, the first candidate that passes the guard: the greedy draft, then its beam
+        candidates (every note whose draft failed, in one batch), and last the composer."""
+        settled: list[tuple[str, Literal["model", "fallback"]] | None] = []
+        for n, draft in zip(notes, drafts, strict=True):
+            problems = check(n, draft)
+            settled.append((draft, "model") if not problems else None)
+            if problems:
+                logger.debug("greedy draft rejected (%s)", "; ".join(problems))
+        retry = [i for i, s in enumerate(settled) if s is None]
+        start = time.perf_counter()
+        beams = self._beams([notes[i] for i in retry], [heads[i] for i in retry])
+        self.last_timings.update(beams_s=time.perf_counter() - start, beam_notes=len(retry))
+        for i, candidates in zip(retry, beams, strict=True):
+            for candidate in candidates:
+                problems = check(notes[i], candidate)
+                if not problems:
+                    settled[i] = (candidate, "model")
+                    break
+                logger.debug("beam candidate rejected (%s)", "; ".join(problems))
+            if settled[i] is None:
+                logger.info("no model candidate passed the guard; using the composer")
+                settled[i] = (compose(notes[i], chosen[i]), "fallback")
+        return [s for s in settled if s is not None]
 
     def _classify(self, prompts: list[list[int]]) -> tuple[torch.Tensor, list[str] | None]:
         """Category scores [rows, 6] and, with a category head, each row's subcategory (else None: the
@@ -376,7 +389,11 @@ class Rewriter:
         return scores.view(len(prefixes), k)
 
     def _greedy(self, notes: list[str], heads: list[list[int]]) -> list[str]:
-        """Greedy statements for a batch, each under its own figure constraint (with ``require_all``)."""
+        """Greedy statements for a batch, each under its own figure constraint (with ``require_all``).
+
+        Each step moves only every row's ``_TOP`` best tokens off the device; the constraint picks the
+        best one it allows, and masks the whole row only when they cannot decide.
+        """
         import torch
 
         from winrewrite.constraint import FigureConstraint
@@ -385,20 +402,24 @@ class Rewriter:
         constraints = [
             FigureConstraint(self.tokenizer, n, prompt_length=0, stop_ids=self._stop_ids, require_all=True) for n in notes
         ]
+        strings = constraints[0].table.strings if constraints else ()
         generated: list[list[int]] = [[] for _ in notes]
+        texts = [""] * len(notes)
         alive = [True] * len(notes)
         start = time.perf_counter()
         for _ in range(self.config.max_new_tokens):
+            values, ids = logits.topk(min(_TOP, logits.shape[-1]), dim=-1)
+            values_l, ids_l = values.tolist(), ids.tolist()
             step = []
             for row, constraint in enumerate(constraints):
                 token = self._pad_id
                 if alive[row]:
-                    scores = constraint(torch.tensor([generated[row]], dtype=torch.long), logits[row : row + 1])
-                    token = int(scores[0].argmax())
+                    token = constraint.best_allowed(texts[row], ids_l[row], values_l[row], logits[row])
                     if token in self._stop_ids:
                         alive[row], token = False, self._pad_id
                     else:
                         generated[row].append(token)
+                        texts[row] += strings[token]
                 step.append(token)
             if not any(alive):
                 break
@@ -410,30 +431,34 @@ class Rewriter:
         self.last_timings.update(decode_s=time.perf_counter() - start, decode_tokens=tokens)
         return [self._decode(g) for g in generated]
 
-    def _beams(self, notes: str, head: list[int]) -> list[str]:
-        import torch
+    def _beams(self, notes: list[str], heads: list[list[int]]) -> list[list[str]]:
+        """``num_candidates`` beam-search candidates for each note, all notes in one batch, best first."""
         from transformers import LogitsProcessorList
 
-        from winrewrite.constraint import FigureConstraint
+        from winrewrite.constraint import BatchConstraint, FigureConstraint
 
         k = self.config.num_candidates
-        if k < 1:
-            return []
-        ids = torch.tensor([head], device=self.device)
+        if k < 1 or not notes:
+            return [[] for _ in notes]
+        ids, mask = self._pad(heads)
+        constraints = [
+            FigureConstraint(self.tokenizer, n, prompt_length=0, stop_ids=self._stop_ids, require_all=True) for n in notes
+        ]
+        # beam search keeps (1 + stop tokens) x beams candidates per row (transformers' beams_to_keep)
+        keep_best = max(2, 1 + len(self._stop_ids)) * k
         out = self.model.generate(
             input_ids=ids,
-            attention_mask=torch.ones_like(ids),
+            attention_mask=mask,
             num_beams=k,
             num_return_sequences=k,
             do_sample=False,
             max_new_tokens=self.config.max_new_tokens,
-            logits_processor=LogitsProcessorList(
-                [FigureConstraint(self.tokenizer, notes, prompt_length=len(head), stop_ids=self._stop_ids, require_all=True)]
-            ),
+            logits_processor=LogitsProcessorList([BatchConstraint(constraints, k, ids.shape[1], keep_best)]),
             eos_token_id=sorted(self._stop_ids),
             pad_token_id=self._pad_id,
         )
-        return [self._decode(row[len(head) :].tolist()) for row in out]
+        texts = [self._decode(row[ids.shape[1] :].tolist()) for row in out]
+        return [texts[i * k : (i + 1) * k] for i in range(len(notes))]
 
     def _decode(self, ids: list[int]) -> str:
         ids = [i for i in ids if i not in self._stop_ids]
