@@ -115,7 +115,28 @@ def test_require_all_forbids_ending_the_sentence_but_not_a_decimal_point() -> No
     assert out[point] == -float("inf") and out[eos] == -float("inf")  # 0.81 and 0.84 are still missing
     assert constraint(_ids("Built 14 features, raising AUC from 0"), scores)[0, point] == 0  # 0.81 goes on
     done = constraint(_ids("Built 14 features, raising AUC from 0.81 to 0.84"), scores)[0]
-    assert done[point] == 0 and done[eos] == 0
+    assert done[point] == 0 and done[eos] == -float("inf")  # every figure is there, but the sentence is open
+    assert constraint(_ids("Built 14 features, raising AUC from 0.81 to 0.84."), scores)[0, eos] == 0
+
+
+def test_a_statement_ends_only_after_a_full_stop_and_never_on_a_dangling_word() -> None:
+    eos = TOKENIZER.eos_token_id
+    point = token_table(TOKENIZER).separator_ids["."]
+    constraint = FigureConstraint(TOKENIZER, "fraud model saved ~$4M chargebacks", prompt_length=0, stop_ids=[eos], require_all=True)
+    scores = torch.zeros((1, len(TOKENIZER)))
+    dangling = constraint(_ids("Saved $4M in chargebacks, cutting losses by"), scores)[0]
+    assert dangling[eos] == -float("inf") and dangling[point] == -float("inf")
+    open_sentence = constraint(_ids("Saved $4M in chargebacks"), scores)[0]
+    assert open_sentence[eos] == -float("inf") and open_sentence[point] == 0
+    assert constraint(_ids("Saved $4M in chargebacks."), scores)[0, eos] == 0
+
+
+def test_a_run_of_three_word_tokens_is_never_written_twice() -> None:
+    constraint = FigureConstraint(TOKENIZER, "no figures", prompt_length=0)
+    ids = TOKENIZER.convert_tokens_to_ids(list("abc ab"))
+    step = constraint.step("abc ab", ids)
+    assert step.repeats == {TOKENIZER.convert_tokens_to_ids("c")}
+    assert not constraint.permits(step, TOKENIZER.convert_tokens_to_ids("c")) and constraint.permits(step, ids[0])
 
 
 def test_after_from_x_to_only_a_fitting_end_point_may_follow() -> None:
@@ -200,7 +221,7 @@ def test_the_batch_constraint_keeps_what_beam_search_would_keep_under_the_full_m
     fast = batch(ids, scores)
     for row in range(len(ids)):
         constraint, text = (first, second)[row // len(rows)], texts[row % len(rows)]
-        exact = constraint.mask(constraint.step(_decode(ids[row].tolist())), scores[row])
+        exact = constraint.mask(constraint.step(_decode(ids[row].tolist()), ids[row].tolist()), scores[row])
         finite = fast[row] > -float("inf")
         assert torch.equal(fast[row, finite], exact[finite]), text  # nothing forbidden is let through
         assert torch.equal(fast[row].topk(4).values, exact.topk(4).values), text  # and the best ones are all there

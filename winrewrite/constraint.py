@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -26,6 +26,10 @@ from winrewrite.guard import counts_something, unit_family
 
 _TRAILING_NUMBER = re.compile(r"(\d+(?:[.,]\d+)*)([.,]?)\Z")  # \Z: "$" would also match before a final newline
 _DIGIT_POINT = re.compile(r"\d\.\Z")
+_SENTENCE_END = re.compile(r"[.!?][\"')\]”’]*\s*\Z")
+_DANGLING = re.compile(  # a sentence cannot end on these words
+    r"\b(?:to|from|at|in|on|of|and|or|for|with|by|per|than|across|into|the|a|an|its|their|our)\s*\Z", re.IGNORECASE
+)
 # 'from 70% to ', 'from 2 days to ': the number that follows must be a fitting end point for that start
 _FROM = re.compile(r"\bfrom\s+[$€£]?\Z", re.IGNORECASE)
 _FROM_TO = re.compile(rf"\bfrom\s+[$€£]?(\d+(?:[.,]\d+)*)\S*(?:\s+\S+){{0,2}}?\s+to\s+(?:{QUALIFIER}\s+)?[$€£]?\Z", re.IGNORECASE)
@@ -45,6 +49,7 @@ class TokenTable:
     end_set: frozenset[int] = frozenset()  # the same ids as sets, for one token at a time
     ratio_set: frozenset[int] = frozenset()
     currency_set: frozenset[int] = frozenset()
+    word_ids: frozenset[int] = frozenset()  # tokens holding a letter
 
 
 @lru_cache(maxsize=4)
@@ -84,6 +89,7 @@ def token_table(tokenizer: object) -> TokenTable:
         frozenset(ends),
         frozenset(ratios),
         frozenset(i for ids in currency.values() for i in ids),
+        frozenset(i for i, s in enumerate(strings) if any(c.isalpha() for c in s)),
     )
 
 
@@ -97,6 +103,9 @@ class Step:
     no_ratio: bool  # the number just written counts something: no '%' or 'x'
     no_currency: bool  # no number may start here, so no currency sign either
     missing: bool  # a figure is still missing: no stop, no sentence end
+    open_sentence: bool = False  # the text does not end in a full stop: no stop yet
+    dangling: bool = False  # the text ends on a word like 'by' or 'the': no sentence end yet
+    repeats: frozenset[int] = frozenset()  # words that would repeat a three-word run of the text
 
 
 class FigureConstraint(LogitsProcessor):
@@ -183,12 +192,13 @@ class FigureConstraint(LogitsProcessor):
             return self._next_chars(number + separator, left), number in left
         return self._next_chars(number, left), number in left
 
-    def step(self, text: str) -> Step:
-        """The rule for the token after generated ``text``."""
+    def step(self, text: str, ids: Sequence[int] = ()) -> Step:
+        """The rule for the token after generated ``text`` (whose token ``ids``, if given, rule out a word
+        that would repeat a run of three words of the text)."""
         t = self.table
         chars, free = self.allowed_next(text)
-        ids = {**t.digit_ids, **t.separator_ids}
-        keep = frozenset(ids[c] for c in chars if c in ids)
+        numeric = {**t.digit_ids, **t.separator_ids}
+        keep = frozenset(numeric[c] for c in chars if c in numeric)
         missing = bool(self.required) and not self.required <= digit_strings(text)
         if missing and _DIGIT_POINT.search(text):  # '4.' may only go on to '4.8' while a figure is missing
             free = False
@@ -202,7 +212,19 @@ class FigureConstraint(LogitsProcessor):
             no_ratio=bool(m and m.group(1) in self.counts and not m.group(2)),
             no_currency=not chars,
             missing=missing,
+            open_sentence=not _SENTENCE_END.search(text),
+            dangling=bool(_DANGLING.search(text)),
+            repeats=self._repeats(ids),
         )
+
+    def _repeats(self, ids: Sequence[int]) -> frozenset[int]:
+        """Word tokens that would make the last two tokens and themselves a run of three word tokens
+        that the text already holds (the guard rejects a repeated three-word run)."""
+        words = self.table.word_ids
+        if len(ids) < 3 or ids[-1] not in words or ids[-2] not in words:
+            return frozenset()
+        last = (ids[-2], ids[-1])
+        return frozenset(c for a, b, c in zip(ids, ids[1:], ids[2:], strict=False) if (a, b) == last and c in words)
 
     def permits(self, step: Step, token: int) -> bool:
         """Whether ``token`` may follow under ``step`` (exactly what :meth:`mask` leaves finite)."""
@@ -211,16 +233,21 @@ class FigureConstraint(LogitsProcessor):
         t = self.table
         if token in self._banned or token in step.blocked:
             return False
-        if (step.no_ratio and token in t.ratio_set) or (step.no_currency and token in t.currency_set):
+        if (step.no_ratio and token in t.ratio_set) or (step.no_currency and token in t.currency_set) or token in step.repeats:
             return False
-        return not (step.missing and token not in step.keep and (token in self._stops or token in t.end_set))
+        if token in self._stops and (step.missing or step.open_sentence):
+            return False
+        return not ((step.missing or step.dangling) and token not in step.keep and token in t.end_set)
 
-    def best_allowed(self, text: str, ids: list[int], values: list[float], scores: torch.Tensor) -> int:
+    def best_allowed(
+        self, text: str, ids: list[int], values: list[float], scores: torch.Tensor, generated: Sequence[int] = ()
+    ) -> int:
         """The token greedy decoding picks after ``text``: the best allowed one, the lowest id among equal
         scores (as ``argmax``). ``ids`` and ``values`` are the row's highest scores, best first; the whole
         row ``scores`` is masked only when they cannot decide (nothing allowed among them, or a tie at the cut).
+        ``generated`` holds the token ids of ``text`` (see :meth:`step`).
         """
-        step = self.step(text)
+        step = self.step(text, generated)
         for negative, token in sorted((-v, i) for i, v in zip(ids, values, strict=True) if v > -float("inf")):
             if self.permits(step, token):
                 if -negative > values[-1] or len(ids) == scores.shape[-1]:
@@ -242,12 +269,15 @@ class FigureConstraint(LogitsProcessor):
             banned.append(t.ratio_ids.to(scores.device))
         if step.no_currency:
             banned.extend(ids.to(scores.device) for ids in t.currency_ids.values())
-        if step.missing:
-            ends = t.end_ids.to(scores.device)
-            banned.append(torch.cat([ends, torch.tensor(self.stop_ids, dtype=torch.long, device=scores.device)]))
+        if step.repeats:
+            banned.append(torch.tensor(sorted(step.repeats), dtype=torch.long, device=scores.device))
+        if step.missing or step.open_sentence:
+            banned.append(torch.tensor(self.stop_ids, dtype=torch.long, device=scores.device))
+        if step.missing or step.dangling:
+            banned.append(t.end_ids.to(scores.device))
         ids = torch.cat(banned)
         out[ids[ids < out.shape[-1]]] = -float("inf")
-        if step.missing and step.keep:  # a digit or a decimal point that goes on to a figure is never an end
+        if (step.missing or step.dangling) and step.keep:  # a digit or decimal point going on to a figure is no end
             keep = torch.tensor(sorted(step.keep), dtype=torch.long, device=scores.device)
             out[keep] = scores[keep]
         return out
@@ -256,8 +286,8 @@ class FigureConstraint(LogitsProcessor):
         """Every row of ``scores`` masked exactly (the reference; :class:`BatchConstraint` is the fast one)."""
         out = torch.empty_like(scores)
         for row in range(input_ids.shape[0]):
-            text = "".join(self.table.strings[i] for i in input_ids[row, self.prompt_length :].tolist())
-            out[row] = self.mask(self.step(text), scores[row])
+            generated = input_ids[row, self.prompt_length :].tolist()
+            out[row] = self.mask(self.step("".join(self.table.strings[i] for i in generated), generated), scores[row])
         return out
 
 
@@ -287,7 +317,7 @@ class BatchConstraint(LogitsProcessor):
         cols: list[int] = []
         for row, generated in enumerate(input_ids[:, self.prompt_length :].tolist()):
             constraint = self.constraints[row // self.rows_each]
-            step = constraint.step("".join(constraint.table.strings[i] for i in generated))
+            step = constraint.step("".join(constraint.table.strings[i] for i in generated), generated)
             whole = ids.shape[-1] == scores.shape[-1]
             best = self._best(constraint, step, ids_l[row], values_l[row], whole) if step.only is None else None
             picked = sorted(step.only) if step.only is not None else best

@@ -414,7 +414,7 @@ class Rewriter:
             for row, constraint in enumerate(constraints):
                 token = self._pad_id
                 if alive[row]:
-                    token = constraint.best_allowed(texts[row], ids_l[row], values_l[row], logits[row])
+                    token = constraint.best_allowed(texts[row], ids_l[row], values_l[row], logits[row], generated[row])
                     if token in self._stop_ids:
                         alive[row], token = False, self._pad_id
                     else:
