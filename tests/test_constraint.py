@@ -122,7 +122,7 @@ def test_require_all_forbids_ending_the_sentence_but_not_a_decimal_point() -> No
 def test_a_statement_ends_only_after_a_full_stop_and_never_on_a_dangling_word() -> None:
     eos = TOKENIZER.eos_token_id
     point = token_table(TOKENIZER).separator_ids["."]
-    constraint = FigureConstraint(TOKENIZER, "fraud model saved ~$4M chargebacks", prompt_length=0, stop_ids=[eos], require_all=True)
+    constraint = FigureConstraint(TOKENIZER, "fraud model saved ~$4M chargebacks", 0, stop_ids=[eos], require_all=True)
     scores = torch.zeros((1, len(TOKENIZER)))
     dangling = constraint(_ids("Saved $4M in chargebacks, cutting losses by"), scores)[0]
     assert dangling[eos] == -float("inf") and dangling[point] == -float("inf")

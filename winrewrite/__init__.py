@@ -85,6 +85,6 @@ def rewrite(notes: str) -> Statement:
     return default_rewriter().rewrite(notes)
 
 
-def rewrite_many(notes: list[str], batch_size: int = 8, progress: bool = True) -> Statements:
+def rewrite_many(notes: list[str], batch_size: int | None = None, progress: bool = True) -> Statements:
     """Rewrite many notes with the default model (progress bar unless ``progress=False``)."""
     return default_rewriter().rewrite_many(notes, batch_size=batch_size, progress=progress)

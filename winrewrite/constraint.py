@@ -26,9 +26,8 @@ from winrewrite.guard import counts_something, unit_family
 
 _TRAILING_NUMBER = re.compile(r"(\d+(?:[.,]\d+)*)([.,]?)\Z")  # \Z: "$" would also match before a final newline
 _DIGIT_POINT = re.compile(r"\d\.\Z")
-_SENTENCE_END = re.compile(r"[.!?][\"')\]”’]*\s*\Z")
-_DANGLING = re.compile(  # a sentence cannot end on these words
-    r"\b(?:to|from|at|in|on|of|and|or|for|with|by|per|than|across|into|the|a|an|its|their|our)\s*\Z", re.IGNORECASE
+_DANGLING = frozenset(  # a sentence cannot end on these words
+    "to from at in on of and or for with by per than across into the a an its their our".split()
 )
 # 'from 70% to ', 'from 2 days to ': the number that follows must be a fitting end point for that start
 _FROM = re.compile(r"\bfrom\s+[$€£]?\Z", re.IGNORECASE)
@@ -157,14 +156,14 @@ class FigureConstraint(LogitsProcessor):
     def _next_chars(partial: str, left: frozenset[str]) -> set[str]:
         return {a[len(partial)] for a in left if len(a) > len(partial) and a.startswith(partial)}
 
-    def _fits(self, before: str, number: str) -> bool:
-        """Whether ``number`` may follow ``before``: after 'from X ... to ' only a fitting end point of X
-        (:meth:`_ends_with`); after 'from ' only a number that has one."""
+    def _fitting(self, before: str) -> frozenset[str]:
+        """The numbers of the notes that may follow ``before``: after 'from X ... to ' only a fitting end
+        point of X (:meth:`_ends_with`); after 'from ' only a number that has one; else any."""
         if m := _FROM_TO.search(before):
-            return self._ends_with(m.group(1), number)
+            return frozenset(a for a in self.allowed if self._ends_with(m.group(1), a))
         if _FROM.search(before):
-            return any(self._ends_with(number, other) for other in self.allowed if other != number)
-        return True
+            return frozenset(a for a in self.allowed if any(self._ends_with(a, b) for b in self.allowed if b != a))
+        return self.allowed
 
     def _ends_with(self, start: str, number: str) -> bool:
         """Whether a change from ``start`` may end at ``number``: the end the notes give it, or (if the notes
@@ -182,7 +181,7 @@ class FigureConstraint(LogitsProcessor):
         m = _TRAILING_NUMBER.search(text)
         done = text[: m.start()] if m else text
         used = Counter(n.group(0) for n in DIGITS_RE.finditer(done))
-        left = frozenset(a for a in self.allowed if used[a] < self.budget[a] and self._fits(done, a))
+        left = frozenset(a for a in self._fitting(done) if used[a] < self.budget[a])
         if not m and text.endswith(("$", "€", "£")):  # a currency sign: a number must follow ('$M' is no amount)
             return self._next_chars("", left), False
         if not m:  # not inside a number: a digit may only start a figure of the notes
@@ -212,8 +211,8 @@ class FigureConstraint(LogitsProcessor):
             no_ratio=bool(m and m.group(1) in self.counts and not m.group(2)),
             no_currency=not chars,
             missing=missing,
-            open_sentence=not _SENTENCE_END.search(text),
-            dangling=bool(_DANGLING.search(text)),
+            open_sentence=not text.rstrip().rstrip("\"')]”’").endswith((".", "!", "?")),
+            dangling=text[-1:].isalpha() and text.rsplit(maxsplit=1)[-1].lower() in _DANGLING,
             repeats=self._repeats(ids),
         )
 

@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 SHIPPED_ADAPTER = Path(__file__).parent / "adapter"
 _TOP = 32  # tokens per row moved off the device at each greedy step
+_CPU_BATCH, _GPU_BATCH = 8, 1024  # rewrite_many's default batch size
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
 
 
@@ -218,8 +219,11 @@ class Rewriter:
             return self.rewrite_many(notes)
         return self.rewrite(notes)
 
-    def rewrite_many(self, notes: list[str], batch_size: int = 8, progress: bool = True) -> Statements:
+    def rewrite_many(self, notes: list[str], batch_size: int | None = None, progress: bool = True) -> Statements:
         """Rewrite ``notes`` in batches of ``batch_size``, in order, with a progress bar unless ``progress=False``.
+
+        The default batch is 8 notes on the CPU and 1024 on a GPU, where a decoding step costs about the
+        same for one row as for a thousand.
 
         Every note is checked before any model work starts, so a bad one fails fast.
         """
@@ -227,6 +231,8 @@ class Rewriter:
 
         if not isinstance(notes, (list, tuple)):
             raise InvalidNotesError(f"rewrite_many takes a list of str, not {type(notes).__name__}")
+        if batch_size is None:
+            batch_size = _GPU_BATCH if self.device.type == "cuda" else _CPU_BATCH
         if batch_size < 1:
             raise InvalidNotesError("batch_size must be at least 1")
         prepared = [prepare_notes(n, self.config.max_notes_chars) for n in notes]
