@@ -68,7 +68,8 @@ def llama_cpp_decode(prompts: list[str], max_tokens: int, threads: int) -> dict[
     for prompt in prompts:
         first = last = None
         n = 0
-        for _ in llm(prompt, max_tokens=max_tokens, temperature=0.0, top_k=1, stream=True, stop=["\n"]):
+        # no stop string: every prompt decodes max_tokens tokens, as many as our statements average
+        for _ in llm(prompt, max_tokens=max_tokens, temperature=0.0, top_k=1, stream=True, stop=[]):
             last = time.perf_counter()
             first = first or last
             n += 1
