@@ -225,3 +225,17 @@ def test_the_batch_constraint_keeps_what_beam_search_would_keep_under_the_full_m
         finite = fast[row] > -float("inf")
         assert torch.equal(fast[row, finite], exact[finite]), text  # nothing forbidden is let through
         assert torch.equal(fast[row].topk(4).values, exact.topk(4).values), text  # and the best ones are all there
+
+
+def test_a_capitalized_word_may_only_grow_into_a_name_the_notes_mention() -> None:
+    constraint = FigureConstraint(TOKENIZER, "flask -> torchserve cutover, cold start -70%", prompt_length=0)
+    token = TOKENIZER.convert_tokens_to_ids
+
+    def allowed(text: str, piece: str) -> bool:
+        return constraint.permits(constraint.step(text), token(piece))
+
+    assert allowed("Moved serving to Torch", "S")  # 'TorchServe' is in the notes, in lower case
+    assert not allowed("Moved serving to P", "y")  # 'Py...' is not
+    assert allowed("", "B") and allowed("B", "u")  # the first word is capitalized, not a name
+    assert allowed("Cut cold start by 70% on Flask, using GP", "U")  # may still become 'GPUs' (a generic name)
+    assert not allowed("Cut cold start by 70% with ", "Q")

@@ -22,10 +22,11 @@ import torch
 from transformers import LogitsProcessor
 
 from winrewrite.figures import DIGITS_RE, QUALIFIER, digit_strings, extract_changes, extract_figures
-from winrewrite.guard import counts_something, unit_family
+from winrewrite.guard import WORD, counts_something, flatten, unit_family, unknown_parts
 
 _TRAILING_NUMBER = re.compile(r"(\d+(?:[.,]\d+)*)([.,]?)\Z")  # \Z: "$" would also match before a final newline
 _DIGIT_POINT = re.compile(r"\d\.\Z")
+_LETTER = re.compile(r"[A-Za-z]")
 _DANGLING = frozenset(  # a sentence cannot end on these words
     "to from at in on of and or for with by per than across into the a an its their our".split()
 )
@@ -49,6 +50,8 @@ class TokenTable:
     ratio_set: frozenset[int] = frozenset()
     currency_set: frozenset[int] = frozenset()
     word_ids: frozenset[int] = frozenset()  # tokens holding a letter
+    upper_ids: tuple[int, ...] = ()  # tokens holding a capital letter (they may start a name)
+    glued_ids: frozenset[int] = frozenset()  # tokens that do not start with a space (they continue a word)
 
 
 @lru_cache(maxsize=4)
@@ -89,6 +92,8 @@ def token_table(tokenizer: object) -> TokenTable:
         frozenset(ratios),
         frozenset(i for ids in currency.values() for i in ids),
         frozenset(i for i, s in enumerate(strings) if any(c.isalpha() for c in s)),
+        tuple(i for i, s in enumerate(strings) if s != s.lower()),
+        frozenset(i for i, s in enumerate(strings) if s and not s[0].isspace()),
     )
 
 
@@ -105,6 +110,30 @@ class Step:
     open_sentence: bool = False  # the text does not end in a full stop: no stop yet
     dangling: bool = False  # the text ends on a word like 'by' or 'the': no sentence end yet
     repeats: frozenset[int] = frozenset()  # words that would repeat a three-word run of the text
+    names: NameContext | None = None  # where a capitalized word may only grow into a name of the notes
+
+
+@dataclass(frozen=True)
+class NameContext:
+    """The word being written and what stands before it, for the guard's rule on names (``unknown_parts``)."""
+
+    word: str  # the text since the last space ('' right after a space)
+    word_first: bool  # that word is the statement's first (a capital is no name there)
+    word_after_figure: bool  # it follows a number ('6K')
+    next_first: bool  # the same two for a word that a token starting with a space would begin
+    next_after_figure: bool
+
+
+def _name_context(text: str) -> NameContext:
+    word = text.rsplit(None, 1)[-1] if text[-1:] and not text[-1].isspace() else ""
+    before = text[: len(text) - len(word)]
+    return NameContext(
+        word=word,
+        word_first=not _LETTER.search(before),
+        word_after_figure=before.rstrip(" $")[-1:].isdigit(),
+        next_first=not _LETTER.search(text),
+        next_after_figure=text.rstrip(" $")[-1:].isdigit(),
+    )
 
 
 class FigureConstraint(LogitsProcessor):
@@ -151,6 +180,8 @@ class FigureConstraint(LogitsProcessor):
         self._banned_ids = torch.cat([t.banned_ids, *(t.currency_ids[c] for c in self.no_money)])
         self._banned = frozenset(self._banned_ids.tolist())
         self._stops = frozenset(self.stop_ids)
+        self._flat = flatten(notes)
+        self._chunks: dict[tuple[bool, bool, str], bool] = {}
 
     @staticmethod
     def _next_chars(partial: str, left: frozenset[str]) -> set[str]:
@@ -214,7 +245,41 @@ class FigureConstraint(LogitsProcessor):
             open_sentence=not text.rstrip().rstrip("\"')]”’").endswith((".", "!", "?")),
             dangling=text[-1:].isalpha() and text.rsplit(maxsplit=1)[-1].lower() in _DANGLING,
             repeats=self._repeats(ids),
+            names=_name_context(text),
         )
+
+    def _names_ok(self, names: NameContext, token: int) -> bool:
+        """Whether ``token`` keeps every capitalized word after the first on its way to a name of the notes."""
+        piece = self.table.strings[token]
+        if names.word and not piece[:1].isspace():
+            return self._chunk_ok(names.word_first, names.word_after_figure, names.word + piece)
+        return self._chunk_ok(names.next_first, names.next_after_figure, piece.lstrip())
+
+    def _chunk_ok(self, first: bool, after_figure: bool, chunk: str) -> bool:
+        if chunk == chunk.lower():  # no capital: no name
+            return True
+        key = (first, after_figure, chunk)
+        if key not in self._chunks:
+            ok, seen_word = True, not first
+            for m in WORD.finditer(chunk):
+                lead = chunk[: m.start()].rstrip(" $")
+                exempt = not seen_word or (lead[-1:].isdigit() if lead else after_figure)  # first word; '6K'
+                seen_word = True
+                if not exempt and unknown_parts(self._flat, m.group(0), partial=True):
+                    ok = False
+                    break
+            self._chunks[key] = ok
+        return self._chunks[key]
+
+    def _unknown_names(self, names: NameContext) -> list[int]:
+        """Every token that :meth:`_names_ok` rules out (for the full mask)."""
+        t = self.table
+        if not names.word:
+            return [i for i in t.upper_ids if not self._names_ok(names, i)]
+        # tokens without a leading space continue the word (any of them, if it already has a capital)
+        glued = t.glued_ids if names.word != names.word.lower() else t.glued_ids.intersection(t.upper_ids)
+        starting = [i for i in t.upper_ids if i not in t.glued_ids]
+        return [i for i in [*glued, *starting] if not self._names_ok(names, i)]
 
     def _repeats(self, ids: Sequence[int]) -> frozenset[int]:
         """Word tokens that would make the last two tokens and themselves a run of three word tokens
@@ -235,6 +300,8 @@ class FigureConstraint(LogitsProcessor):
         if (step.no_ratio and token in t.ratio_set) or (step.no_currency and token in t.currency_set) or token in step.repeats:
             return False
         if token in self._stops and (step.missing or step.open_sentence):
+            return False
+        if step.names is not None and not self._names_ok(step.names, token):
             return False
         return not ((step.missing or step.dangling) and token not in step.keep and token in t.end_set)
 
@@ -270,6 +337,8 @@ class FigureConstraint(LogitsProcessor):
             banned.extend(ids.to(scores.device) for ids in t.currency_ids.values())
         if step.repeats:
             banned.append(torch.tensor(sorted(step.repeats), dtype=torch.long, device=scores.device))
+        if step.names is not None:
+            banned.append(torch.tensor(self._unknown_names(step.names), dtype=torch.long, device=scores.device))
         if step.missing or step.open_sentence:
             banned.append(torch.tensor(self.stop_ids, dtype=torch.long, device=scores.device))
         if step.missing or step.dangling:

@@ -30,7 +30,7 @@ _SHORTHAND = re.compile(r"->|→|=>|<-|~|\bw/|\bb/c\b|\bhrs?/wk\b|\bTODO\b|\.\.\
 _JUNK = re.compile(r"_{2,}|&[a-z]+;|&#\d+;|[$€£][A-Za-z]|[{}<>\[\]|\\^`*]|https?://|www\.")
 _SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z0-9]")
 # A name: a word with a capital letter after the first word ('Triton', 'TensorRT', 'ONNX').
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#&.'/-]*[A-Za-z0-9+#]|[A-Za-z]")
+WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#&.'/-]*[A-Za-z0-9+#]|[A-Za-z]")
 _GENERIC_NAMES = frozenset("ml ai api apis gpu gpus cpu cpus llm llms a/b ci/cd".split())
 _UNIT_FAMILIES = {
     "%": "%",
@@ -144,18 +144,34 @@ def form_problems(text: str) -> list[str]:
 
 def unsupported_names(notes: str, text: str) -> list[str]:
     """Names in ``text`` (capitalized words after the first) that the notes never mention, in any case."""
-    flat = re.sub(r"[^a-z0-9]", "", notes.lower())
+    flat = flatten(notes)
     names = []
-    for i, m in enumerate(_WORD.finditer(text)):
+    for i, m in enumerate(WORD.finditer(text)):
         if i == 0 or text[: m.start()].rstrip(" $").endswith(tuple("0123456789")):  # '6K/month' is a figure
             continue
-        for part in re.sub(r"'s$", "", m.group(0)).rstrip(".").split("-"):
-            if part.lower() in _GENERIC_NAMES or not any(c.isupper() for c in part):
-                continue
-            key = re.sub(r"[^a-z0-9]", "", part.lower())
-            if key and key not in flat and key.rstrip("s") not in flat:
-                names.append(part)
+        names += unknown_parts(flat, m.group(0))
     return names
+
+
+def flatten(notes: str) -> str:
+    """The notes in lower case with letters and digits only: a name is mentioned if its letters are in here."""
+    return re.sub(r"[^a-z0-9]", "", notes.lower())
+
+
+def unknown_parts(flat: str, word: str, partial: bool = False) -> list[str]:
+    """The capitalized parts of ``word`` (split at hyphens) that the ``flat`` notes never mention. With
+    ``partial`` (a word still being written), a part that may yet become a generic name is not unknown."""
+    unknown = []
+    for part in re.sub(r"'s$", "", word).rstrip(".").split("-"):
+        if part.lower() in _GENERIC_NAMES or not any(c.isupper() for c in part):
+            continue
+        key = re.sub(r"[^a-z0-9]", "", part.lower())
+        if not key or key in flat or key.rstrip("s") in flat:
+            continue
+        if partial and any(re.sub(r"[^a-z0-9]", "", g).startswith(key) for g in _GENERIC_NAMES):
+            continue
+        unknown.append(part)
+    return unknown
 
 
 def counts_something(notes: str, figure: Figure) -> bool:
