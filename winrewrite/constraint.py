@@ -182,6 +182,7 @@ class FigureConstraint(LogitsProcessor):
         self._stops = frozenset(self.stop_ids)
         self._flat = flatten(notes)
         self._chunks: dict[tuple[bool, bool, str], bool] = {}
+        self._unknown_starts: dict[tuple[bool, bool], list[int]] = {}
 
     @staticmethod
     def _next_chars(partial: str, left: frozenset[str]) -> set[str]:
@@ -251,6 +252,8 @@ class FigureConstraint(LogitsProcessor):
     def _names_ok(self, names: NameContext, token: int) -> bool:
         """Whether ``token`` keeps every capitalized word after the first on its way to a name of the notes."""
         piece = self.table.strings[token]
+        if not piece:  # an empty token adds nothing
+            return True
         if names.word and not piece[:1].isspace():
             return self._chunk_ok(names.word_first, names.word_after_figure, names.word + piece)
         return self._chunk_ok(names.next_first, names.next_after_figure, piece.lstrip())
@@ -272,14 +275,18 @@ class FigureConstraint(LogitsProcessor):
         return self._chunks[key]
 
     def _unknown_names(self, names: NameContext) -> list[int]:
-        """Every token that :meth:`_names_ok` rules out (for the full mask)."""
+        """Every token that :meth:`_names_ok` rules out (for the full mask). Tokens that start a word are
+        checked once per kind of position; tokens that continue a word, once per word."""
         t = self.table
+        start = (names.next_first, names.next_after_figure)
+        if start not in self._unknown_starts:  # every token, as the start of a new word
+            probe = NameContext("", *start, *start)
+            self._unknown_starts[start] = [i for i in t.upper_ids if not self._names_ok(probe, i)]
         if not names.word:
-            return [i for i in t.upper_ids if not self._names_ok(names, i)]
-        # tokens without a leading space continue the word (any of them, if it already has a capital)
+            return self._unknown_starts[start]
+        starting = [i for i in self._unknown_starts[start] if i not in t.glued_ids]
         glued = t.glued_ids if names.word != names.word.lower() else t.glued_ids.intersection(t.upper_ids)
-        starting = [i for i in t.upper_ids if i not in t.glued_ids]
-        return [i for i in [*glued, *starting] if not self._names_ok(names, i)]
+        return starting + [i for i in glued if not self._names_ok(names, i)]
 
     def _repeats(self, ids: Sequence[int]) -> frozenset[int]:
         """Word tokens that would make the last two tokens and themselves a run of three word tokens
@@ -345,8 +352,10 @@ class FigureConstraint(LogitsProcessor):
             banned.append(t.end_ids.to(scores.device))
         ids = torch.cat(banned)
         out[ids[ids < out.shape[-1]]] = -float("inf")
-        if (step.missing or step.dangling) and step.keep:  # a digit or decimal point going on to a figure is no end
-            keep = torch.tensor(sorted(step.keep), dtype=torch.long, device=scores.device)
+        names = step.names
+        restore = sorted(k for k in step.keep if names is None or self._names_ok(names, k))
+        if (step.missing or step.dangling) and restore:  # a digit or decimal point going on to a figure is no end
+            keep = torch.tensor(restore, dtype=torch.long, device=scores.device)
             out[keep] = scores[keep]
         return out
 
@@ -369,7 +378,7 @@ class BatchConstraint(LogitsProcessor):
     """
 
     def __init__(
-        self, constraints: list[FigureConstraint], rows_each: int, prompt_length: int, keep_best: int, top: int = 64
+        self, constraints: list[FigureConstraint], rows_each: int, prompt_length: int, keep_best: int, top: int = 128
     ) -> None:
         self.constraints = constraints
         self.rows_each = rows_each

@@ -32,6 +32,8 @@ _SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z0-9]")
 # A name: a word with a capital letter after the first word ('Triton', 'TensorRT', 'ONNX').
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#&.'/-]*[A-Za-z0-9+#]|[A-Za-z]")
 _GENERIC_NAMES = frozenset("ml ai api apis gpu gpus cpu cpus llm llms a/b ci/cd".split())
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
+_GENERIC_KEYS = frozenset(_NOT_ALNUM.sub("", g) for g in _GENERIC_NAMES)
 _UNIT_FAMILIES = {
     "%": "%",
     "pp": "pp",
@@ -155,20 +157,20 @@ def unsupported_names(notes: str, text: str) -> list[str]:
 
 def flatten(notes: str) -> str:
     """The notes in lower case with letters and digits only: a name is mentioned if its letters are in here."""
-    return re.sub(r"[^a-z0-9]", "", notes.lower())
+    return _NOT_ALNUM.sub("", notes.lower())
 
 
 def unknown_parts(flat: str, word: str, partial: bool = False) -> list[str]:
     """The capitalized parts of ``word`` (split at hyphens) that the ``flat`` notes never mention. With
     ``partial`` (a word still being written), a part that may yet become a generic name is not unknown."""
     unknown = []
-    for part in re.sub(r"'s$", "", word).rstrip(".").split("-"):
-        if part.lower() in _GENERIC_NAMES or not any(c.isupper() for c in part):
+    for part in (word[:-2] if word.endswith("'s") else word).rstrip(".").split("-"):
+        if part.lower() in _GENERIC_NAMES or part == part.lower():
             continue
-        key = re.sub(r"[^a-z0-9]", "", part.lower())
+        key = _NOT_ALNUM.sub("", part.lower())
         if not key or key in flat or key.rstrip("s") in flat:
             continue
-        if partial and any(re.sub(r"[^a-z0-9]", "", g).startswith(key) for g in _GENERIC_NAMES):
+        if partial and any(g.startswith(key) for g in _GENERIC_KEYS):
             continue
         unknown.append(part)
     return unknown
