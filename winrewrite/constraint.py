@@ -4,7 +4,9 @@ The Gemma tokenizer writes every digit as its own token, so the numbers a statem
 small trie over the digit strings of the notes ('340', '62', '4,800'). At each step the processor
 reads the number being written at the end of the text so far and masks every digit token that would
 leave the trie, every token that mixes digits with other characters, and every token that would end an
-unfinished number.
+unfinished number. The same step rule (:class:`Step`) keeps the statement open until every figure is in
+and a full stop ends it, never ends a sentence on a word like 'by', never repeats a run of three word
+tokens, and lets a capitalized word grow only into a name the notes mention.
 
 >>> from transformers import AutoTokenizer  # doctest: +SKIP
 >>> FigureConstraint(AutoTokenizer.from_pretrained(path), "p99 340ms->62ms", prompt_length=12)  # doctest: +SKIP
