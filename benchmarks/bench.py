@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     from winrewrite.config import RewriterConfig
     from winrewrite.prompt import category_label, category_prompt, subcategory_label
     from winrewrite.rewriter import Rewriter
+    from winrewrite.statement import Statements
 
     notes = [json.loads(line)["notes"] for line in NOTES.read_text().splitlines() if line.strip()][: args.limit]
     result: dict[str, object] = {
@@ -135,7 +136,8 @@ def main(argv: list[str] | None = None) -> None:
     batch_size = args.batch_size or (1024 if rewriter.device.type == "cuda" else 8)
     many = notes * args.repeat
     rewriter.rewrite_many(many[:64], batch_size=batch_size, progress=False)  # warm-up
-    statements, stages = [], Counter()  # type: ignore[var-annotated]
+    statements = Statements()
+    stages: Counter[str] = Counter()
     t = time.perf_counter()
     for i in range(0, len(many), batch_size):  # one batch per call, to add up where the time goes
         statements += rewriter.rewrite_many(many[i : i + batch_size], batch_size=batch_size, progress=False)

@@ -354,11 +354,12 @@ class FigureConstraint(LogitsProcessor):
             banned.append(t.end_ids.to(scores.device))
         ids = torch.cat(banned)
         out[ids[ids < out.shape[-1]]] = -float("inf")
-        names = step.names
-        restore = sorted(k for k in step.keep if names is None or self._names_ok(names, k))
-        if (step.missing or step.dangling) and restore:  # a digit or decimal point going on to a figure is no end
-            keep = torch.tensor(restore, dtype=torch.long, device=scores.device)
-            out[keep] = scores[keep]
+        if step.missing or step.dangling:  # a digit or decimal point going on to a figure is no end
+            names = step.names
+            restore = sorted(k for k in step.keep if names is None or self._names_ok(names, k))
+            if restore:
+                keep = torch.tensor(restore, dtype=torch.long, device=scores.device)
+                out[keep] = scores[keep]
         return out
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
@@ -394,12 +395,15 @@ class BatchConstraint(LogitsProcessor):
         out = torch.full_like(scores, -float("inf"))
         rows: list[int] = []
         cols: list[int] = []
+        whole = ids.shape[-1] == scores.shape[-1]  # the top tokens are the whole vocabulary
         for row, generated in enumerate(input_ids[:, self.prompt_length :].tolist()):
             constraint = self.constraints[row // self.rows_each]
             step = constraint.step("".join(constraint.table.strings[i] for i in generated), generated)
-            whole = ids.shape[-1] == scores.shape[-1]
-            best = self._best(constraint, step, ids_l[row], values_l[row], whole) if step.only is None else None
-            picked = sorted(step.only) if step.only is not None else best
+            picked: list[int] | None
+            if step.only is not None:
+                picked = sorted(step.only)
+            else:
+                picked = self._best(constraint, step, ids_l[row], values_l[row], whole)
             if picked is None:
                 out[row] = constraint.mask(step, scores[row])
                 continue
