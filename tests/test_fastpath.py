@@ -1,11 +1,15 @@
-"""The CPU fast path's int8 layers: close to the float layer they replace, and only where torch's kernel applies."""
+"""The CPU fast path's int8 layers: close to the float layer they replace, and only where torch's kernel applies;
+its cache file: the same model back, refused when damaged, renamed when what it is made from changes."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import pytest
 import torch
 
-from winrewrite.fastpath import Int8Linear, compact_linear
+from winrewrite.fastpath import Int8Linear, compact_linear, fast_cache_file, load_fast, make_fast, save_fast
 
 
 @pytest.mark.parametrize(("rows", "width"), [(1, 640), (7, 640), (80, 2048), (3, 32)])
@@ -25,3 +29,60 @@ def test_widths_the_kernel_cannot_take_stay_in_bf16() -> None:
     fallback = compact_linear(torch.randn(16, 48))  # torch's int8 kernel needs a multiple of 32
     assert isinstance(fallback, torch.nn.Linear) and fallback.weight.dtype == torch.bfloat16
     assert fallback(torch.randn(2, 48, dtype=torch.bfloat16)).shape == (2, 16)
+
+
+def _tiny_fast_model(width: int, folder: Path):  # type: ignore[no-untyped-def]
+    """A random 2-layer Gemma 3 of hidden ``width``, saved in ``folder`` and then made fast."""
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig
+
+    from tests.conftest import build_tiny_tokenizer
+
+    tokenizer = build_tiny_tokenizer()
+    config = Gemma3TextConfig(
+        vocab_size=len(tokenizer), hidden_size=width, intermediate_size=64, num_hidden_layers=2,
+        num_attention_heads=2, num_key_value_heads=1, head_dim=16, sliding_window=64,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    model = Gemma3ForCausalLM(config).eval()
+    model.save_pretrained(folder)
+    make_fast(model, tokenizer)
+    return model
+
+
+@pytest.mark.parametrize("width", [32, 48])  # 48: the attention inputs stay bf16 linear layers
+def test_cached_fast_model_computes_what_it_was_built_as(tmp_path: Path, width: int) -> None:
+    model = _tiny_fast_model(width, tmp_path)
+    path = tmp_path / "fast-test.safetensors"
+    save_fast(model, path)
+    loaded = load_fast(path, tmp_path)
+    assert [type(m).__name__ for m in loaded.modules()] == [type(m).__name__ for m in model.modules()]
+    assert loaded.lm_head.embedding is loaded.model.embed_tokens  # the tied table is stored once
+    ids = torch.tensor([[2, 10, 11, 12, 13, 14]])
+    with torch.inference_mode():
+        assert torch.equal(loaded(input_ids=ids).logits, model(input_ids=ids).logits)
+
+
+def test_a_damaged_cache_file_is_refused(tmp_path: Path) -> None:
+    model = _tiny_fast_model(32, tmp_path)
+    path = tmp_path / "fast-test.safetensors"
+    save_fast(model, path)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(Exception):  # noqa: B017 (safetensors raises its own error type for a cut file)
+        load_fast(path, tmp_path)
+
+
+def test_cache_name_follows_the_adapter_and_keeps_few_files(tmp_path: Path) -> None:
+    model = _tiny_fast_model(32, tmp_path)
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "adapter_model.safetensors").write_bytes(b"one")
+    first = fast_cache_file(tmp_path, tmp_path, adapter)
+    assert fast_cache_file(tmp_path, tmp_path, adapter) == first
+    (adapter / "adapter_model.safetensors").write_bytes(b"other")
+    assert fast_cache_file(tmp_path, tmp_path, adapter) != first
+    assert fast_cache_file(tmp_path, tmp_path, None) != first
+    for n in range(4):
+        save_fast(model, tmp_path / f"fast-{n}.safetensors", keep_others=2)
+        os.utime(tmp_path / f"fast-{n}.safetensors", (n, n))  # distinct ages, however coarse the clock
+    kept = sorted(p.name for p in tmp_path.glob("fast-*.safetensors"))
+    assert kept == [f"fast-{n}.safetensors" for n in (1, 2, 3)]

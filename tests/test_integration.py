@@ -140,3 +140,51 @@ def test_notebook_runs_top_to_bottom() -> None:
         o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if "text/html" in o.get("data", {})
     ]
     assert html_outputs, "the notebook shows statements as HTML"
+
+
+def test_the_cached_fast_model_is_the_one_built_from_the_weights(real_rewriter, caplog: pytest.LogCaptureFixture) -> None:
+    """The default model's fast form is cached on first load; a later load reads it and computes the same."""
+    import logging
+
+    import torch
+
+    from winrewrite.embedded import default_model_path
+    from winrewrite.rewriter import SHIPPED_ADAPTER, Rewriter
+
+    with caplog.at_level(logging.INFO, logger="winrewrite"):
+        cached = Rewriter.from_pretrained(device="cpu")
+    assert any(r.getMessage().startswith("fast model read from") for r in caplog.records)
+    built = Rewriter.from_pretrained(base=default_model_path(), adapter=SHIPPED_ADAPTER, device="cpu")  # never cached
+
+    def tensors(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+        out = {f"{n}.{k}": v for n, m in model.named_modules() for k, v in vars(m).items() if isinstance(v, torch.Tensor)}
+        return out | dict(model.named_parameters()) | dict(model.named_buffers())
+
+    a, b = tensors(cached.model), tensors(built.model)
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a), [k for k in a if not torch.equal(a[k], b[k])][:3]
+    notes = "moved fraud model to focal loss, precision 74->91 at same recall, ~45 analyst hrs/wk saved"
+    assert cached.rewrite(notes) == built.rewrite(notes)
+
+
+def test_the_embedded_tokenizer_reads_like_autotokenizer() -> None:
+    import json
+
+    from transformers import AutoTokenizer
+
+    from winrewrite.embedded import default_model_path, load_tokenizer
+    from winrewrite.prompt import prompt_ids
+
+    path = default_model_path()
+    ours, auto = load_tokenizer(path), AutoTokenizer.from_pretrained(path)
+    ids = list(range(len(auto)))
+    assert len(ours) == len(auto) and ours.convert_ids_to_tokens(ids) == auto.convert_ids_to_tokens(ids)  # type: ignore[attr-defined]
+    assert [ours.pad_token_id, ours.eos_token_id, ours.bos_token_id] == [auto.pad_token_id, auto.eos_token_id, auto.bos_token_id]  # type: ignore[attr-defined]
+    root = Path(__file__).resolve().parents[1]
+    texts = [json.loads(line)["notes"] for line in (root / "benchmarks" / "notes.jsonl").read_text().splitlines() if line.strip()]
+    texts += list(UNSEEN) + ["Ünïcode — “quotes” 12.5% <end_of_turn>\n\t  spaces", ""]
+    for text in texts:
+        assert prompt_ids(ours, text) == prompt_ids(auto, text)
+        encoded = auto(text)["input_ids"]
+        assert ours(text)["input_ids"] == encoded  # type: ignore[operator]
+        assert ours.decode(encoded) == auto.decode(encoded)  # type: ignore[attr-defined]

@@ -9,6 +9,11 @@ activations stay in bf16 (weight-only quantization). Dynamic int8 quantization, 
 activations, was tried and rejected: Gemma's activation outliers moved the category scores by several
 nats; weight-only int8 moves the next-token distribution by a KL of about 1e-4. The fp32 path stays
 available (``RewriterConfig(fast_cpu=False)``) for checking.
+
+Building the fast model means reading 1 GB of float weights, merging the adapter and quantizing (several
+seconds); :func:`save_fast` stores the result (about 320 MB for the default model) and :func:`load_fast`
+puts it back on a weightless skeleton of the model. ``Rewriter.from_pretrained`` does this for the
+embedded default model, in a file named by :func:`fast_cache_file` beside the converted model.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -142,14 +148,19 @@ def compact_linear(weight: torch.Tensor) -> torch.nn.Module:
 class RestrictedHead(torch.nn.Module):
     """Logits over the statement vocabulary (scattered into a full-size row of -inf), plus the notes' own tokens."""
 
-    def __init__(self, weight: torch.Tensor, keep: list[int], embedding: Int8Embedding) -> None:
+    def __init__(self, linear: torch.nn.Module, keep: torch.Tensor, vocab_size: int, embedding: Int8Embedding) -> None:
         super().__init__()
-        self.vocab_size = weight.shape[0]
-        self.keep: torch.Tensor = torch.tensor(keep, dtype=torch.long)
-        self._kept = frozenset(keep)
-        self.linear = compact_linear(weight.detach()[self.keep])
+        self.vocab_size = vocab_size
+        self.keep: torch.Tensor = keep  # long [kept]: the vocabulary ids of the linear layer's rows
+        self._kept = frozenset(keep.tolist())
+        self.linear = linear
         self.embedding = embedding  # the tied weights, for the few notes tokens outside the vocabulary
         self.extra: torch.Tensor = torch.empty(0, dtype=torch.long)
+
+    @classmethod
+    def from_weight(cls, weight: torch.Tensor, keep: list[int], embedding: Int8Embedding) -> RestrictedHead:
+        ids = torch.tensor(keep, dtype=torch.long)
+        return cls(compact_linear(weight.detach()[ids]), ids, weight.shape[0], embedding)
 
     def set_extra(self, ids: list[int]) -> None:
         """Also allow these token ids (the notes' own, such as names with accents)."""
@@ -180,12 +191,127 @@ def make_fast(model: Any, tokenizer: Any, always: Iterable[int] = ()) -> Restric
     keep = sorted(set(head_vocabulary(tokenizer)) | set(always))
     tied = model.model.embed_tokens
     embedding = Int8Embedding.from_weight(tied.weight, float(getattr(tied, "scalar_embed_scale", 1.0)))
-    head = RestrictedHead(model.lm_head.weight.detach(), keep, embedding)
+    head = RestrictedHead.from_weight(model.lm_head.weight, keep, embedding)
     model.model.embed_tokens = embedding  # one int8 copy of the tied matrix serves the input and the rare extra logits
     model.lm_head = head
     _return_freed_memory()
     logger.info("CPU fast path: int8 weights with bf16 activations, %d-token head", len(keep))
     return head
+
+
+_CACHE_FORMAT = 1  # bump when what save_fast writes changes
+_BASE_FILES = ("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "model.safetensors")
+_ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
+
+
+def fast_cache_file(folder: Path, base: Path, adapter: Path | None) -> Path:
+    """Where :func:`save_fast` keeps the fast model of ``base`` with ``adapter``, inside ``folder``.
+
+    The name is a hash of everything the fast model is made from: the base model's files and the
+    adapter's (path, size, modification time), the statement vocabulary and labels of this package, and
+    the torch and transformers versions. Any change gives a new name, so a stale file is never read.
+    """
+    import transformers
+
+    from winrewrite.categories import Category
+    from winrewrite.prompt import category_label, subcategory_label
+
+    parts = [f"format {_CACHE_FORMAT}", torch.__version__, transformers.__version__]
+    parts += [category_label(c) + "".join(subcategory_label(s) for s in c.subcategories) for c in Category]
+    parts.append(hashlib.sha256(SHIPPED_VOCABULARY.read_bytes()).hexdigest())
+    for f in [base / name for name in _BASE_FILES] + [adapter / name for name in _ADAPTER_FILES if adapter]:
+        if f.exists():
+            stat = f.stat()
+            parts.append(f"{f} {stat.st_size} {stat.st_mtime_ns}")
+    return folder / f"fast-{hashlib.sha256(chr(10).join(parts).encode()).hexdigest()[:16]}.safetensors"
+
+
+def save_fast(model: Any, path: Path, keep_others: int = 2) -> None:
+    """Store a model made fast by :func:`make_fast` (int8 weights, restricted head) in one safetensors file,
+    so that :func:`load_fast` rebuilds it without float weights, adapter merge or quantization.
+
+    The file is written beside its final name and then renamed, so a reader never sees half of it. All but
+    the ``keep_others`` most recent other ``fast-*.safetensors`` files of the folder are removed.
+    """
+    from safetensors.torch import save_file
+
+    tensors: dict[str, torch.Tensor] = {}
+    kinds: dict[str, str] = {}
+    info: dict[str, Any] = {}
+    for name, module in model.named_modules():
+        prefix = f"{name}." if name else ""
+        if isinstance(module, (Int8Linear, Int8Embedding)):
+            tensors[prefix + "weight"], tensors[prefix + "scale"] = module.weight, module.scale
+            if isinstance(module, Int8Embedding):
+                info[name] = module.multiplier
+        elif isinstance(module, RestrictedHead):
+            tensors[prefix + "keep"] = module.keep
+            embedding = next(n for n, m in model.named_modules() if m is module.embedding)
+            info[name] = [module.vocab_size, embedding]
+        else:
+            tensors.update({prefix + k: t for k, t in module.named_parameters(recurse=False)})
+            tensors.update({prefix + k: t for k, t in module.named_buffers(recurse=False)})
+        if isinstance(module, (Int8Linear, Int8Embedding, RestrictedHead, torch.nn.Linear)):
+            kinds[name] = type(module).__name__
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    metadata = {"kinds": json.dumps(kinds), "info": json.dumps(info)}
+    save_file({k: t.detach().contiguous() for k, t in tensors.items()}, str(partial), metadata=metadata)
+    os.replace(partial, path)
+    others = sorted(path.parent.glob("fast-*.safetensors"), key=lambda f: f.stat().st_mtime, reverse=True)
+    for old in [f for f in others if f != path][keep_others:]:
+        old.unlink(missing_ok=True)
+    logger.info("fast model cached in %s", path)
+
+
+def load_fast(path: Path, base: Path) -> Any:
+    """The fast model stored by :func:`save_fast`, on a skeleton built from ``base``'s config (no weights read).
+
+    Raises ``ValueError`` (or safetensors' own error) when the file is damaged or does not fit the config.
+    """
+    from safetensors import safe_open
+    from transformers import AutoConfig, AutoModelForCausalLM, GenerationConfig
+
+    with safe_open(str(path), framework="pt") as f:
+        # copied into torch's own (aligned) memory: the int8 kernel can crash on safetensors' unaligned buffers
+        tensors = {k: f.get_tensor(k).clone() for k in f.keys()}  # noqa: SIM118 (safe_open is not a dict)
+        metadata = f.metadata() or {}
+    kinds, info = json.loads(metadata["kinds"]), json.loads(metadata["info"])
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(base), dtype=torch.bfloat16)
+    if (base / "generation_config.json").exists():
+        model.generation_config = GenerationConfig.from_pretrained(base)
+
+    for name, kind in kinds.items():  # parents come before their children
+        prefix = f"{name}."
+        if kind == "RestrictedHead":
+            vocab_size, embedding = info[name]
+            module: torch.nn.Module = RestrictedHead(
+                torch.nn.Identity(), tensors.pop(prefix + "keep"), vocab_size, model.get_submodule(embedding)
+            )
+        elif kind == "Int8Embedding":
+            module = Int8Embedding(tensors.pop(prefix + "weight"), tensors.pop(prefix + "scale"), info[name])
+        elif kind == "Int8Linear":
+            module = Int8Linear(tensors.pop(prefix + "weight"), tensors.pop(prefix + "scale"))
+        else:
+            weight = tensors.pop(prefix + "weight")
+            module = torch.nn.Linear(weight.shape[1], weight.shape[0], bias=False, device="meta")
+            module.weight = torch.nn.Parameter(weight, requires_grad=False)
+        model.set_submodule(name, module)
+    for key, tensor in tensors.items():  # the rest: norms, the rotary tables
+        owner, _, attr = key.rpartition(".")
+        module = model.get_submodule(owner)
+        if attr in module._parameters:
+            module._parameters[attr] = torch.nn.Parameter(tensor, requires_grad=False)
+        elif attr in module._buffers:
+            module._buffers[attr] = tensor
+        else:
+            raise ValueError(f"{path}: {key} is not a tensor of this model")
+    left = [n for n, t in [*model.named_parameters(), *model.named_buffers()] if t.is_meta]
+    if left:
+        raise ValueError(f"{path} lacks {len(left)} tensors of this model, such as {left[0]}")
+    _return_freed_memory()  # the unaligned copies just dropped
+    return model.eval()
 
 
 def _return_freed_memory() -> None:

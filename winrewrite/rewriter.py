@@ -49,6 +49,17 @@ def resolve_device(device: str = "auto") -> str:
     return device
 
 
+def _load_tokenizer(folder: str | Path, embedded: bool) -> Any:
+    """The base model's tokenizer; the embedded model's is read directly from its tokenizer.json."""
+    from transformers import AutoTokenizer
+
+    if embedded:
+        from winrewrite.embedded import load_tokenizer
+
+        return load_tokenizer(Path(folder))
+    return AutoTokenizer.from_pretrained(folder)
+
+
 def verify_adapter(path: Path) -> None:
     """Check every file listed in the ``sha256.txt`` beside an adapter (its weights, its category head)."""
     sums = path / "sha256.txt"
@@ -116,9 +127,11 @@ class Rewriter:
             torch.set_num_threads(self.config.threads)
         self._fast_head = None
         self.last_timings: dict[str, float] = {}  # seconds per stage of the latest call, and tokens decoded
-        if self.config.fast_cpu and self.device.type == "cpu" and hasattr(model, "lm_head") and hasattr(model.model, "layers"):
-            from winrewrite.fastpath import make_fast
+        from winrewrite.fastpath import RestrictedHead, make_fast
 
+        if isinstance(getattr(model, "lm_head", None), RestrictedHead):  # loaded fast from the cache
+            self._fast_head = model.lm_head
+        elif self.config.fast_cpu and self.device.type == "cpu" and hasattr(model, "lm_head") and hasattr(model.model, "layers"):
             labels = [*self._labels.values(), *self._sublabels.values()]
             self._fast_head = make_fast(self.model, tokenizer, always=[i for ids in labels for i in ids])
 
@@ -143,7 +156,7 @@ class Rewriter:
                 and the CPU fast path, which then quantizes the layers to int8) or fp32 (``fast_cpu=False``).
         """
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoModelForCausalLM
 
         device = resolve_device(device)
         if isinstance(dtype, str):
@@ -165,20 +178,56 @@ class Rewriter:
             base_path = base
             if adapter is None:
                 adapter = False
+        adapter_path = Path(adapter) if adapter is not False else None  # type: ignore[arg-type]
+        # The default model's fast form is kept beside it: later loads skip the float weights, merge and quantization.
+        cache_file = None
+        if fast and base is None:
+            from winrewrite.fastpath import fast_cache_file
+
+            cache_file = fast_cache_file(Path(base_path), Path(base_path), adapter_path)
         try:
             with ThreadPoolExecutor(max_workers=1) as pool:  # the tokenizer parses while the weights load
-                pending = pool.submit(AutoTokenizer.from_pretrained, base_path)
-                model = AutoModelForCausalLM.from_pretrained(base_path, dtype=dtype)
+                pending = pool.submit(_load_tokenizer, base_path, base is None)
+                model = cls._load_cached(cache_file, Path(base_path)) if cache_file else None
+                cached = model is not None
+                if model is None:
+                    model = AutoModelForCausalLM.from_pretrained(base_path, dtype=dtype)
                 tokenizer = pending.result()
         except (OSError, ValueError) as e:
             raise ModelLoadError(f"could not load the base model from {base_path}: {e}") from e
         name = Path(str(base_path)).name
         head = None
-        if adapter is not False:
-            model = cls._merge_adapter(model, Path(adapter))  # type: ignore[arg-type]
-            name += f" + {Path(adapter).name}"  # type: ignore[arg-type]
-            head = read_head(Path(adapter))  # type: ignore[arg-type]
-        return cls(model.to(device), tokenizer, config, name=name, head=head)  # type: ignore[arg-type]
+        if adapter_path is not None:
+            if cached:
+                verify_adapter(adapter_path)  # the shipped files are still checked, merged or not
+            else:
+                model = cls._merge_adapter(model, adapter_path)
+            name += f" + {adapter_path.name}"
+            head = read_head(adapter_path)
+        rewriter = cls(model.to(device), tokenizer, config, name=name, head=head)  # type: ignore[arg-type]
+        if cache_file and not cached:
+            from winrewrite.fastpath import save_fast
+
+            try:
+                save_fast(rewriter.model, cache_file)
+            except OSError as e:  # a read-only cache costs speed, not correctness
+                logger.warning("could not cache the fast model in %s: %s", cache_file, e)
+        return rewriter
+
+    @staticmethod
+    def _load_cached(path: Path, base: Path) -> Any:
+        """The cached fast model at ``path``, or None when there is none (or it is damaged: then it is rebuilt)."""
+        from winrewrite.fastpath import load_fast
+
+        if not path.exists():
+            return None
+        try:
+            model = load_fast(path, base)
+            logger.info("fast model read from %s", path)
+            return model
+        except Exception as e:  # a damaged cache file must never stop a load: it is rebuilt instead
+            logger.warning("ignoring the damaged fast-model cache %s (%s); rebuilding it", path, e)
+            return None
 
     @staticmethod
     def _merge_adapter(model: Any, path: Path) -> Any:
