@@ -25,6 +25,10 @@ class RewriterConfig:
         default=True,
         metadata={"help": "On the CPU: int8 layers and a head restricted to English-text tokens. False keeps fp32."},
     )
+    lean_decoder: bool = field(
+        default=True,
+        metadata={"help": "Fast path, Gemma 3: greedy steps run in winrewrite/decoder.py. False: through transformers."},
+    )
 
     def __post_init__(self) -> None:
         if self.max_notes_chars < 20:

@@ -25,6 +25,8 @@ from winrewrite.statement import Statement, Statements
 if TYPE_CHECKING:
     import torch
 
+    from winrewrite.decoder import LeanDecoder
+
 logger = logging.getLogger(__name__)
 
 SHIPPED_ADAPTER = Path(__file__).parent / "adapter"
@@ -126,6 +128,7 @@ class Rewriter:
 
             torch.set_num_threads(self.config.threads)
         self._fast_head = None
+        self._lean: LeanDecoder | None | bool = False  # False: not built yet
         self.last_timings: dict[str, float] = {}  # seconds per stage of the latest call, and tokens decoded
         from winrewrite.fastpath import RestrictedHead, make_fast
 
@@ -454,6 +457,11 @@ class Rewriter:
         from winrewrite.constraint import FigureConstraint
 
         cache, logits, mask = self._prefill(heads)
+        lean = self._lean_decoder()
+        if lean is not None and lean.fits(mask.shape[1], self.config.max_new_tokens):
+            lean.start(cache, mask, self.config.max_new_tokens)
+        else:
+            lean = None
         constraints = [
             FigureConstraint(self.tokenizer, n, prompt_length=0, stop_ids=self._stop_ids, require_all=True) for n in notes
         ]
@@ -478,6 +486,9 @@ class Rewriter:
                 step.append(token)
             if not any(alive):
                 break
+            if lean is not None:
+                logits = lean.step(torch.tensor(step), torch.tensor(alive))
+                continue
             mask = torch.cat([mask, torch.tensor([[int(a)] for a in alive], device=self.device)], dim=1)
             ids = torch.tensor(step, device=self.device)[:, None]
             out = self.model(input_ids=ids, attention_mask=mask, cache=cache, use_cache=True, logits_to_keep=1)
@@ -485,6 +496,16 @@ class Rewriter:
         tokens = sum(len(g) + 1 for g in generated)
         self.last_timings.update(decode_s=time.perf_counter() - start, decode_tokens=tokens)
         return [self._decode(g) for g in generated]
+
+    def _lean_decoder(self) -> LeanDecoder | None:
+        """The lean decoding step of the CPU fast path (``winrewrite/decoder.py``), built at first use;
+        None when the model is not a fast Gemma 3, or with ``RewriterConfig(lean_decoder=False)``."""
+        if self._lean is False:
+            from winrewrite.decoder import LeanDecoder
+
+            fit = self._fast_head is not None and self.config.lean_decoder
+            self._lean = LeanDecoder.for_model(self.model) if fit else None
+        return self._lean  # type: ignore[return-value]
 
     def _beams(self, notes: list[str], heads: list[list[int]]) -> list[list[str]]:
         """``num_candidates`` beam-search candidates for each note, all notes in one batch, best first."""

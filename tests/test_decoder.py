@@ -1,0 +1,76 @@
+"""The lean decoding step gives the logits transformers gives, bit for bit, on the fast path: one row
+without padding, and a left-padded batch with a finished row; sliding and full attention layers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from winrewrite import RewriterConfig
+from winrewrite.decoder import LeanDecoder
+from winrewrite.prompt import prompt_ids
+from winrewrite.rewriter import Rewriter
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random 2-layer Gemma 3, one sliding and one full attention layer, with room for whole prompts."""
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig
+
+    from tests.conftest import build_tiny_tokenizer
+
+    tokenizer = build_tiny_tokenizer()
+    config = Gemma3TextConfig(
+        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+        num_attention_heads=2, num_key_value_heads=1, head_dim=16, sliding_window=512,
+        layer_types=["sliding_attention", "full_attention"], pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+    )  # fmt: skip
+    torch.manual_seed(1)
+    path = tmp_path_factory.mktemp("tiny-gemma3-two-kinds")
+    Gemma3ForCausalLM(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def fast(model_dir: Path) -> Rewriter:
+    return Rewriter.from_pretrained(base=model_dir, device="cpu", config=RewriterConfig(max_new_tokens=24))
+
+
+@pytest.mark.parametrize("prompts", [[[2, 10, 11, 12]], [[2, 10, 11, 12, 13, 14], [2, 20, 21], [2, 30, 31, 32, 33]]])
+def test_lean_steps_match_transformers_steps(fast: Rewriter, prompts: list[list[int]]) -> None:
+    decoder = LeanDecoder.for_model(fast.model)
+    assert decoder is not None
+    with torch.inference_mode():
+        cache, logits, mask = fast._prefill(prompts)
+        decoder.start(*fast._prefill(prompts)[::2], new_tokens=12)
+        tokens = logits.argmax(-1)
+        for step in range(12):
+            alive = torch.tensor([not (row == 0 and step >= 6 and len(prompts) > 1) for row in range(len(prompts))])
+            mask = torch.cat([mask, alive[:, None].long()], dim=1)
+            out = fast.model(input_ids=tokens[:, None], attention_mask=mask, cache=cache, use_cache=True, logits_to_keep=1)
+            expected = out.logits[:, -1].float()
+            assert torch.equal(decoder.step(tokens, alive), expected), f"step {step}"
+            cache, tokens = out.cache, expected.argmax(-1)
+
+
+def test_statements_are_the_same_with_and_without_the_lean_step(model_dir: Path) -> None:
+    notes = ["cut p99 latency 340ms -> 62ms with int8", "wrote the runbook", "auc 0.81 to 0.84 with 14 new features"]
+    runs = []
+    for lean in (True, False):
+        config = RewriterConfig(max_new_tokens=24, lean_decoder=lean)
+        rw = Rewriter.from_pretrained(base=model_dir, device="cpu", config=config)
+        decoder = rw._lean_decoder()
+        assert (decoder is not None) is lean
+        assert decoder is None or decoder.fits(len(prompt_ids(rw.tokenizer, notes[2])), 24)
+        runs.append([s.text for s in rw.rewrite_many(notes, batch_size=2, progress=False)] + [rw.rewrite(notes[0]).text])
+    assert runs[0] == runs[1]
+
+
+def test_only_fast_gemma3_models_get_the_lean_step(model_dir: Path) -> None:
+    exact = Rewriter.from_pretrained(base=model_dir, device="cpu", config=RewriterConfig(fast_cpu=False))
+    assert LeanDecoder.for_model(exact.model) is None  # fp32 linear layers: transformers decodes
+    assert exact._lean_decoder() is None
