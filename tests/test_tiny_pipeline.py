@@ -138,3 +138,26 @@ def test_beam_candidates_of_a_batch_match_one_by_one_and_the_full_mask(tiny_mode
             pad_token_id=exact._pad_id,
         )
     assert [exact._decode(row[len(heads[0]) :].tolist()) for row in reference] == together[0]
+
+
+def test_one_note_continues_from_the_category_heads_reading(tiny_model_dir) -> None:
+    """With a category head, a single note's prompt is read once: the draft continues from that pass's
+    cache and comes out as it does after a fresh prefill of prompt and labels (fp32: same tokens)."""
+    import torch
+
+    from winrewrite import RewriterConfig
+    from winrewrite.head import CategoryHead
+    from winrewrite.prompt import prompt_ids
+    from winrewrite.rewriter import Rewriter
+
+    plain = Rewriter.from_pretrained(base=tiny_model_dir, device="cpu", config=RewriterConfig(max_new_tokens=24, fast_cpu=False))
+    hidden = plain.model.config.hidden_size
+    rw = Rewriter(plain.model, plain.tokenizer, plain.config, head=CategoryHead.zeros(2 * hidden, layer=1))
+    for notes in NOTES:
+        prompt = prompt_ids(rw.tokenizer, notes)
+        with torch.inference_mode():
+            scores, subs, read = rw._classify([prompt])
+            assert read is not None and read[1].shape == (1, len(prompt))
+            head = prompt + rw._labels[Category.ML_SYSTEMS] + rw._sublabels[Category.ML_SYSTEMS.subcategories[0]]
+            assert rw._greedy([notes], [head], read) == rw._greedy([notes], [head])
+        assert rw._classify([prompt, prompt])[2] is None  # a batch prefills anew

@@ -74,13 +74,16 @@ class CategoryHead:
         return cls(**tensors, layer=layer)
 
 
-def pooled_features(model: Any, ids: torch.Tensor, mask: torch.Tensor, skip: int, layer: int) -> torch.Tensor:
-    """Run left-padded prompts once and pool their hidden states: [rows, 2 * hidden].
+def pooled_features(
+    model: Any, ids: torch.Tensor, mask: torch.Tensor, skip: int, layer: int, use_cache: bool = False
+) -> tuple[torch.Tensor, Any]:
+    """Run left-padded prompts once and pool their hidden states: [rows, 2 * hidden], and the key/value
+    cache of the prompts when ``use_cache`` (else None), from which the statement can be written.
 
     ``skip`` leading real tokens of each row (``<bos>`` and the instruction, the same in every prompt) are
     left out of the mean.
     """
-    out = model.model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
+    out = model.model(input_ids=ids, attention_mask=mask, output_hidden_states=True, use_cache=use_cache)
     real = mask.clone()
     starts = mask.shape[1] - mask.sum(1)  # first real position of each left-padded row
     for row, start in enumerate(starts.tolist()):
@@ -88,4 +91,4 @@ def pooled_features(model: Any, ids: torch.Tensor, mask: torch.Tensor, skip: int
     weights = (real / real.sum(1, keepdim=True).clamp(min=1)).unsqueeze(-1).float()
     final = (out.last_hidden_state.float() * weights).sum(1)
     middle = (out.hidden_states[layer].float() * weights).sum(1)
-    return torch.cat([final, middle], dim=-1)
+    return torch.cat([final, middle], dim=-1), out.cache if use_cache else None

@@ -316,14 +316,14 @@ class Rewriter:
             prompts = [prompt_ids(self.tokenizer, n) for n in notes]
             if self._fast_head is not None:  # names from the notes may be copied even if they are not ASCII
                 self._fast_head.set_extra([i for p in prompts for i in p])
-            scores, subs = self._classify(prompts)
+            scores, subs, read = self._classify(prompts)
             probs = torch.softmax(scores, dim=-1).tolist()
             chosen = [categories[int(i)] for i in scores.argmax(-1)]
             with_category = [p + self._labels[c] for p, c in zip(prompts, chosen, strict=True)]
             subs = subs or self._score_subcategories(with_category, chosen)
             heads = [w + self._sublabels[s] for w, s in zip(with_category, subs, strict=True)]
             self.last_timings = {"labels_s": time.perf_counter() - t0}
-            drafts = self._greedy(notes, heads)
+            drafts = self._greedy(notes, heads, read)
             written = self._settle(notes, heads, drafts, chosen)
         self.last_timings["total_s"] = time.perf_counter() - t0
         statements = []
@@ -372,27 +372,34 @@ class Rewriter:
                 settled[i] = (compose(notes[i], chosen[i]), "fallback")
         return [s for s in settled if s is not None]
 
-    def _classify(self, prompts: list[list[int]]) -> tuple[torch.Tensor, list[str] | None]:
-        """Category scores [rows, 6] and, with a category head, each row's subcategory (else None: the
-        subcategory labels are scored once the category is chosen)."""
+    def _classify(self, prompts: list[list[int]]) -> tuple[torch.Tensor, list[str] | None, Any]:
+        """Category scores [rows, 6]; with a category head, each row's subcategory (else None: the
+        subcategory labels are scored once the category is chosen) and, for a single prompt, the
+        (cache, mask) of the pass that read it, which the statement then continues from (else None)."""
         import torch
 
         if self.category_head is None:
-            return self._score(prompts, [[self._labels[c] for c in Category]] * len(prompts)), None
-        categories, subcategories = self.category_head(self.features(prompts, self.category_head.layer))
+            return self._score(prompts, [[self._labels[c] for c in Category]] * len(prompts)), None, None
+        ids, mask = self._pad(prompts)
+        single = len(prompts) == 1  # a batch would need its label lines padded in the middle: it prefills anew
+        features, cache = self._pool(ids, mask, self.category_head.layer, use_cache=single)
+        categories, subcategories = self.category_head(features)
         subs = []
         for row, c in enumerate(categories.argmax(-1).tolist()):
             own = [SUBCATEGORIES.index(s) for s in list(Category)[c].subcategories]
             subs.append(SUBCATEGORIES[own[int(torch.argmax(subcategories[row, own]))]])
-        return categories, subs
+        return categories, subs, (cache, mask) if single else None
 
     def features(self, prompts: list[list[int]], layer: int) -> torch.Tensor:
         """The category head's input for a batch of prompts: pooled hidden states, on the CPU
         (:func:`~winrewrite.head.pooled_features`); ``finetune/category_head.py`` fits on the same."""
+        return self._pool(*self._pad(prompts), layer)[0]
+
+    def _pool(self, ids: torch.Tensor, mask: torch.Tensor, layer: int, use_cache: bool = False) -> tuple[torch.Tensor, Any]:
         from winrewrite.head import pooled_features
 
-        ids, mask = self._pad(prompts)
-        return pooled_features(self.model, ids, mask, self._instruction_length, layer).cpu()
+        features, cache = pooled_features(self.model, ids, mask, self._instruction_length, layer, use_cache)
+        return features.cpu(), cache
 
     def _score_subcategories(self, prompts: list[list[int]], chosen: list[Category]) -> list[str]:
         scores = self._score(prompts, [[self._sublabels[s] for s in c.subcategories] for c in chosen])
@@ -446,17 +453,26 @@ class Rewriter:
             scores[row] = total
         return scores.view(len(prefixes), k)
 
-    def _greedy(self, notes: list[str], heads: list[list[int]]) -> list[str]:
+    def _greedy(self, notes: list[str], heads: list[list[int]], read: Any = None) -> list[str]:
         """Greedy statements for a batch, each under its own figure constraint (with ``require_all``).
 
-        Each step moves only every row's ``_TOP`` best tokens off the device; the constraint picks the
-        best one it allows, and masks the whole row only when they cannot decide.
+        ``read``: the (cache, mask) of a single prompt already read by the category head; then only the
+        label lines are run before decoding. Each step moves only every row's ``_TOP`` best tokens off
+        the device; the constraint picks the best one it allows, and masks the whole row only when they
+        cannot decide.
         """
         import torch
 
         from winrewrite.constraint import FigureConstraint
 
-        cache, logits, mask = self._prefill(heads)
+        if read is None:
+            cache, logits, mask = self._prefill(heads)
+        else:
+            cache, mask = read
+            labels = torch.tensor([heads[0][mask.shape[1] :]], device=self.device)
+            mask = torch.cat([mask, torch.ones_like(labels)], dim=1)
+            out = self.model(input_ids=labels, attention_mask=mask, cache=cache, use_cache=True, logits_to_keep=1)
+            cache, logits = out.cache, out.logits[:, -1].float()
         lean = self._lean_decoder()
         if lean is not None and lean.fits(mask.shape[1], self.config.max_new_tokens):
             lean.start(cache, mask, self.config.max_new_tokens)
