@@ -52,14 +52,20 @@ def resolve_device(device: str = "auto") -> str:
 
 
 def _load_tokenizer(folder: str | Path, embedded: bool) -> Any:
-    """The base model's tokenizer; the embedded model's is read directly from its tokenizer.json."""
+    """The base model's tokenizer (the embedded model's read directly from its tokenizer.json), with the
+    vocabulary scan the decoding constraint needs already done."""
     from transformers import AutoTokenizer
+
+    from winrewrite.constraint import token_table
 
     if embedded:
         from winrewrite.embedded import load_tokenizer
 
-        return load_tokenizer(Path(folder))
-    return AutoTokenizer.from_pretrained(folder)
+        tokenizer = load_tokenizer(Path(folder))
+    else:
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+    token_table(tokenizer)
+    return tokenizer
 
 
 def verify_adapter(path: Path) -> None:
