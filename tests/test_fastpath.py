@@ -76,11 +76,11 @@ def test_cache_name_follows_the_adapter_and_keeps_few_files(tmp_path: Path) -> N
     adapter = tmp_path / "adapter"
     adapter.mkdir()
     (adapter / "adapter_model.safetensors").write_bytes(b"one")
-    first = fast_cache_file(tmp_path, tmp_path, adapter)
-    assert fast_cache_file(tmp_path, tmp_path, adapter) == first
+    first = fast_cache_file(tmp_path, adapter)
+    assert fast_cache_file(tmp_path, adapter) == first
     (adapter / "adapter_model.safetensors").write_bytes(b"other")
-    assert fast_cache_file(tmp_path, tmp_path, adapter) != first
-    assert fast_cache_file(tmp_path, tmp_path, None) != first
+    assert fast_cache_file(tmp_path, adapter) != first
+    assert fast_cache_file(tmp_path, None) != first
     for n in range(4):
         save_fast(model, tmp_path / f"fast-{n}.safetensors", keep_others=2)
         os.utime(tmp_path / f"fast-{n}.safetensors", (n, n))  # distinct ages, however coarse the clock

@@ -204,8 +204,8 @@ _BASE_FILES = ("config.json", "generation_config.json", "tokenizer.json", "token
 _ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
 
 
-def fast_cache_file(folder: Path, base: Path, adapter: Path | None) -> Path:
-    """Where :func:`save_fast` keeps the fast model of ``base`` with ``adapter``, inside ``folder``.
+def fast_cache_file(base: Path, adapter: Path | None) -> Path:
+    """Where :func:`save_fast` keeps the fast model of ``base`` with ``adapter``: in ``base``'s folder.
 
     The name is a hash of everything the fast model is made from: the base model's files and the
     adapter's (path, size, modification time), the statement vocabulary and labels of this package, and
@@ -223,7 +223,7 @@ def fast_cache_file(folder: Path, base: Path, adapter: Path | None) -> Path:
         if f.exists():
             stat = f.stat()
             parts.append(f"{f} {stat.st_size} {stat.st_mtime_ns}")
-    return folder / f"fast-{hashlib.sha256(chr(10).join(parts).encode()).hexdigest()[:16]}.safetensors"
+    return base / f"fast-{hashlib.sha256(chr(10).join(parts).encode()).hexdigest()[:16]}.safetensors"
 
 
 def save_fast(model: Any, path: Path, keep_others: int = 2) -> None:

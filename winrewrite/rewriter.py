@@ -193,7 +193,7 @@ class Rewriter:
         if fast and base is None:
             from winrewrite.fastpath import fast_cache_file
 
-            cache_file = fast_cache_file(Path(base_path), Path(base_path), adapter_path)
+            cache_file = fast_cache_file(Path(base_path), adapter_path)
         try:
             with ThreadPoolExecutor(max_workers=1) as pool:  # the tokenizer parses while the weights load
                 pending = pool.submit(_load_tokenizer, base_path, base is None)
