@@ -27,6 +27,7 @@ from winrewrite.figures import DIGITS_RE, QUALIFIER, digit_strings, extract_chan
 from winrewrite.guard import WORD, counts_something, flatten, unit_family, unknown_parts
 
 _TRAILING_NUMBER = re.compile(r"(\d+(?:[.,]\d+)*)([.,]?)\Z")  # \Z: "$" would also match before a final newline
+_WIDEST = 16384  # the most top tokens a row's choice is looked for among before the whole row is masked
 _DIGIT_POINT = re.compile(r"\d\.\Z")
 _LETTER = re.compile(r"[A-Za-z]")
 _DANGLING = frozenset(  # a sentence cannot end on these words
@@ -318,17 +319,41 @@ class FigureConstraint(LogitsProcessor):
         self, text: str, ids: list[int], values: list[float], scores: torch.Tensor, generated: Sequence[int] = ()
     ) -> int:
         """The token greedy decoding picks after ``text``: the best allowed one, the lowest id among equal
-        scores (as ``argmax``). ``ids`` and ``values`` are the row's highest scores, best first; the whole
-        row ``scores`` is masked only when they cannot decide (nothing allowed among them, or a tie at the cut).
+        scores (as ``argmax``). ``ids`` and ``values`` are the row's highest scores, best first (see :meth:`best`);
         ``generated`` holds the token ids of ``text`` (see :meth:`step`).
         """
         step = self.step(text, generated)
-        for negative, token in sorted((-v, i) for i, v in zip(ids, values, strict=True) if v > -float("inf")):
+        picked = self.best(step, scores, 1, ids, values)
+        return min(picked) if picked else int(self.mask(step, scores).argmax())
+
+    def best(self, step: Step, scores: torch.Tensor, count: int, ids: list[int], values: list[float]) -> list[int] | None:
+        """The ``count`` best tokens that ``step`` permits in the row ``scores`` [vocab], with every token tied
+        with the last of them: exactly the best ones the full :meth:`mask` would leave.
+
+        They are looked for among the row's highest scores ``ids``/``values`` (best first); while those
+        cannot decide (too few permitted, or a tie reaching the cut), among 16 times as many, up to
+        ``_WIDEST``. None when even those cannot: the caller then masks the whole row.
+        """
+        vocab = scores.shape[-1]
+        while True:
+            picked = self._pick(step, ids, values, count, whole=len(ids) >= vocab)
+            if picked is not None or len(ids) >= min(vocab, _WIDEST):
+                return picked
+            top = scores.topk(min(vocab, _WIDEST, len(ids) * 16))
+            ids, values = top.indices.tolist(), top.values.tolist()
+
+    def _pick(self, step: Step, ids: list[int], values: list[float], count: int, whole: bool) -> list[int] | None:
+        picked: list[int] = []
+        last = float("inf")
+        for token, value in zip(ids, values, strict=True):
+            if value == -float("inf"):  # so is everything after it: the full mask keeps these at -inf too
+                return picked or None
+            if len(picked) >= count and value < last:
+                return picked
             if self.permits(step, token):
-                if -negative > values[-1] or len(ids) == scores.shape[-1]:
-                    return token
-                break
-        return int(self.mask(step, scores).argmax())
+                picked.append(token)
+                last = value
+        return picked if whole else None
 
     def mask(self, step: Step, scores: torch.Tensor) -> torch.Tensor:
         """``scores`` of one row [vocab] with every token that ``step`` forbids set to -inf (a new tensor)."""
@@ -376,8 +401,9 @@ class BatchConstraint(LogitsProcessor):
     beam search lays them out), without a vocabulary-wide mask per row.
 
     Beam search keeps at most ``keep_best`` tokens per row, so each row only needs its ``keep_best`` best
-    allowed tokens: they are found among the row's ``top`` highest scores, and only a row with too few
-    allowed ones there is masked in full. The result selects exactly what the full mask would.
+    allowed tokens: they are looked for among the row's ``top`` highest scores, then among more
+    (:meth:`FigureConstraint.best`), and only a row where even those cannot decide is masked in full. The
+    result selects exactly what the full mask would.
     """
 
     def __init__(
@@ -395,15 +421,13 @@ class BatchConstraint(LogitsProcessor):
         out = torch.full_like(scores, -float("inf"))
         rows: list[int] = []
         cols: list[int] = []
-        whole = ids.shape[-1] == scores.shape[-1]  # the top tokens are the whole vocabulary
         for row, generated in enumerate(input_ids[:, self.prompt_length :].tolist()):
             constraint = self.constraints[row // self.rows_each]
             step = constraint.step("".join(constraint.table.strings[i] for i in generated), generated)
-            picked: list[int] | None
             if step.only is not None:
-                picked = sorted(step.only)
+                picked: list[int] | None = sorted(step.only)
             else:
-                picked = self._best(constraint, step, ids_l[row], values_l[row], whole)
+                picked = constraint.best(step, scores[row], self.keep_best, ids_l[row], values_l[row])
             if picked is None:
                 out[row] = constraint.mask(step, scores[row])
                 continue
@@ -413,18 +437,3 @@ class BatchConstraint(LogitsProcessor):
             index = (torch.tensor(rows, device=scores.device), torch.tensor(cols, device=scores.device))
             out[index] = scores[index]
         return out
-
-    def _best(
-        self, constraint: FigureConstraint, step: Step, ids: list[int], values: list[float], whole: bool
-    ) -> list[int] | None:
-        """The ``keep_best`` best allowed tokens among a row's top ones, with every token tied with the last;
-        None when the top ones cannot tell (too few allowed, or a tie reaching the cut)."""
-        picked: list[int] = []
-        last = float("inf")
-        for token, value in zip(ids, values, strict=True):
-            if len(picked) >= self.keep_best and value < last:
-                return picked
-            if value > -float("inf") and constraint.permits(step, token):
-                picked.append(token)
-                last = value
-        return picked if whole else None
