@@ -26,14 +26,11 @@ def build_tiny_tokenizer():  # type: ignore[no-untyped-def]
     )
 
 
-@pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A random 2-layer Gemma 3 with the char tokenizer, saved as a local Hugging Face folder."""
-    import torch
-    from transformers import Gemma3ForCausalLM, Gemma3TextConfig
+def tiny_config(tokenizer):  # type: ignore[no-untyped-def]
+    """A 2-layer Gemma 3 config for the char tokenizer."""
+    from transformers import Gemma3TextConfig
 
-    tokenizer = build_tiny_tokenizer()
-    config = Gemma3TextConfig(
+    return Gemma3TextConfig(
         vocab_size=len(tokenizer),
         hidden_size=32,
         intermediate_size=64,
@@ -47,6 +44,16 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
     )
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random 2-layer Gemma 3 with the char tokenizer, saved as a local Hugging Face folder."""
+    import torch
+    from transformers import Gemma3ForCausalLM
+
+    tokenizer = build_tiny_tokenizer()
+    config = tiny_config(tokenizer)
     torch.manual_seed(0)
     model = Gemma3ForCausalLM(config)
     path = tmp_path_factory.mktemp("tiny-gemma3")

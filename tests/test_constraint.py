@@ -205,6 +205,21 @@ def test_choosing_among_the_best_tokens_agrees_with_the_full_mask(notes: str, se
             assert constraint.best_allowed(text, top.indices.tolist(), top.values.tolist(), scores) == int(masked.argmax()), text
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    notes=st.text(alphabet="0123456789.,$%kxTSab ->", min_size=1, max_size=30),
+    text=st.text(alphabet="0123456789.,$%kxTSabc ->.'", max_size=30),
+)
+def test_the_quick_test_passes_only_tokens_the_rules_permit(notes: str, text: str) -> None:
+    constraint = FigureConstraint(TOKENIZER, notes, prompt_length=0, stop_ids=[0, 1], require_all=True)
+    generated = TOKENIZER.convert_tokens_to_ids(list(text))
+    step = constraint.step(text, generated)
+    quick = [i for i in range(len(TOKENIZER)) if constraint._plainly_permitted(text, generated, i)]
+    assert all(constraint.permits(step, i) for i in quick), text
+    if text == "" or text.endswith(" "):  # a new lower-case word is plainly fine there
+        assert TOKENIZER.convert_tokens_to_ids("b") in quick, text
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(notes=st.text(alphabet="0123456789.,$%kx ->abc", min_size=1, max_size=30), seed=st.integers(0, 2**31 - 1))
 def test_the_batch_constraint_keeps_what_beam_search_would_keep_under_the_full_mask(notes: str, seed: int) -> None:

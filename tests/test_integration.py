@@ -188,3 +188,28 @@ def test_the_embedded_tokenizer_reads_like_autotokenizer() -> None:
         encoded = auto(text)["input_ids"]
         assert ours(text)["input_ids"] == encoded  # type: ignore[operator]
         assert ours.decode(encoded) == auto.decode(encoded)  # type: ignore[attr-defined]
+
+
+def test_the_quick_test_passes_only_what_the_rules_permit_on_the_real_vocabulary(
+    real_rewriter,
+    unseen: dict[str, Statement],  # type: ignore[no-untyped-def]
+) -> None:
+    import random
+
+    from winrewrite.constraint import FigureConstraint
+
+    tokenizer = real_rewriter.tokenizer
+    rng = random.Random(0)
+    passed = 0
+    for notes, statement in unseen.items():
+        constraint = FigureConstraint(tokenizer, notes, prompt_length=0, stop_ids=real_rewriter._stop_ids, require_all=True)
+        plain = sorted(constraint.table.plain_ids)
+        ids = tokenizer(statement.text, add_special_tokens=False)["input_ids"]
+        for n in range(len(ids) + 1):
+            text = "".join(constraint.table.strings[i] for i in ids[:n])
+            step = constraint.step(text, ids[:n])
+            for token in rng.sample(range(len(tokenizer)), 300) + rng.sample(plain, 300) + ids[n : n + 1]:
+                if constraint._plainly_permitted(text, ids[:n], token):
+                    assert constraint.permits(step, token), (text, constraint.table.strings[token])
+                    passed += 1
+    assert passed > 10_000  # the quick test does decide most words

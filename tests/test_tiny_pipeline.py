@@ -140,6 +140,49 @@ def test_beam_candidates_of_a_batch_match_one_by_one_and_the_full_mask(tiny_mode
     assert [exact._decode(row[len(heads[0]) :].tolist()) for row in reference] == together[0]
 
 
+def test_beam_search_finishes_candidates_and_drops_done_notes_as_transformers_would(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """With more stop tokens, candidates end early and notes finish at different steps: the candidates are
+    still transformers' (same algorithm), and a note that is done early leaves a batch without changing it."""
+    import torch
+    from transformers import Gemma3ForCausalLM, LogitsProcessorList
+
+    from tests.conftest import build_tiny_tokenizer, tiny_config
+    from winrewrite import RewriterConfig
+    from winrewrite.constraint import FigureConstraint
+    from winrewrite.prompt import prompt_ids
+    from winrewrite.rewriter import Rewriter
+
+    tokenizer = build_tiny_tokenizer()
+    torch.manual_seed(5)  # a random model whose candidates for the first note end before the last step
+    Gemma3ForCausalLM(tiny_config(tokenizer)).save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    config = RewriterConfig(max_new_tokens=60, num_candidates=3, fast_cpu=False)
+    rw = Rewriter.from_pretrained(base=tmp_path, device="cpu", config=config)
+    rw._stop_ids = rw._stop_ids | set(tokenizer.convert_tokens_to_ids(["e", "a"]))
+    notes = ["p99 340ms->62ms after int8", "shipped models in q3"]
+    heads = [prompt_ids(rw.tokenizer, n) for n in notes]
+    together = rw._beams(notes, heads)
+    assert [rw._beams([n], [h])[0] for n, h in zip(notes, heads, strict=True)] == together
+    assert max(len(c) for c in together[0]) < 60 and min(len(c) for c in together[1]) == 60
+    for note, head, ours in zip(notes, heads, together, strict=True):
+        ids = torch.tensor([head])
+        with torch.inference_mode():
+            reference = rw.model.generate(
+                input_ids=ids,
+                attention_mask=torch.ones_like(ids),
+                num_beams=3,
+                num_return_sequences=3,
+                do_sample=False,
+                max_new_tokens=60,
+                logits_processor=LogitsProcessorList(
+                    [FigureConstraint(rw.tokenizer, note, len(head), stop_ids=rw._stop_ids, require_all=True)]
+                ),
+                eos_token_id=sorted(rw._stop_ids),
+                pad_token_id=rw._pad_id,
+            )
+        assert [rw._decode(row[len(head) :].tolist()) for row in reference] == ours
+
+
 def test_one_note_continues_from_the_category_heads_reading(tiny_model_dir) -> None:
     """With a category head, a single note's prompt is read once: the draft continues from that pass's
     cache and comes out as it does after a fresh prefill of prompt and labels (fp32: same tokens)."""

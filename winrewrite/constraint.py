@@ -55,6 +55,7 @@ class TokenTable:
     word_ids: frozenset[int] = frozenset()  # tokens holding a letter
     upper_ids: tuple[int, ...] = ()  # tokens holding a capital letter (they may start a name)
     glued_ids: frozenset[int] = frozenset()  # tokens that do not start with a space (they continue a word)
+    plain_ids: frozenset[int] = frozenset()  # no digit, separator, sentence end, sign, capital or blank: mostly words
 
 
 @lru_cache(maxsize=4)
@@ -83,6 +84,8 @@ def token_table(tokenizer: object) -> TokenTable:
         elif not numeric.isdisjoint(s) or "__" in s:  # digits glued to text, or a blank to fill in
             banned.append(i)
     currency = {c: [i for i, s in enumerate(strings) if c in s] for c in "$€£"}
+    upper = tuple(i for i, s in enumerate(strings) if s != s.lower())
+    special = set(banned).union(digit_ids.values(), separator_ids.values(), ends, ratios, upper, *currency.values())
     return TokenTable(
         strings,
         digit_ids,
@@ -95,8 +98,9 @@ def token_table(tokenizer: object) -> TokenTable:
         frozenset(ratios),
         frozenset(i for ids in currency.values() for i in ids),
         frozenset(i for i, s in enumerate(strings) if any(c.isalpha() for c in s)),
-        tuple(i for i, s in enumerate(strings) if s != s.lower()),
+        upper,
         frozenset(i for i, s in enumerate(strings) if s and not s[0].isspace()),
+        frozenset(range(size)).difference(special),
     )
 
 
@@ -300,6 +304,21 @@ class FigureConstraint(LogitsProcessor):
         last = (ids[-2], ids[-1])
         return frozenset(c for a, b, c in zip(ids, ids[1:], ids[2:], strict=False) if (a, b) == last and c in words)
 
+    def _plainly_permitted(self, text: str, generated: Sequence[int], token: int) -> bool:
+        """A quick sufficient test: True only where ``permits(step(text, generated), token)`` is, for a
+        token that no rule but the repeat and name rules can concern (``plain_ids``), after a text that
+        ends in no number or sign, and not glued to a capitalized word."""
+        if token not in self.table.plain_ids or token in self._stops:
+            return False
+        last = text[-1:]
+        if last.isdigit() or last in ("$", "€", "£") or (last in (".", ",") and text[-2:-1].isdigit()):
+            return False
+        if last and not last.isspace() and not self.table.strings[token][:1].isspace():
+            word = text.rsplit(None, 1)[-1]
+            if word != word.lower():
+                return False
+        return token not in self._repeats(generated)
+
     def permits(self, step: Step, token: int) -> bool:
         """Whether ``token`` may follow under ``step`` (exactly what :meth:`mask` leaves finite)."""
         if step.only is not None:
@@ -322,6 +341,8 @@ class FigureConstraint(LogitsProcessor):
         scores (as ``argmax``). ``ids`` and ``values`` are the row's highest scores, best first (see :meth:`best`);
         ``generated`` holds the token ids of ``text`` (see :meth:`step`).
         """
+        if len(ids) > 1 and values[0] > values[1] and self._plainly_permitted(text, generated, ids[0]):
+            return ids[0]  # most steps: the best token is a word that no rule can touch here
         step = self.step(text, generated)
         picked = self.best(step, scores, 1, ids, values)
         return min(picked) if picked else int(self.mask(step, scores).argmax())

@@ -122,6 +122,11 @@ class LeanDecoder:
         self.mask[:, :width] = mask.bool()
         self.length = width
 
+    def reorder(self, rows: torch.Tensor) -> None:
+        """Keep the cache rows ``rows``, in that order (beam search: each new beam continues one of them)."""
+        self.cache = [(keys.index_select(0, rows), values.index_select(0, rows)) for keys, values in self.cache]
+        self.mask = self.mask.index_select(0, rows)
+
     def _attend(self, q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         """Attention of the new token, [rows, 1, heads * head_dim], as transformers' SDPA path computes it.
 

@@ -530,33 +530,42 @@ class Rewriter:
         return self._lean  # type: ignore[return-value]
 
     def _beams(self, notes: list[str], heads: list[list[int]]) -> list[list[str]]:
-        """``num_candidates`` beam-search candidates for each note, all notes in one batch, best first."""
-        from transformers import LogitsProcessorList
+        """``num_candidates`` beam-search candidates for each note (:mod:`winrewrite.beams`), all notes in
+        one batch, best first. Each prompt runs once; its cache is repeated for the beams."""
+        import torch
 
-        from winrewrite.constraint import BatchConstraint, FigureConstraint
+        from winrewrite.beams import beam_search
+        from winrewrite.constraint import FigureConstraint
 
         k = self.config.num_candidates
         if k < 1 or not notes:
             return [[] for _ in notes]
-        ids, mask = self._pad(heads)
         constraints = [
             FigureConstraint(self.tokenizer, n, prompt_length=0, stop_ids=self._stop_ids, require_all=True) for n in notes
         ]
-        # beam search keeps (1 + stop tokens) x beams candidates per row (transformers' beams_to_keep)
-        keep_best = max(2, 1 + len(self._stop_ids)) * k
-        out = self.model.generate(
-            input_ids=ids,
-            attention_mask=mask,
-            num_beams=k,
-            num_return_sequences=k,
-            do_sample=False,
-            max_new_tokens=self.config.max_new_tokens,
-            logits_processor=LogitsProcessorList([BatchConstraint(constraints, k, ids.shape[1], keep_best)]),
-            eos_token_id=sorted(self._stop_ids),
-            pad_token_id=self._pad_id,
-        )
-        texts = [self._decode(row[ids.shape[1] :].tolist()) for row in out]
-        return [texts[i * k : (i + 1) * k] for i in range(len(notes))]
+        cache, logits, mask = self._prefill(heads)
+        cache.batch_repeat_interleave(k)
+        mask, logits = mask.repeat_interleave(k, dim=0), logits.repeat_interleave(k, dim=0)
+        lean = self._lean_decoder()
+        if lean is not None and lean.fits(mask.shape[1], self.config.max_new_tokens):
+            lean.start(cache, mask, self.config.max_new_tokens)
+        else:
+            lean = None
+
+        def advance(tokens: list[int], parents: list[int]) -> torch.Tensor:
+            nonlocal mask
+            rows = torch.tensor(parents, device=self.device)
+            ids = torch.tensor(tokens, device=self.device)
+            if lean is not None:
+                lean.reorder(rows)
+                return lean.step(ids, torch.ones(len(tokens), dtype=torch.bool))
+            cache.reorder_cache(rows)
+            mask = torch.cat([mask.index_select(0, rows), torch.ones_like(mask[: len(tokens), :1])], dim=1)
+            out = self.model(input_ids=ids[:, None], attention_mask=mask, cache=cache, use_cache=True, logits_to_keep=1)
+            return out.logits[:, -1].float()  # type: ignore[no-any-return]
+
+        found = beam_search(logits, advance, constraints, k, self.config.max_new_tokens, self._stop_ids)
+        return [[self._decode(c) for c in candidates] for candidates in found]
 
     def _decode(self, ids: list[int]) -> str:
         ids = [i for i in ids if i not in self._stop_ids]

@@ -1,0 +1,92 @@
+"""Beam search under the figure constraint, for the notes whose greedy draft the guard rejected.
+
+The algorithm is transformers' beam search with its defaults (length penalty 1, ``early_stopping=False``):
+each step keeps, per note, the ``keep`` best continuations over all its beams; those that end (a stop
+token, or the last step) and rank among the first ``k`` join the note's finished candidates, scored by
+log-probability per token; the best ``k`` that do not end run on. A note is done once its best running
+beam can no longer beat its worst finished candidate. Unlike ``generate``, a done note leaves the batch
+at once: its rows are neither run nor constrained again, so one long candidate does not keep every
+other note's beams running.
+
+>>> candidates = beam_search(logits, advance, constraints, k=6, max_new_tokens=96, stop_ids={1, 106})  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+
+import torch
+
+from winrewrite.constraint import BatchConstraint, FigureConstraint
+
+_NONE = -1.0e9  # the score of a candidate that may not be chosen (transformers' value)
+
+Advance = Callable[[list[int], list[int]], torch.Tensor]
+
+
+def beam_search(
+    logits: torch.Tensor,
+    advance: Advance,
+    constraints: Sequence[FigureConstraint],
+    k: int,
+    max_new_tokens: int,
+    stop_ids: Collection[int],
+) -> list[list[list[int]]]:
+    """The ``k`` best finished candidates of each note, best first, as generated token ids.
+
+    Args:
+        logits: next-token logits after each note's prompt, ``k`` identical rows per note [notes * k, vocab].
+        advance: ``advance(tokens, parents)`` feeds ``tokens[j]`` to a new row ``j`` that continues the
+            current row ``parents[j]`` (the cache is gathered accordingly) and returns the new rows' logits.
+        constraints: one per note.
+        k: beams per note, and candidates returned per note.
+        stop_ids: the tokens that end a candidate.
+    """
+    notes, vocab = len(constraints), logits.shape[-1]
+    keep = max(2, 1 + len(stop_ids)) * k  # transformers' beams_to_keep: enough for k to run on even if many end
+    device = logits.device
+    stops = torch.tensor(sorted(stop_ids), dtype=torch.long, device=device)
+    first_k = torch.arange(keep, device=device) < k
+    running: list[list[list[int]]] = [[[] for _ in range(k)] for _ in range(notes)]
+    running_scores = torch.full((notes, k), _NONE, device=device)
+    running_scores[:, 0] = 0.0  # the k rows start alike: only the first may spread
+    finished: list[list[list[int]]] = [[[] for _ in range(k)] for _ in range(notes)]
+    finished_scores = torch.full((notes, k), _NONE, device=device)
+    finished_any = torch.zeros((notes, k), dtype=torch.bool, device=device)
+    active = list(range(notes))
+    for t in range(max_new_tokens):
+        n = len(active)
+        index = torch.tensor(active, device=device)
+        rows = [running[i][b] for i in active for b in range(k)]
+        constrain = BatchConstraint([constraints[i] for i in active], k, 0, keep)
+        log_probs = constrain(torch.tensor(rows, dtype=torch.long).view(n * k, t), torch.log_softmax(logits, dim=-1))
+        scores = (log_probs.view(n, k, vocab) + running_scores[index][:, :, None]).view(n, k * vocab)
+        top_scores, top = scores.topk(keep, dim=-1)
+        beams, tokens = top // vocab, top % vocab
+        ends = torch.isin(tokens, stops) | (t + 1 == max_new_tokens)
+        # the k best that do not end run on
+        run_scores = top_scores + ends.float() * _NONE
+        run_pick = run_scores.topk(k, dim=-1).indices
+        # those among the first k that end compete with the finished candidates
+        done_scores = top_scores / (t + 1) + (~(ends & first_k)).float() * _NONE
+        merged = torch.cat([finished_scores[index], done_scores], dim=1)
+        merged_scores, merged_pick = merged.topk(k, dim=-1)
+        merged_any = torch.cat([finished_any[index], ends & first_k], dim=1).gather(1, merged_pick)
+        beams_l, tokens_l, run_pick_l, merged_pick_l = beams.tolist(), tokens.tolist(), run_pick.tolist(), merged_pick.tolist()
+        for a, i in enumerate(active):
+            candidates = [running[i][b] + [token] for b, token in zip(beams_l[a], tokens_l[a], strict=True)]
+            finished[i] = [finished[i][j] if j < k else candidates[j - k] for j in merged_pick_l[a]]
+            running[i] = [candidates[j] for j in run_pick_l[a]]
+        finished_scores[index], finished_any[index] = merged_scores, merged_any
+        running_scores[index] = run_scores.gather(1, run_pick)
+        # a note is done when its best running beam cannot beat its worst finished candidate (or nothing runs on)
+        worst = torch.where(merged_any, merged_scores.min(dim=1, keepdim=True).values, torch.full_like(merged_scores, _NONE))
+        best = running_scores[index][:, :1] / (t + 1)
+        going = ((best > worst).any(dim=1) & ~ends.all(dim=1)).tolist()
+        parents = [a * k + int(b) for a in range(n) if going[a] for b in beams.gather(1, run_pick)[a].tolist()]
+        fed = [token for a, i in enumerate(active) if going[a] for token in (r[-1] for r in running[i])]
+        active = [i for a, i in enumerate(active) if going[a]]
+        if not active or t + 1 == max_new_tokens:
+            break
+        logits = advance(fed, parents)
+    return finished
