@@ -221,25 +221,38 @@ def test_the_quick_test_passes_only_tokens_the_rules_permit(notes: str, text: st
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(notes=st.text(alphabet="0123456789.,$%kx ->abc", min_size=1, max_size=30), seed=st.integers(0, 2**31 - 1))
-def test_the_batch_constraint_keeps_what_beam_search_would_keep_under_the_full_mask(notes: str, seed: int) -> None:
-    from winrewrite.constraint import BatchConstraint
+@given(
+    notes=st.text(alphabet="0123456789.,$%kx ->abc", min_size=1, max_size=30),
+    seed=st.integers(0, 2**31 - 1),
+    top=st.sampled_from([4, 16, 128]),
+)
+def test_beam_search_keeps_what_it_would_keep_under_the_full_mask(notes: str, seed: int, top: int) -> None:
+    from winrewrite import beams
 
     first = FigureConstraint(TOKENIZER, notes, prompt_length=0, stop_ids=[0, 1], require_all=True)
     second = FigureConstraint(TOKENIZER, "12 to 15", prompt_length=0, stop_ids=[0, 1], require_all=True)
     texts = _partials(notes, seed)[::4][:4]
-    rows = [[TOKENIZER.convert_tokens_to_ids(c) for c in t] for t in texts]
-    width = max(len(r) for r in rows)
-    ids = torch.tensor([[2] * (width - len(r) + 1) + r for r in rows] * 2)  # one pad-like token first, left-padded
-    scores = torch.randn((len(ids), len(TOKENIZER)), generator=torch.Generator().manual_seed(seed)).to(torch.bfloat16).float()
-    batch = BatchConstraint([first, second], rows_each=len(rows), prompt_length=0, keep_best=4, top=8)
-    fast = batch(ids, scores)
-    for row in range(len(ids)):
-        constraint, text = (first, second)[row // len(rows)], texts[row % len(rows)]
-        exact = constraint.mask(constraint.step(_decode(ids[row].tolist()), ids[row].tolist()), scores[row])
-        finite = fast[row] > -float("inf")
-        assert torch.equal(fast[row, finite], exact[finite]), text  # nothing forbidden is let through
-        assert torch.equal(fast[row].topk(4).values, exact.topk(4).values), text  # and the best ones are all there
+    rows = [[TOKENIZER.convert_tokens_to_ids(c) for c in t] for t in texts] * 2  # two notes, len(texts) beams each
+    gen = torch.Generator().manual_seed(seed)
+    log_probs = torch.randn((len(rows), len(TOKENIZER)), generator=gen).to(torch.bfloat16).float()  # ties, as in bf16
+    scores = torch.randn((2, len(texts)), generator=gen).to(torch.bfloat16).float()
+    old_top, beams._TOP = beams._TOP, top  # few continuations per row: the row-by-row way must decide too
+    try:
+        fast = beams.constrain([first, second], rows, log_probs, scores, keep=4)
+    finally:
+        beams._TOP = old_top
+    exact = torch.stack(
+        [
+            (first, second)[r // len(texts)].mask((first, second)[r // len(texts)].step(_decode(row), row), log_probs[r])
+            for r, row in enumerate(rows)
+        ]
+    )
+    finite = fast > -float("inf")
+    assert torch.equal(fast[finite], exact[finite])  # nothing forbidden is let through
+    for note in range(2):  # and each note's best continuations over all its beams are all there
+        own = slice(note * len(texts), (note + 1) * len(texts))
+        best = [(m[own] + scores[note][:, None]).flatten().topk(4).values for m in (fast, exact)]
+        assert torch.equal(best[0], best[1]), texts
 
 
 def test_a_capitalized_word_may_only_grow_into_a_name_the_notes_mention() -> None:

@@ -13,13 +13,15 @@ other note's beams running.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Collection, Sequence
 
 import torch
 
-from winrewrite.constraint import BatchConstraint, FigureConstraint
+from winrewrite.constraint import FigureConstraint, Step
 
 _NONE = -1.0e9  # the score of a candidate that may not be chosen (transformers' value)
+_TOP = 128  # continuations per row moved off the device at each step
 
 Advance = Callable[[list[int], list[int]], torch.Tensor]
 
@@ -58,8 +60,8 @@ def beam_search(
         n = len(active)
         index = torch.tensor(active, device=device)
         rows = [running[i][b] for i in active for b in range(k)]
-        constrain = BatchConstraint([constraints[i] for i in active], k, 0, keep)
-        log_probs = constrain(torch.tensor(rows, dtype=torch.long).view(n * k, t), torch.log_softmax(logits, dim=-1))
+        log_probs = torch.log_softmax(logits, dim=-1)
+        log_probs = constrain([constraints[i] for i in active], rows, log_probs, running_scores[index], keep)
         scores = (log_probs.view(n, k, vocab) + running_scores[index][:, :, None]).view(n, k * vocab)
         top_scores, top = scores.topk(keep, dim=-1)
         beams, tokens = top // vocab, top % vocab
@@ -90,3 +92,70 @@ def beam_search(
             break
         logits = advance(fed, parents)
     return finished
+
+
+def constrain(
+    constraints: Sequence[FigureConstraint], rows: list[list[int]], log_probs: torch.Tensor, scores: torch.Tensor, keep: int
+) -> torch.Tensor:
+    """``log_probs`` [notes * k, vocab] of the beams' next tokens with -inf wherever the constraint forbids
+    the token, or where it cannot matter: each note keeps its ``keep`` best continuations over all its beams
+    (by ``log_probs`` plus the beams' ``scores`` [notes, k]), so only those, and any tied with the last,
+    are left. The same ones are chosen from this as from the fully masked rows.
+
+    Each note's beams are read best continuation first, merged over the beams, and only those rows are
+    checked (:meth:`FigureConstraint.step`) whose continuations are reached. A note whose beams' top
+    ``_TOP`` cannot decide is constrained row by row instead (:meth:`FigureConstraint.best`).
+    """
+    k = scores.shape[1]
+    total = log_probs + scores.reshape(-1, 1)
+    values, ids = total.topk(min(_TOP, total.shape[-1]), dim=-1)
+    values_l, ids_l = values.tolist(), ids.tolist()
+    whole = values.shape[-1] == total.shape[-1]
+    out = torch.full_like(log_probs, -float("inf"))
+    picked_rows: list[int] = []
+    picked_ids: list[int] = []
+    for note, constraint in enumerate(constraints):
+        strings = constraint.table.strings
+        steps: dict[int, Step] = {}  # each row is checked only once one of its continuations is reached
+        heap = [(-values_l[r][0], r, 0) for r in range(note * k, note * k + k) if values_l[r][0] > -float("inf")]
+        heapq.heapify(heap)
+        picked: list[tuple[int, int]] = []
+        last = float("inf")
+        decided = True
+        while heap:
+            negative, r, j = heapq.heappop(heap)
+            if len(picked) >= keep and -negative < last:
+                break
+            if r not in steps:
+                steps[r] = constraint.step("".join(strings[i] for i in rows[r]), rows[r])
+            if constraint.permits(steps[r], ids_l[r][j]):
+                picked.append((r, ids_l[r][j]))
+                last = -negative
+            if j + 1 < len(ids_l[r]):
+                if values_l[r][j + 1] > -float("inf"):  # else so is all the rest of the row
+                    heapq.heappush(heap, (-values_l[r][j + 1], r, j + 1))
+            elif not whole:  # the row's next continuations are unknown here
+                decided = False
+                break
+        if not decided:
+            picked = []
+            for r in range(note * k, note * k + k):
+                step = steps.get(r) or constraint.step("".join(strings[i] for i in rows[r]), rows[r])
+                if step.only is not None:
+                    best: list[int] | None = sorted(step.only)
+                else:
+                    best = constraint.best(step, log_probs[r], keep, *_top(log_probs[r]))
+                if best is None:
+                    out[r] = constraint.mask(step, log_probs[r])
+                picked += [(r, token) for token in best or ()]
+        picked_rows += [r for r, _ in picked]
+        picked_ids += [token for _, token in picked]
+    if picked_rows:
+        index = (torch.tensor(picked_rows, device=out.device), torch.tensor(picked_ids, device=out.device))
+        out[index] = log_probs[index]
+    return out
+
+
+def _top(row: torch.Tensor) -> tuple[list[int], list[float]]:
+    values, ids = row.topk(min(_TOP, row.shape[-1]))
+    return ids.tolist(), values.tolist()

@@ -409,52 +409,10 @@ class FigureConstraint(LogitsProcessor):
         return out
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        """Every row of ``scores`` masked exactly (the reference; :class:`BatchConstraint` is the fast one)."""
+        """Every row of ``scores`` masked exactly (the reference; decoding uses :meth:`best_allowed` and
+        :func:`winrewrite.beams.constrain`)."""
         out = torch.empty_like(scores)
         for row in range(input_ids.shape[0]):
             generated = input_ids[row, self.prompt_length :].tolist()
             out[row] = self.mask(self.step("".join(self.table.strings[i] for i in generated), generated), scores[row])
-        return out
-
-
-class BatchConstraint(LogitsProcessor):
-    """One :class:`FigureConstraint` per note for a batch of ``generate`` rows (``rows_each`` per note, as
-    beam search lays them out), without a vocabulary-wide mask per row.
-
-    Beam search keeps at most ``keep_best`` tokens per row, so each row only needs its ``keep_best`` best
-    allowed tokens: they are looked for among the row's ``top`` highest scores, then among more
-    (:meth:`FigureConstraint.best`), and only a row where even those cannot decide is masked in full. The
-    result selects exactly what the full mask would.
-    """
-
-    def __init__(
-        self, constraints: list[FigureConstraint], rows_each: int, prompt_length: int, keep_best: int, top: int = 128
-    ) -> None:
-        self.constraints = constraints
-        self.rows_each = rows_each
-        self.prompt_length = prompt_length
-        self.keep_best = keep_best
-        self.top = max(top, keep_best)
-
-    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        values, ids = scores.topk(min(self.top, scores.shape[-1]), dim=-1)
-        values_l, ids_l = values.tolist(), ids.tolist()
-        out = torch.full_like(scores, -float("inf"))
-        rows: list[int] = []
-        cols: list[int] = []
-        for row, generated in enumerate(input_ids[:, self.prompt_length :].tolist()):
-            constraint = self.constraints[row // self.rows_each]
-            step = constraint.step("".join(constraint.table.strings[i] for i in generated), generated)
-            if step.only is not None:
-                picked: list[int] | None = sorted(step.only)
-            else:
-                picked = constraint.best(step, scores[row], self.keep_best, ids_l[row], values_l[row])
-            if picked is None:
-                out[row] = constraint.mask(step, scores[row])
-                continue
-            rows.extend([row] * len(picked))
-            cols.extend(picked)
-        if rows:
-            index = (torch.tensor(rows, device=scores.device), torch.tensor(cols, device=scores.device))
-            out[index] = scores[index]
         return out

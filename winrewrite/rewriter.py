@@ -138,11 +138,22 @@ class Rewriter:
         self.last_timings: dict[str, float] = {}  # seconds per stage of the latest call, and tokens decoded
         from winrewrite.fastpath import RestrictedHead, make_fast
 
+        labels = [i for ids in [*self._labels.values(), *self._sublabels.values()] for i in ids]
         if isinstance(getattr(model, "lm_head", None), RestrictedHead):  # loaded fast from the cache
             self._fast_head = model.lm_head
         elif self.config.fast_cpu and self.device.type == "cpu" and hasattr(model, "lm_head") and hasattr(model.model, "layers"):
-            labels = [*self._labels.values(), *self._sublabels.values()]
-            self._fast_head = make_fast(self.model, tokenizer, always=[i for ids in labels for i in ids])
+            self._fast_head = make_fast(self.model, tokenizer, always=labels)
+        # On a GPU the statement is written in the same vocabulary as on the CPU fast path (whose head holds
+        # no other tokens): the statement vocabulary, the labels and, per batch, the notes' own tokens.
+        self._vocabulary: torch.Tensor | None = None
+        self._allowed: torch.Tensor | None = None
+        if self.device.type != "cpu":
+            import torch
+
+            from winrewrite.fastpath import head_vocabulary
+
+            self._vocabulary = torch.zeros(len(tokenizer), dtype=torch.bool, device=self.device)
+            self._vocabulary[[*head_vocabulary(tokenizer), *labels]] = True
 
     @classmethod
     def from_pretrained(
@@ -322,6 +333,9 @@ class Rewriter:
             prompts = [prompt_ids(self.tokenizer, n) for n in notes]
             if self._fast_head is not None:  # names from the notes may be copied even if they are not ASCII
                 self._fast_head.set_extra([i for p in prompts for i in p])
+            if self._vocabulary is not None:
+                self._allowed = self._vocabulary.clone()
+                self._allowed[torch.tensor([i for p in prompts for i in p], device=self.device)] = True
             scores, subs, read = self._classify(prompts)
             probs = torch.softmax(scores, dim=-1).tolist()
             chosen = [categories[int(i)] for i in scores.argmax(-1)]
@@ -427,7 +441,12 @@ class Rewriter:
         """Run left-padded ``sequences``; return the cache, the last position's logits and the attention mask."""
         ids, mask = self._pad(sequences)
         out = self.model(input_ids=ids, attention_mask=mask, use_cache=True, logits_to_keep=1)
-        return out.cache, out.logits[:, -1].float(), mask
+        return out.cache, self._next_logits(out), mask
+
+    def _next_logits(self, out: Any) -> torch.Tensor:
+        """The last position's logits of a model output in fp32, outside the statement vocabulary -inf (GPU)."""
+        logits = out.logits[:, -1].float()
+        return logits if self._allowed is None else logits.masked_fill(~self._allowed, -float("inf"))
 
     def _score(self, prefixes: list[list[int]], pieces: list[list[list[int]]]) -> torch.Tensor:
         """Log-probability of each row's candidate continuations after its prefix: a [rows, K] tensor.
@@ -478,7 +497,7 @@ class Rewriter:
             labels = torch.tensor([heads[0][mask.shape[1] :]], device=self.device)
             mask = torch.cat([mask, torch.ones_like(labels)], dim=1)
             out = self.model(input_ids=labels, attention_mask=mask, cache=cache, use_cache=True, logits_to_keep=1)
-            cache, logits = out.cache, out.logits[:, -1].float()
+            cache, logits = out.cache, self._next_logits(out)
         lean = self._lean_decoder()
         if lean is not None and lean.fits(mask.shape[1], self.config.max_new_tokens):
             lean.start(cache, mask, self.config.max_new_tokens)
@@ -514,7 +533,7 @@ class Rewriter:
             mask = torch.cat([mask, torch.tensor([[int(a)] for a in alive], device=self.device)], dim=1)
             ids = torch.tensor(step, device=self.device)[:, None]
             out = self.model(input_ids=ids, attention_mask=mask, cache=cache, use_cache=True, logits_to_keep=1)
-            cache, logits = out.cache, out.logits[:, -1].float()
+            cache, logits = out.cache, self._next_logits(out)
         tokens = sum(len(g) + 1 for g in generated)
         self.last_timings.update(decode_s=time.perf_counter() - start, decode_tokens=tokens)
         return [self._decode(g) for g in generated]
@@ -562,7 +581,7 @@ class Rewriter:
             cache.reorder_cache(rows)
             mask = torch.cat([mask.index_select(0, rows), torch.ones_like(mask[: len(tokens), :1])], dim=1)
             out = self.model(input_ids=ids[:, None], attention_mask=mask, cache=cache, use_cache=True, logits_to_keep=1)
-            return out.logits[:, -1].float()  # type: ignore[no-any-return]
+            return self._next_logits(out)
 
         found = beam_search(logits, advance, constraints, k, self.config.max_new_tokens, self._stop_ids)
         return [[self._decode(c) for c in candidates] for candidates in found]
