@@ -56,14 +56,12 @@ def beam_search(
     finished_scores = torch.full((notes, k), _NONE, device=device)
     finished_any = torch.zeros((notes, k), dtype=torch.bool, device=device)
     active = list(range(notes))
+    log_probs = torch.log_softmax(logits, dim=-1)
     for t in range(max_new_tokens):
         n = len(active)
         index = torch.tensor(active, device=device)
         rows = [running[i][b] for i in active for b in range(k)]
-        log_probs = torch.log_softmax(logits, dim=-1)
-        log_probs = constrain([constraints[i] for i in active], rows, log_probs, running_scores[index], keep)
-        scores = (log_probs.view(n, k, vocab) + running_scores[index][:, :, None]).view(n, k * vocab)
-        top_scores, top = scores.topk(keep, dim=-1)
+        top_scores, top = _best([constraints[i] for i in active], rows, log_probs, running_scores[index], keep)
         beams, tokens = top // vocab, top % vocab
         ends = torch.isin(tokens, stops) | (t + 1 == max_new_tokens)
         # the k best that do not end run on
@@ -90,8 +88,18 @@ def beam_search(
         active = [i for a, i in enumerate(active) if going[a]]
         if not active or t + 1 == max_new_tokens:
             break
-        logits = advance(fed, parents)
+        log_probs = torch.log_softmax(advance(fed, parents), dim=-1)
     return finished
+
+
+def _best(
+    constraints: Sequence[FigureConstraint], rows: list[list[int]], log_probs: torch.Tensor, scores: torch.Tensor, keep: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each note's ``keep`` best allowed continuations over all its beams: their scores and their indices
+    into [beams * vocab], best first (transformers' ``_get_top_k_continuations``)."""
+    notes, k = scores.shape
+    allowed = constrain(constraints, rows, log_probs, scores, keep)
+    return (allowed.view(notes, k, -1) + scores[:, :, None]).view(notes, -1).topk(keep, dim=-1)  # type: ignore[no-any-return]
 
 
 def constrain(
@@ -107,10 +115,9 @@ def constrain(
     ``_TOP`` cannot decide is constrained row by row instead (:meth:`FigureConstraint.best`).
     """
     k = scores.shape[1]
-    total = log_probs + scores.reshape(-1, 1)
-    values, ids = total.topk(min(_TOP, total.shape[-1]), dim=-1)
-    values_l, ids_l = values.tolist(), ids.tolist()
-    whole = values.shape[-1] == total.shape[-1]
+    values, ids = log_probs.topk(min(_TOP, log_probs.shape[-1]), dim=-1)
+    values_l, ids_l = (values + scores.reshape(-1, 1)).tolist(), ids.tolist()  # ranked with the beams' scores
+    whole = values.shape[-1] == log_probs.shape[-1]
     out = torch.full_like(log_probs, -float("inf"))
     picked_rows: list[int] = []
     picked_ids: list[int] = []

@@ -55,7 +55,7 @@ class TokenTable:
     word_ids: frozenset[int] = frozenset()  # tokens holding a letter
     upper_ids: tuple[int, ...] = ()  # tokens holding a capital letter (they may start a name)
     glued_ids: frozenset[int] = frozenset()  # tokens that do not start with a space (they continue a word)
-    plain_ids: frozenset[int] = frozenset()  # no digit, separator, sentence end, sign, capital or blank: mostly words
+    plain: bytes = b""  # 1 for a token of no digit, separator, sentence end, sign, capital or blank: mostly words
 
 
 @lru_cache(maxsize=4)
@@ -85,7 +85,9 @@ def token_table(tokenizer: object) -> TokenTable:
             banned.append(i)
     currency = {c: [i for i, s in enumerate(strings) if c in s] for c in "$€£"}
     upper = tuple(i for i, s in enumerate(strings) if s != s.lower())
-    special = set(banned).union(digit_ids.values(), separator_ids.values(), ends, ratios, upper, *currency.values())
+    plain = bytearray(b"\x01") * size
+    for i in set(banned).union(digit_ids.values(), separator_ids.values(), ends, ratios, upper, *currency.values()):
+        plain[i] = 0
     return TokenTable(
         strings,
         digit_ids,
@@ -100,7 +102,7 @@ def token_table(tokenizer: object) -> TokenTable:
         frozenset(i for i, s in enumerate(strings) if any(c.isalpha() for c in s)),
         upper,
         frozenset(i for i, s in enumerate(strings) if s and not s[0].isspace()),
-        frozenset(range(size)).difference(special),
+        bytes(plain),
     )
 
 
@@ -306,9 +308,9 @@ class FigureConstraint(LogitsProcessor):
 
     def _plainly_permitted(self, text: str, generated: Sequence[int], token: int) -> bool:
         """A quick sufficient test: True only where ``permits(step(text, generated), token)`` is, for a
-        token that no rule but the repeat and name rules can concern (``plain_ids``), after a text that
+        token that no rule but the repeat and name rules can concern (``plain``), after a text that
         ends in no number or sign, and not glued to a capitalized word."""
-        if token not in self.table.plain_ids or token in self._stops:
+        if not self.table.plain[token] or token in self._stops:
             return False
         last = text[-1:]
         if last.isdigit() or last in ("$", "€", "£") or (last in (".", ",") and text[-2:-1].isdigit()):
