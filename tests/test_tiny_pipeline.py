@@ -104,14 +104,36 @@ def test_batches_with_padding_match_one_by_one(tiny_model_dir) -> None:
         assert b.text == single.text
 
 
-def test_beam_candidates_of_a_batch_match_one_by_one_and_the_full_mask(tiny_model_dir) -> None:
-    """All failing notes of a batch share one beam search (left-padded); each note gets the candidates it
-    would get alone, and the fast batch constraint selects what the full vocabulary mask would."""
+def _transformers_beams(rw, note: str, head: list[int]) -> list[str]:  # type: ignore[no-untyped-def]
+    """The candidates of transformers' own beam search under the exact (full-mask) constraint."""
     import torch
     from transformers import LogitsProcessorList
 
-    from winrewrite import RewriterConfig
     from winrewrite.constraint import FigureConstraint
+
+    ids = torch.tensor([head])
+    k = rw.config.num_candidates
+    with torch.inference_mode():
+        out = rw.model.generate(
+            input_ids=ids,
+            attention_mask=torch.ones_like(ids),
+            num_beams=k,
+            num_return_sequences=k,
+            do_sample=False,
+            max_new_tokens=rw.config.max_new_tokens,
+            logits_processor=LogitsProcessorList(
+                [FigureConstraint(rw.tokenizer, note, len(head), stop_ids=rw._stop_ids, require_all=True)]
+            ),
+            eos_token_id=sorted(rw._stop_ids),
+            pad_token_id=rw._pad_id,
+        )
+    return [rw._decode(row[len(head) :].tolist()) for row in out]
+
+
+def test_beam_candidates_of_a_batch_match_one_by_one_and_the_full_mask(tiny_model_dir) -> None:
+    """All failing notes of a batch share one beam search (left-padded); each note gets the candidates it
+    would get alone, and they are those of transformers' beam search under the full vocabulary mask."""
+    from winrewrite import RewriterConfig
     from winrewrite.prompt import prompt_ids
     from winrewrite.rewriter import Rewriter
 
@@ -122,33 +144,17 @@ def test_beam_candidates_of_a_batch_match_one_by_one_and_the_full_mask(tiny_mode
     heads = [prompt_ids(exact.tokenizer, n) for n in notes]
     together = exact._beams(notes, heads)
     assert [exact._beams([n], [h])[0] for n, h in zip(notes, heads, strict=True)] == together
-    with torch.inference_mode():
-        ids = torch.tensor([heads[0]])
-        reference = exact.model.generate(
-            input_ids=ids,
-            attention_mask=torch.ones_like(ids),
-            num_beams=3,
-            num_return_sequences=3,
-            do_sample=False,
-            max_new_tokens=12,
-            logits_processor=LogitsProcessorList(
-                [FigureConstraint(exact.tokenizer, notes[0], len(heads[0]), stop_ids=exact._stop_ids, require_all=True)]
-            ),
-            eos_token_id=sorted(exact._stop_ids),
-            pad_token_id=exact._pad_id,
-        )
-    assert [exact._decode(row[len(heads[0]) :].tolist()) for row in reference] == together[0]
+    assert _transformers_beams(exact, notes[0], heads[0]) == together[0]
 
 
 def test_beam_search_finishes_candidates_and_drops_done_notes_as_transformers_would(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """With more stop tokens, candidates end early and notes finish at different steps: the candidates are
     still transformers' (same algorithm), and a note that is done early leaves a batch without changing it."""
     import torch
-    from transformers import Gemma3ForCausalLM, LogitsProcessorList
+    from transformers import Gemma3ForCausalLM
 
     from tests.conftest import build_tiny_tokenizer, tiny_config
     from winrewrite import RewriterConfig
-    from winrewrite.constraint import FigureConstraint
     from winrewrite.prompt import prompt_ids
     from winrewrite.rewriter import Rewriter
 
@@ -165,22 +171,7 @@ def test_beam_search_finishes_candidates_and_drops_done_notes_as_transformers_wo
     assert [rw._beams([n], [h])[0] for n, h in zip(notes, heads, strict=True)] == together
     assert max(len(c) for c in together[0]) < 60 and min(len(c) for c in together[1]) == 60
     for note, head, ours in zip(notes, heads, together, strict=True):
-        ids = torch.tensor([head])
-        with torch.inference_mode():
-            reference = rw.model.generate(
-                input_ids=ids,
-                attention_mask=torch.ones_like(ids),
-                num_beams=3,
-                num_return_sequences=3,
-                do_sample=False,
-                max_new_tokens=60,
-                logits_processor=LogitsProcessorList(
-                    [FigureConstraint(rw.tokenizer, note, len(head), stop_ids=rw._stop_ids, require_all=True)]
-                ),
-                eos_token_id=sorted(rw._stop_ids),
-                pad_token_id=rw._pad_id,
-            )
-        assert [rw._decode(row[len(head) :].tolist()) for row in reference] == ours
+        assert _transformers_beams(rw, note, head) == ours
 
 
 def test_one_note_continues_from_the_category_heads_reading(tiny_model_dir) -> None:
