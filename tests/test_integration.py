@@ -213,3 +213,21 @@ def test_the_quick_test_passes_only_what_the_rules_permit_on_the_real_vocabulary
                     assert constraint.permits(step, token), (text, constraint.table.strings[token])
                     passed += 1
     assert passed > 10_000  # the quick test does decide most words
+
+
+def test_a_word_is_never_written_twice_in_a_row(real_rewriter) -> None:  # type: ignore[no-untyped-def]
+    import torch
+
+    from winrewrite.constraint import FigureConstraint
+
+    tokenizer = real_rewriter.tokenizer
+    constraint = FigureConstraint(tokenizer, "cut ticket backlog by 40%", prompt_length=0, stop_ids=real_rewriter._stop_ids)
+    under, over = tokenizer.convert_tokens_to_ids(["▁under", "▁Under"]), tokenizer.convert_tokens_to_ids("▁over")
+    text = "Cut the ticket backlog by 40% in under"
+    step = constraint.step(text)
+    assert not any(constraint.permits(step, i) for i in under) and constraint.permits(step, over)
+    masked = constraint.mask(step, torch.zeros(len(tokenizer)))
+    assert all(masked[i] == -float("inf") for i in under) and masked[over] == 0
+    assert not constraint._plainly_permitted(text, [], under[0])
+    glued = tokenizer.convert_tokens_to_ids("under")  # 'under' + ' ' + 'under' is the same doubled word
+    assert not constraint.permits(constraint.step(text + " "), glued) and constraint.permits(constraint.step("in "), glued)

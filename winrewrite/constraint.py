@@ -30,6 +30,7 @@ _TRAILING_NUMBER = re.compile(r"(\d+(?:[.,]\d+)*)([.,]?)\Z")  # \Z: "$" would al
 _WIDEST = 16384  # the most top tokens a row's choice is looked for among before the whole row is masked
 _DIGIT_POINT = re.compile(r"\d\.\Z")
 _LETTER = re.compile(r"[A-Za-z]")
+_LAST_WORD = re.compile(r"(?<!\w)[A-Za-z]+\Z")  # a whole word of letters at the very end ('the', the 's' of "team's")
 _DANGLING = frozenset(  # a sentence cannot end on these words
     "to from at in on of and or for with by per than across into the a an its their our".split()
 )
@@ -119,6 +120,7 @@ class Step:
     open_sentence: bool = False  # the text does not end in a full stop: no stop yet
     dangling: bool = False  # the text ends on a word like 'by' or 'the': no sentence end yet
     repeats: frozenset[int] = frozenset()  # words that would repeat a three-word run of the text
+    doubled: str = ""  # ' under' after 'under', 'under' after 'under ': the same word may not follow (lower case)
     names: NameContext | None = None  # where a capitalized word may only grow into a name of the notes
 
 
@@ -131,6 +133,15 @@ class NameContext:
     word_after_figure: bool  # it follows a number ('6K')
     next_first: bool  # the same two for a word that a token starting with a space would begin
     next_after_figure: bool
+
+
+def _doubled(text: str) -> str:
+    """What would write the text's last word again: ' under' after 'under', 'under' after 'under '."""
+    stripped = text.rstrip(" ")
+    m = _LAST_WORD.search(stripped[-64:])
+    if not m:
+        return ""
+    return m.group(0).lower() if stripped != text else " " + m.group(0).lower()
 
 
 def _name_context(text: str) -> NameContext:
@@ -255,6 +266,7 @@ class FigureConstraint(LogitsProcessor):
             open_sentence=not text.rstrip().rstrip("\"')]”’").endswith((".", "!", "?")),
             dangling=text[-1:].isalpha() and text.rsplit(maxsplit=1)[-1].lower() in _DANGLING,
             repeats=self._repeats(ids),
+            doubled=_doubled(text),
             names=_name_context(text),
         )
 
@@ -319,7 +331,11 @@ class FigureConstraint(LogitsProcessor):
             word = text.rsplit(None, 1)[-1]
             if word != word.lower():
                 return False
-        return token not in self._repeats(generated)
+        return token not in self._repeats(generated) and not self._doubles(_doubled(text), token)
+
+    def _doubles(self, doubled: str, token: int) -> bool:
+        """Whether ``token`` writes the last word again (``Step.doubled``; the guard rejects a doubled word)."""
+        return bool(doubled) and self.table.strings[token].lower() == doubled
 
     def permits(self, step: Step, token: int) -> bool:
         """Whether ``token`` may follow under ``step`` (exactly what :meth:`mask` leaves finite)."""
@@ -329,6 +345,8 @@ class FigureConstraint(LogitsProcessor):
         if token in self._banned or token in step.blocked:
             return False
         if (step.no_ratio and token in t.ratio_set) or (step.no_currency and token in t.currency_set) or token in step.repeats:
+            return False
+        if self._doubles(step.doubled, token):
             return False
         if token in self._stops and (step.missing or step.open_sentence):
             return False
@@ -394,6 +412,9 @@ class FigureConstraint(LogitsProcessor):
             banned.extend(ids.to(scores.device) for ids in t.currency_ids.values())
         if step.repeats:
             banned.append(torch.tensor(sorted(step.repeats), dtype=torch.long, device=scores.device))
+        if step.doubled:
+            doubles = [i for i in t.word_ids if self._doubles(step.doubled, i)]
+            banned.append(torch.tensor(doubles, dtype=torch.long, device=scores.device))
         if step.names is not None:
             banned.append(torch.tensor(self._unknown_names(step.names), dtype=torch.long, device=scores.device))
         if step.missing or step.open_sentence:
