@@ -145,6 +145,7 @@ def test_a_change_to_an_end_point_the_notes_never_gave_is_caught() -> None:
         "Saved the team an average of $A per month on review work.",
         "Saved the R&amp;D teams several hours of review work every week.",
         "Shipped the <b>ranking</b> model to production for the search team.",
+        "Shipped the ranking model and identified ------------------------------ as the main cause of churn.",
     ],
 )
 def test_blanks_entities_and_markup_are_caught(text: str) -> None:

@@ -26,8 +26,8 @@ IRREGULAR_PAST = frozenset(
 )
 _NOT_PAST = frozenset("need speed feed seed bed red shed breed embed proceed exceed succeed".split())
 _SHORTHAND = re.compile(r"->|→|=>|<-|~|\bw/|\bb/c\b|\bhrs?/wk\b|\bTODO\b|\.\.\.")
-# blanks, placeholders, HTML entities, markup, links
-_JUNK = re.compile(r"_{2,}|&[a-z]+;|&#\d+;|[$€£][A-Za-z]|[{}<>\[\]|\\^`*]|https?://|www\.")
+# blanks, placeholders, rules of dashes, HTML entities, markup, links
+_JUNK = re.compile(r"_{2,}|-{3,}|={3,}|&[a-z]+;|&#\d+;|[$€£][A-Za-z]|[{}<>\[\]|\\^`*]|https?://|www\.")
 _SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z0-9]")
 # A name: a word with a capital letter after the first word ('Triton', 'TensorRT', 'ONNX').
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#&.'/-]*[A-Za-z0-9+#]|[A-Za-z]")
