@@ -498,11 +498,7 @@ class Rewriter:
             mask = torch.cat([mask, torch.ones_like(labels)], dim=1)
             out = self.model(input_ids=labels, attention_mask=mask, cache=cache, use_cache=True, logits_to_keep=1)
             cache, logits = out.cache, self._next_logits(out)
-        lean = self._lean_decoder()
-        if lean is not None and lean.fits(mask.shape[1], self.config.max_new_tokens):
-            lean.start(cache, mask, self.config.max_new_tokens)
-        else:
-            lean = None
+        lean = self._start_lean(cache, mask)
         constraints = [
             FigureConstraint(self.tokenizer, n, prompt_length=0, stop_ids=self._stop_ids, require_all=True) for n in notes
         ]
@@ -538,6 +534,15 @@ class Rewriter:
         self.last_timings.update(decode_s=time.perf_counter() - start, decode_tokens=tokens)
         return [self._decode(g) for g in generated]
 
+    def _start_lean(self, cache: Any, mask: torch.Tensor) -> LeanDecoder | None:
+        """The lean step, taking over from a prefill's ``cache``, when there is one and the statement fits
+        its window; else None (transformers decodes)."""
+        lean = self._lean_decoder()
+        if lean is None or not lean.fits(mask.shape[1], self.config.max_new_tokens):
+            return None
+        lean.start(cache, mask, self.config.max_new_tokens)
+        return lean
+
     def _lean_decoder(self) -> LeanDecoder | None:
         """The lean decoding step of the CPU fast path (``winrewrite/decoder.py``), built at first use;
         None when the model is not a fast Gemma 3, or with ``RewriterConfig(lean_decoder=False)``."""
@@ -565,11 +570,7 @@ class Rewriter:
         cache, logits, mask = self._prefill(heads)
         cache.batch_repeat_interleave(k)
         mask, logits = mask.repeat_interleave(k, dim=0), logits.repeat_interleave(k, dim=0)
-        lean = self._lean_decoder()
-        if lean is not None and lean.fits(mask.shape[1], self.config.max_new_tokens):
-            lean.start(cache, mask, self.config.max_new_tokens)
-        else:
-            lean = None
+        lean = self._start_lean(cache, mask)
 
         def advance(tokens: list[int], parents: list[int]) -> torch.Tensor:
             nonlocal mask
