@@ -58,7 +58,6 @@ def beam_search(
     active = list(range(notes))
     log_probs = torch.log_softmax(logits, dim=-1)
     for t in range(max_new_tokens):
-        n = len(active)
         index = torch.tensor(active, device=device)
         rows = [running[i][b] for i in active for b in range(k)]
         top_scores, top = _best([constraints[i] for i in active], rows, log_probs, running_scores[index], keep)
@@ -83,7 +82,7 @@ def beam_search(
         worst = torch.where(merged_any, merged_scores.min(dim=1, keepdim=True).values, torch.full_like(merged_scores, _NONE))
         best = running_scores[index][:, :1] / (t + 1)
         going = ((best > worst).any(dim=1) & ~ends.all(dim=1)).tolist()
-        parents = [a * k + int(b) for a in range(n) if going[a] for b in beams.gather(1, run_pick)[a].tolist()]
+        parents = [a * k + b for a, row in enumerate(beams.gather(1, run_pick).tolist()) if going[a] for b in row]
         fed = [token for a, i in enumerate(active) if going[a] for token in (r[-1] for r in running[i])]
         active = [i for a, i in enumerate(active) if going[a]]
         if not active or t + 1 == max_new_tokens:
@@ -122,7 +121,6 @@ def constrain(
     picked_rows: list[int] = []
     picked_ids: list[int] = []
     for note, constraint in enumerate(constraints):
-        strings = constraint.table.strings
         steps: dict[int, Step] = {}  # each row is checked only once one of its continuations is reached
         heap = [(-values_l[r][0], r, 0) for r in range(note * k, note * k + k) if values_l[r][0] > -float("inf")]
         heapq.heapify(heap)
@@ -134,7 +132,7 @@ def constrain(
             if len(picked) >= keep and -negative < last:
                 break
             if r not in steps:
-                steps[r] = constraint.step("".join(strings[i] for i in rows[r]), rows[r])
+                steps[r] = constraint.step_after(rows[r])
             if constraint.permits(steps[r], ids_l[r][j]):
                 picked.append((r, ids_l[r][j]))
                 last = -negative
@@ -147,7 +145,7 @@ def constrain(
         if not decided:
             picked = []
             for r in range(note * k, note * k + k):
-                step = steps.get(r) or constraint.step("".join(strings[i] for i in rows[r]), rows[r])
+                step = steps.get(r) or constraint.step_after(rows[r])
                 if step.only is not None:
                     best: list[int] | None = sorted(step.only)
                 else:

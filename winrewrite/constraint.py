@@ -270,6 +270,10 @@ class FigureConstraint(LogitsProcessor):
             names=_name_context(text),
         )
 
+    def step_after(self, ids: Sequence[int]) -> Step:
+        """The rule for the token after the generated token ``ids`` (:meth:`step` of their text)."""
+        return self.step("".join(self.table.strings[i] for i in ids), ids)
+
     def _names_ok(self, names: NameContext, token: int) -> bool:
         """Whether ``token`` keeps every capitalized word after the first on its way to a name of the notes."""
         piece = self.table.strings[token]
@@ -436,6 +440,5 @@ class FigureConstraint(LogitsProcessor):
         :func:`winrewrite.beams.constrain`)."""
         out = torch.empty_like(scores)
         for row in range(input_ids.shape[0]):
-            generated = input_ids[row, self.prompt_length :].tolist()
-            out[row] = self.mask(self.step("".join(self.table.strings[i] for i in generated), generated), scores[row])
+            out[row] = self.mask(self.step_after(input_ids[row, self.prompt_length :].tolist()), scores[row])
         return out

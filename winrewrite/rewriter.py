@@ -440,13 +440,15 @@ class Rewriter:
     def _prefill(self, sequences: list[list[int]]) -> tuple[Any, torch.Tensor, torch.Tensor]:
         """Run left-padded ``sequences``; return the cache, the last position's logits and the attention mask."""
         ids, mask = self._pad(sequences)
-        out = self.model(input_ids=ids, attention_mask=mask, use_cache=True, logits_to_keep=1)
-        return out.cache, self._next_logits(out), mask
+        cache, logits = self._run(ids, mask)
+        return cache, logits, mask
 
-    def _next_logits(self, out: Any) -> torch.Tensor:
-        """The last position's logits of a model output in fp32, outside the statement vocabulary -inf (GPU)."""
+    def _run(self, ids: torch.Tensor, mask: torch.Tensor, cache: Any = None) -> tuple[Any, torch.Tensor]:
+        """Run ``ids`` [rows, width] after ``cache`` (``mask`` covers both); return the cache and the last
+        position's logits in fp32, -inf outside the statement vocabulary (GPU)."""
+        out = self.model(input_ids=ids, attention_mask=mask, cache=cache, use_cache=True, logits_to_keep=1)
         logits = out.logits[:, -1].float()
-        return logits if self._allowed is None else logits.masked_fill(~self._allowed, -float("inf"))
+        return out.cache, logits if self._allowed is None else logits.masked_fill(~self._allowed, -float("inf"))
 
     def _score(self, prefixes: list[list[int]], pieces: list[list[list[int]]]) -> torch.Tensor:
         """Log-probability of each row's candidate continuations after its prefix: a [rows, K] tensor.
@@ -496,8 +498,7 @@ class Rewriter:
             cache, mask = read
             labels = torch.tensor([heads[0][mask.shape[1] :]], device=self.device)
             mask = torch.cat([mask, torch.ones_like(labels)], dim=1)
-            out = self.model(input_ids=labels, attention_mask=mask, cache=cache, use_cache=True, logits_to_keep=1)
-            cache, logits = out.cache, self._next_logits(out)
+            cache, logits = self._run(labels, mask, cache)
         lean = self._start_lean(cache, mask)
         constraints = [
             FigureConstraint(self.tokenizer, n, prompt_length=0, stop_ids=self._stop_ids, require_all=True) for n in notes
@@ -528,8 +529,7 @@ class Rewriter:
                 continue
             mask = torch.cat([mask, torch.tensor([[int(a)] for a in alive], device=self.device)], dim=1)
             ids = torch.tensor(step, device=self.device)[:, None]
-            out = self.model(input_ids=ids, attention_mask=mask, cache=cache, use_cache=True, logits_to_keep=1)
-            cache, logits = out.cache, self._next_logits(out)
+            cache, logits = self._run(ids, mask, cache)
         tokens = sum(len(g) + 1 for g in generated)
         self.last_timings.update(decode_s=time.perf_counter() - start, decode_tokens=tokens)
         return [self._decode(g) for g in generated]
@@ -581,8 +581,7 @@ class Rewriter:
                 return lean.step(ids, torch.ones(len(tokens), dtype=torch.bool))
             cache.reorder_cache(rows)
             mask = torch.cat([mask.index_select(0, rows), torch.ones_like(mask[: len(tokens), :1])], dim=1)
-            out = self.model(input_ids=ids[:, None], attention_mask=mask, cache=cache, use_cache=True, logits_to_keep=1)
-            return self._next_logits(out)
+            return self._run(ids[:, None], mask, cache)[1]
 
         found = beam_search(logits, advance, constraints, k, self.config.max_new_tokens, self._stop_ids)
         return [[self._decode(c) for c in candidates] for candidates in found]
