@@ -4,8 +4,9 @@ One greedy token of the 270M model costs about 10 ms of int8 matrix products, bu
 transformers modules costs about 20 ms: the rest is Python around small tensors (mask building, cache
 bookkeeping, seven module calls and six norms per layer). :class:`LeanDecoder` runs the same arithmetic
 for one new token per row with the model's own weights: query, key and value in one int8 product, gate
-and up in another, norm weights (1 + weight) computed once, and a key/value cache preallocated for the
-whole statement.
+and up in another, norm weights (1 + weight) computed once, the query and key heads normed and rotated
+together, attention with the query heads packed as positions of their key head (one small kernel call
+instead of a parallel one per head), and a key/value cache preallocated for the whole statement.
 
 It takes over after the transformers prefill, from the cache that prefill built, and only while every
 position fits inside the sliding window (then sliding and full attention see the same keys); longer
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from transformers.models.gemma3.modeling_gemma3 import apply_rotary_pos_emb
+from transformers.models.gemma3.modeling_gemma3 import rotate_half as _rotate_half
 
 from winrewrite.fastpath import Int8Linear
 
@@ -53,7 +54,8 @@ class _Layer:
     o: Int8Linear
     gate_up: Int8Linear
     down: Int8Linear
-    norms: tuple[torch.Tensor, ...]  # 1 + weight, fp32: input, post-attention, pre-ffw, post-ffw, query, key
+    norms: tuple[torch.Tensor, ...]  # 1 + weight, fp32: input, post-attention, pre-ffw, post-ffw
+    qk_norm: torch.Tensor  # [heads + key heads, head_dim]: the query norm's 1 + weight per query head, then the key norm's
     kind: str  # "sliding_attention" or "full_attention": which rotary table the layer reads
 
 
@@ -72,7 +74,8 @@ class LeanDecoder:
         for layer, kind in zip(model.model.layers, config.layer_types, strict=True):
             a, m = layer.self_attn, layer.mlp
             norms = [layer.input_layernorm, layer.post_attention_layernorm, layer.pre_feedforward_layernorm]
-            norms += [layer.post_feedforward_layernorm, a.q_norm, a.k_norm]
+            norms.append(layer.post_feedforward_layernorm)
+            q_norm, k_norm = 1.0 + a.q_norm.weight.float(), 1.0 + a.k_norm.weight.float()
             self.layers.append(
                 _Layer(
                     _fuse([a.q_proj, a.k_proj, a.v_proj]),
@@ -80,6 +83,7 @@ class LeanDecoder:
                     _fuse([m.gate_proj, m.up_proj]),
                     m.down_proj,
                     tuple(1.0 + n.weight.float() for n in norms),
+                    torch.stack([q_norm] * self.heads + [k_norm] * self.kv_heads),
                     kind,
                 )
             )
@@ -128,18 +132,14 @@ class LeanDecoder:
         self.mask = self.mask.index_select(0, rows)
 
     def _attend(self, q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        """Attention of the new token, [rows, 1, heads * head_dim], as transformers' SDPA path computes it.
+        """Attention of the new token, [rows, 1, heads * head_dim].
 
-        ``q`` is [rows, key heads, query heads per key head, head_dim]. With a mask, those query heads attend
-        as if they were positions of their key head (transformers' ``pack_gqa``); without one, as heads.
+        ``q`` is [rows, key heads, query heads per key head, head_dim]: the query heads of a key head attend
+        as if they were positions of it (transformers' ``pack_gqa``). Without a mask this gives the same
+        bits as attending head by head, as transformers does then, in a sixth of the time.
         """
-        rows = q.shape[0]
-        if mask is not None:
-            out = torch.nn.functional.scaled_dot_product_attention(q, keys, values, attn_mask=mask, scale=self.scaling)
-            return out.reshape(rows, 1, -1)
-        heads = q.reshape(rows, self.heads, 1, self.head_dim)
-        out = torch.nn.functional.scaled_dot_product_attention(heads, keys, values, scale=self.scaling, enable_gqa=True)
-        return out.transpose(1, 2).reshape(rows, 1, -1)
+        out = torch.nn.functional.scaled_dot_product_attention(q, keys, values, attn_mask=mask, scale=self.scaling)
+        return out.reshape(q.shape[0], 1, -1)
 
     def step(self, ids: torch.Tensor, alive: torch.Tensor) -> torch.Tensor:
         """Feed one token per row (``alive`` False: a finished row, masked like padding); return the
@@ -152,14 +152,17 @@ class LeanDecoder:
         x = self.model.model.embed_tokens(ids[:, None])  # [rows, 1, hidden]
         position = torch.tensor([[t]])
         rotary = {kind: self.model.model.rotary_emb(x, position, kind) for kind in self.kinds}
-        q_width, kv_width = self.heads * self.head_dim, self.kv_heads * self.head_dim
+        qk_heads = self.heads + self.kv_heads
         for layer, (keys, values) in zip(self.layers, self.cache, strict=True):
-            n_in, n_post_attn, n_pre_ffw, n_post_ffw, n_q, n_k = layer.norms
+            n_in, n_post_attn, n_pre_ffw, n_post_ffw = layer.norms
             qkv = layer.qkv(_norm(x, n_in, self.eps))
-            q = _norm(qkv[..., :q_width].view(rows, self.kv_heads, -1, self.head_dim), n_q, self.eps)
-            k = _norm(qkv[..., q_width : q_width + kv_width].view(rows, self.kv_heads, 1, self.head_dim), n_k, self.eps)
-            q, keys[:, :, t : t + 1] = apply_rotary_pos_emb(q, k, *rotary[layer.kind])
-            values[:, :, t : t + 1] = qkv[..., q_width + kv_width :].view(rows, self.kv_heads, 1, self.head_dim)
+            # query and key heads side by side: one norm and one rotation (elementwise: the same bits as apart)
+            qk = _norm(qkv[..., : qk_heads * self.head_dim].view(rows, qk_heads, self.head_dim), layer.qk_norm, self.eps)
+            cos, sin = rotary[layer.kind]
+            qk = qk * cos + _rotate_half(qk) * sin
+            q = qk[:, : self.heads].view(rows, self.kv_heads, -1, self.head_dim)
+            keys[:, :, t : t + 1] = qk[:, self.heads :].view(rows, self.kv_heads, 1, self.head_dim)
+            values[:, :, t : t + 1] = qkv[..., qk_heads * self.head_dim :].view(rows, self.kv_heads, 1, self.head_dim)
             attended = self._attend(q, keys[:, :, : t + 1], values[:, :, : t + 1], mask)
             x = x + _norm(layer.o(attended), n_post_attn, self.eps)
             gate, up = layer.gate_up(_norm(x, n_pre_ffw, self.eps)).chunk(2, dim=-1)
