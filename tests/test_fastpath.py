@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from winrewrite.fastpath import Int8Linear, compact_linear, fast_cache_file, load_fast, make_fast, save_fast
+from winrewrite.fastpath import Int8Linear, NibbleLinear, compact_linear, fast_cache_file, load_fast, make_fast, save_fast
 
 
 @pytest.mark.parametrize(("rows", "width"), [(1, 640), (7, 640), (80, 2048), (3, 32)])
@@ -22,6 +22,20 @@ def test_int8_linear_matches_the_float_layer(rows: int, width: int) -> None:
     assert out.shape == reference.shape
     # int8 weights and bf16 activations: about 1% of the output's scale
     assert (out - reference).abs().max() < 0.02 * reference.abs().max()
+
+
+@pytest.mark.parametrize(("rows", "out", "width"), [(1, 300, 640), (2, 64, 640), (9, 8200, 96), (1, 10, 32)])
+def test_nibble_layer_computes_the_int8_layer(rows: int, out: int, width: int) -> None:
+    gen = torch.Generator().manual_seed(1)
+    int8 = Int8Linear.from_weight(torch.randn(out, width, generator=gen))
+    x = torch.randn(rows, width, generator=gen)
+    exact = x.to(torch.bfloat16).double() @ (int8.weight.double() * int8.scale.double()[:, None]).T
+    nibbles = NibbleLinear.from_int8(int8, chunk=4096)  # 8200 rows: two full chunks and a padded one
+    got, reference = nibbles(x).double(), int8(x).double()
+    assert got.shape == reference.shape == (rows, out)
+    # both are the exact product rounded to bf16 (within a unit or two of its last place), never further
+    assert (got - exact).abs().max() <= 2 * (reference - exact).abs().max() + 1e-6
+    assert torch.allclose(got, exact, rtol=2**-7, atol=1e-3 * exact.abs().max().item())
 
 
 def test_widths_the_kernel_cannot_take_stay_in_bf16() -> None:
