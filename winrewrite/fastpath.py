@@ -211,6 +211,7 @@ class RestrictedHead(torch.nn.Module):
         self.linear = linear
         self.embedding = embedding  # the tied weights, for the few notes tokens outside the vocabulary
         self.extra: torch.Tensor = torch.empty(0, dtype=torch.long)
+        self.columns: torch.Tensor = keep  # every id the head can give a finite logit: keep, then extra
 
     @classmethod
     def from_weight(cls, weight: torch.Tensor, keep: list[int], embedding: Int8Embedding) -> RestrictedHead:
@@ -224,6 +225,7 @@ class RestrictedHead(torch.nn.Module):
         """Also allow these token ids (the notes' own, such as names with accents)."""
         missing = sorted(set(ids) - self._kept)
         self.extra = torch.tensor(missing, dtype=torch.long)
+        self.columns = torch.cat([self.keep, self.extra])
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         logits = hidden.new_full((*hidden.shape[:-1], self.vocab_size), -float("inf"), dtype=torch.float32)

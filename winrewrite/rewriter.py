@@ -509,7 +509,7 @@ class Rewriter:
         alive = [True] * len(notes)
         start = time.perf_counter()
         for _ in range(self.config.max_new_tokens):
-            values, ids = logits.topk(min(_TOP, logits.shape[-1]), dim=-1)
+            values, ids = self._top(logits)
             values_l, ids_l = values.tolist(), ids.tolist()
             step = []
             for row, constraint in enumerate(constraints):
@@ -533,6 +533,15 @@ class Rewriter:
         tokens = sum(len(g) + 1 for g in generated)
         self.last_timings.update(decode_s=time.perf_counter() - start, decode_tokens=tokens)
         return [self._decode(g) for g in generated]
+
+    def _top(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each row's ``_TOP`` best logits and their ids; on the fast path only among the head's columns
+        (a quarter of the vocabulary: the rest is -inf), which halves the cost of a greedy step's top-k."""
+        if self._fast_head is None:
+            return logits.topk(min(_TOP, logits.shape[-1]), dim=-1)
+        columns = self._fast_head.columns
+        values, ids = logits.index_select(-1, columns).topk(min(_TOP, len(columns)), dim=-1)
+        return values, columns[ids]
 
     def _start_lean(self, cache: Any, mask: torch.Tensor) -> LeanDecoder | None:
         """The lean step, taking over from a prefill's ``cache``, when there is one and the statement fits
