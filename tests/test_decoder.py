@@ -74,3 +74,14 @@ def test_only_fast_gemma3_models_get_the_lean_step(model_dir: Path) -> None:
     exact = Rewriter.from_pretrained(base=model_dir, device="cpu", config=RewriterConfig(fast_cpu=False))
     assert LeanDecoder.for_model(exact.model) is None  # fp32 linear layers: transformers decodes
     assert exact._lean_decoder() is None
+
+
+def test_top_tokens_among_the_head_columns_are_the_top_of_the_whole_row(fast: Rewriter) -> None:
+    assert fast._fast_head is not None
+    fast._fast_head.set_extra([5, 6, 7])  # the notes' own tokens join the columns
+    with torch.inference_mode():
+        logits = fast._prefill([[2, 10, 11, 12], [2, 20, 21]])[1]
+    values, ids = fast._top(logits)
+    expected = logits.topk(values.shape[1], dim=-1).values
+    assert torch.equal(values, expected)
+    assert torch.equal(logits.gather(-1, ids), values)  # each id carries its own logit
