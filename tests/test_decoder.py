@@ -10,13 +10,15 @@ import torch
 
 from winrewrite import RewriterConfig
 from winrewrite.decoder import LeanDecoder
+from winrewrite.fastpath import NibbleLinear
 from winrewrite.prompt import prompt_ids
 from winrewrite.rewriter import Rewriter
 
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A random 2-layer Gemma 3, one sliding and one full attention layer, with room for whole prompts."""
+    """A random 2-layer Gemma 3, one sliding and one full attention layer, with room for whole prompts;
+    its query, key, value, gate and up rows fill whole blocks of the int4 kernel (64), so they can be joined."""
     from transformers import Gemma3ForCausalLM, Gemma3TextConfig
 
     from tests.conftest import build_tiny_tokenizer
@@ -24,7 +26,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tokenizer = build_tiny_tokenizer()
     config = Gemma3TextConfig(
         vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-        num_attention_heads=2, num_key_value_heads=1, head_dim=16, sliding_window=512,
+        num_attention_heads=2, num_key_value_heads=1, head_dim=64, sliding_window=512,
         layer_types=["sliding_attention", "full_attention"], pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
     )  # fmt: skip
@@ -85,3 +87,22 @@ def test_top_tokens_among_the_head_columns_are_the_top_of_the_whole_row(fast: Re
     expected = logits.topk(values.shape[1], dim=-1).values
     assert torch.equal(values, expected)
     assert torch.equal(logits.gather(-1, ids), values)  # each id carries its own logit
+
+
+def test_layers_padded_to_the_kernel_blocks_are_left_to_transformers(tmp_path: Path) -> None:
+    """Query rows that do not fill the int4 kernel's blocks cannot be joined: no lean step, and no error."""
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig
+
+    from tests.conftest import build_tiny_tokenizer
+
+    tokenizer = build_tiny_tokenizer()
+    config = Gemma3TextConfig(
+        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+        num_attention_heads=2, num_key_value_heads=1, head_dim=16, sliding_window=512,
+    )  # fmt: skip
+    Gemma3ForCausalLM(config).save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    rw = Rewriter.from_pretrained(base=tmp_path, device="cpu", config=RewriterConfig(max_new_tokens=8))
+    if isinstance(rw.model.model.layers[0].self_attn.q_proj, NibbleLinear):
+        assert rw._lean_decoder() is None
+    assert rw.rewrite("cut p99 latency 340ms -> 62ms").text  # transformers decodes instead

@@ -25,7 +25,7 @@ from typing import Any
 import torch
 from transformers.models.gemma3.modeling_gemma3 import rotate_half as _rotate_half
 
-from winrewrite.fastpath import Int8Linear
+from winrewrite.fastpath import Int8Linear, NibbleLinear
 
 
 def _norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
@@ -34,26 +34,43 @@ def _norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
     return (f * torch.rsqrt(f.pow(2).mean(-1, keepdim=True) + eps) * weight).type_as(x)
 
 
-def _fuse(layers: list[Any]) -> Int8Linear:
+def _joinable(layers: list[Any]) -> bool:
+    """Whether :func:`_fuse` can join ``layers``: all int8, or all nibble layers without padded rows."""
+    if all(isinstance(m, Int8Linear) for m in layers):
+        return True
+    nibbles = all(isinstance(m, NibbleLinear) and m.packed.shape[0] == m.out_features for m in layers)
+    return nibbles and len({m.group for m in layers}) == 1
+
+
+def _fuse(layers: list[Any]) -> Int8Linear | NibbleLinear:
     """One int8 layer computing the outputs of ``layers`` side by side (each output row is independent).
 
     The layers keep working, on row slices of the fused weights: the model holds no second copy.
     """
-    fused = Int8Linear(torch.cat([m.weight for m in layers]), torch.cat([m.scale for m in layers]))
+    if isinstance(layers[0], Int8Linear):
+        fused = Int8Linear(torch.cat([m.weight for m in layers]), torch.cat([m.scale for m in layers]))
+        start = 0
+        for m in layers:
+            end = start + m.weight.shape[0]
+            m.weight, m.scale = fused.weight[start:end], fused.scale[start:end]
+            start = end
+        return fused
+    scales = torch.cat([m.scales_zeros for m in layers], dim=1).contiguous()  # small: each keeps its own
+    joined = NibbleLinear(torch.cat([m.packed for m in layers]), scales, sum(m.out_features for m in layers), layers[0].group)
     start = 0
     for m in layers:
-        end = start + m.weight.shape[0]
-        m.weight, m.scale = fused.weight[start:end], fused.scale[start:end]
+        end = start + m.out_features
+        m.packed = joined.packed[start:end]
         start = end
-    return fused
+    return joined
 
 
 @dataclass
 class _Layer:
-    qkv: Int8Linear
-    o: Int8Linear
-    gate_up: Int8Linear
-    down: Int8Linear
+    qkv: Int8Linear | NibbleLinear
+    o: Int8Linear | NibbleLinear
+    gate_up: Int8Linear | NibbleLinear
+    down: Int8Linear | NibbleLinear
     norms: tuple[torch.Tensor, ...]  # 1 + weight, fp32: input, post-attention, pre-ffw, post-ffw
     qk_norm: torch.Tensor  # [heads + key heads, head_dim]: the query norm's 1 + weight per query head, then the key norm's
     kind: str  # "sliding_attention" or "full_attention": which rotary table the layer reads
@@ -103,9 +120,12 @@ class LeanDecoder:
         if config.hidden_activation != "gelu_pytorch_tanh":  # type: ignore[union-attr]
             return None
         for layer in model.model.layers:
-            names = [(layer.self_attn, n) for n in ("q_proj", "k_proj", "v_proj", "o_proj")]
-            names += [(layer.mlp, n) for n in ("gate_proj", "up_proj", "down_proj")]
-            if not all(isinstance(getattr(parent, n, None), Int8Linear) for parent, n in names):
+            a, m = layer.self_attn, layer.mlp
+            parts = [getattr(a, n, None) for n in ("q_proj", "k_proj", "v_proj", "o_proj")]
+            parts += [getattr(m, n, None) for n in ("gate_proj", "up_proj", "down_proj")]
+            if not all(isinstance(p, (Int8Linear, NibbleLinear)) for p in parts):
+                return None
+            if not (_joinable(parts[:3]) and _joinable(parts[4:6])):
                 return None
         return cls(model)
 
