@@ -109,7 +109,8 @@ def _convert(gguf_pkg: object, target: Path) -> None:
 
 
 def load_tokenizer(folder: Path) -> object:
-    """The converted model's tokenizer, read straight from its ``tokenizer.json``.
+    """The converted model's tokenizer, read straight from its ``tokenizer.json`` (in the compact form of
+    :func:`compact_tokenizer_file`).
 
     ``AutoTokenizer`` would build Gemma's tokenizer class, which parses the JSON in Python and rebuilds the
     same tokenizer from its vocabulary and merges: about twice as slow. Both give the same ids and tokens
@@ -119,4 +120,32 @@ def load_tokenizer(folder: Path) -> object:
 
     settings = json.loads((folder / "tokenizer_config.json").read_text())
     specials = {k: v for k, v in settings.items() if k.endswith("_token") and isinstance(v, str)}
-    return PreTrainedTokenizerFast(tokenizer_file=str(folder / "tokenizer.json"), **specials)
+    return PreTrainedTokenizerFast(tokenizer_file=str(compact_tokenizer_file(folder)), **specials)
+
+
+_COMPACT_TOKENIZER = "tokenizer-compact.json"
+
+
+def compact_tokenizer_file(folder: Path) -> Path:
+    """``tokenizer.json`` with its 515k BPE merges written as ``"a b"`` strings instead of ``["a", "b"]``
+    pairs: the two forms mean the same merges (no token holds a space: Gemma spells it ``▁``), and the
+    tokenizers library reads the strings in 0.6 s instead of 1.0 s, while holding the GIL. Written once
+    beside the original (rewritten when the original is newer); the original when a merge holds a space
+    or the folder cannot be written.
+    """
+    source, compact = folder / "tokenizer.json", folder / _COMPACT_TOKENIZER
+    try:
+        if compact.exists() and compact.stat().st_mtime_ns >= source.stat().st_mtime_ns:
+            return compact
+        data = json.loads(source.read_text(encoding="utf-8"))
+        merges = data.get("model", {}).get("merges") or []
+        if not merges or not all(isinstance(m, list) and len(m) == 2 and " " not in m[0] + m[1] for m in merges):
+            return source
+        data["model"]["merges"] = [f"{a} {b}" for a, b in merges]
+        partial = compact.with_name(f".{compact.name}.{os.getpid()}.partial")
+        partial.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        os.replace(partial, compact)
+        return compact
+    except OSError as e:  # a read-only cache: the original reads a little slower
+        logger.info("could not write %s (%s); reading %s", compact, e, source)
+        return source
