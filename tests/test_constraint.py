@@ -131,6 +131,17 @@ def test_a_statement_ends_only_after_a_full_stop_and_never_on_a_dangling_word() 
     assert constraint(_ids("Saved $4M in chargebacks."), scores)[0, eos] == 0
 
 
+def test_tokens_that_are_not_prose_are_never_written_but_stops_are() -> None:
+    eos = TOKENIZER.eos_token_id
+    junk = [TOKENIZER.convert_tokens_to_ids(t) for t in ("^", "|", "`", "<", "[", "~")]
+    assert set(junk) <= set(token_table(TOKENIZER).banned_ids.tolist())
+    constraint = FigureConstraint(TOKENIZER, "cut p99 340ms -> 62ms", 0, stop_ids=[eos], require_all=True)
+    scores = torch.zeros((1, len(TOKENIZER)))
+    out = constraint(_ids("Cut p99 latency from 340 ms to 62 ms"), scores)[0]
+    assert all(out[i] == -float("inf") for i in junk)
+    assert constraint(_ids("Cut p99 latency from 340 ms to 62 ms."), scores)[0, eos] == 0  # '<eos>' is no markup
+
+
 def test_a_run_of_three_word_tokens_is_never_written_twice() -> None:
     constraint = FigureConstraint(TOKENIZER, "no figures", prompt_length=0)
     ids = TOKENIZER.convert_tokens_to_ids(list("abc ab"))

@@ -159,7 +159,7 @@ def test_beam_search_finishes_candidates_and_drops_done_notes_as_transformers_wo
     from winrewrite.rewriter import Rewriter
 
     tokenizer = build_tiny_tokenizer()
-    torch.manual_seed(5)  # a random model whose candidates for the first note end before the last step
+    torch.manual_seed(15)  # a random model whose candidates for the first note end before the second note's
     Gemma3ForCausalLM(tiny_config(tokenizer)).save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
     config = RewriterConfig(max_new_tokens=60, num_candidates=3, fast_cpu=False)
@@ -169,7 +169,7 @@ def test_beam_search_finishes_candidates_and_drops_done_notes_as_transformers_wo
     heads = [prompt_ids(rw.tokenizer, n) for n in notes]
     together = rw._beams(notes, heads)
     assert [rw._beams([n], [h])[0] for n, h in zip(notes, heads, strict=True)] == together
-    assert max(len(c) for c in together[0]) < 60 and min(len(c) for c in together[1]) == 60
+    assert max(len(c) for c in together[0]) < min(len(c) for c in together[1]) < 60  # different steps, both early
     for note, head, ours in zip(notes, heads, together, strict=True):
         assert _transformers_beams(rw, note, head) == ours
 

@@ -24,7 +24,7 @@ import torch
 from transformers import LogitsProcessor
 
 from winrewrite.figures import DIGITS_RE, QUALIFIER, digit_strings, extract_changes, extract_figures
-from winrewrite.guard import WORD, counts_something, flatten, unit_family, unknown_parts
+from winrewrite.guard import JUNK, SHORTHAND, WORD, counts_something, flatten, unit_family, unknown_parts
 
 _TRAILING_NUMBER = re.compile(r"(\d+(?:[.,]\d+)*)([.,]?)\Z")  # \Z: "$" would also match before a final newline
 _WIDEST = 16384  # the most top tokens a row's choice is looked for among before the whole row is masked
@@ -46,7 +46,7 @@ class TokenTable:
     strings: tuple[str, ...]  # each token as text, SentencePiece's '▁' read as a space
     digit_ids: dict[str, int]  # '0'..'9' -> the token that is exactly that digit
     separator_ids: dict[str, int]  # '.' and ',' -> their tokens
-    banned_ids: torch.Tensor  # tokens holding a digit but not exactly one ASCII digit
+    banned_ids: torch.Tensor  # tokens holding a digit but not exactly one ASCII digit, or text that is not prose
     end_ids: torch.Tensor  # tokens that could end a sentence ('.', '!', '?', a line break)
     ratio_ids: torch.Tensor  # tokens that would make the number before them a percentage or a multiple
     currency_ids: dict[str, torch.Tensor]  # '$', '€', '£' -> the tokens holding that sign
@@ -84,6 +84,8 @@ def token_table(tokenizer: object) -> TokenTable:
             separator_ids.setdefault(s, i)
         elif not numeric.isdisjoint(s) or "__" in s:  # digits glued to text, or a blank to fill in
             banned.append(i)
+        elif (JUNK.search(s) or SHORTHAND.search(s)) and not (s.startswith("<") and s.endswith(">")):
+            banned.append(i)  # '-----', '^', 'http://', '->', '~' (not '<eos>'): the guard rejects any text holding it
     currency = {c: [i for i, s in enumerate(strings) if c in s] for c in "$€£"}
     upper = tuple(i for i, s in enumerate(strings) if s != s.lower())
     plain = bytearray(b"\x01") * size

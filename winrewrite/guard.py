@@ -25,9 +25,11 @@ IRREGULAR_PAST = frozenset(
     "became broke rode rose saw told shrank swung laid paid".split()
 )
 _NOT_PAST = frozenset("need speed feed seed bed red shed breed embed proceed exceed succeed".split())
-_SHORTHAND = re.compile(r"->|→|=>|<-|~|\bw/|\bb/c\b|\bhrs?/wk\b|\bTODO\b|\.\.\.")
+SHORTHAND = re.compile(r"->|→|=>|<-|~|\bw/|\bb/c\b|\bhrs?/wk\b|\bTODO\b|\.\.\.")
 # blanks, placeholders, rules of dashes, HTML entities, markup, links
-_JUNK = re.compile(r"_{2,}|-{3,}|={3,}|&[a-z]+;|&#\d+;|[$€£][A-Za-z]|[{}<>\[\]|\\^`*]|https?://|www\.")
+JUNK = re.compile(  # text no statement holds; the decoding constraint never writes a token that does
+    r"_{2,}|-{3,}|={3,}|&[a-z]+;|&#\d+;|[$€£][A-Za-z]|[{}<>\[\]|\\^`*]|https?://|www\."
+)
 _SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z0-9]")
 # A name: a word with a capital letter after the first word ('Triton', 'TensorRT', 'ONNX').
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#&.'/-]*[A-Za-z0-9+#]|[A-Za-z]")
@@ -131,10 +133,10 @@ def form_problems(text: str) -> list[str]:
         problems.append("does not start with a past-tense action verb")
     if "\n" in text or _SENTENCE_BREAK.search(text.rstrip(".")) or not text.rstrip().endswith("."):
         problems.append("is not one sentence ending in a full stop")
-    junk = _JUNK.search(text)
+    junk = JUNK.search(text)
     if junk:
         problems.append(f"holds {junk.group(0)!r}, which is not prose")
-    shorthand = _SHORTHAND.search(text)
+    shorthand = SHORTHAND.search(text)
     if shorthand:
         problems.append(f"copies shorthand {shorthand.group(0)!r}")
     tokens = re.findall(r"[a-z0-9]+", text.lower())
