@@ -91,16 +91,12 @@ def test_top_tokens_among_the_head_columns_are_the_top_of_the_whole_row(fast: Re
 
 def test_layers_padded_to_the_kernel_blocks_are_left_to_transformers(tmp_path: Path) -> None:
     """Query rows that do not fill the int4 kernel's blocks cannot be joined: no lean step, and no error."""
-    from transformers import Gemma3ForCausalLM, Gemma3TextConfig
+    from transformers import Gemma3ForCausalLM
 
-    from tests.conftest import build_tiny_tokenizer
+    from tests.conftest import build_tiny_tokenizer, tiny_config
 
     tokenizer = build_tiny_tokenizer()
-    config = Gemma3TextConfig(
-        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-        num_attention_heads=2, num_key_value_heads=1, head_dim=16, sliding_window=512,
-    )  # fmt: skip
-    Gemma3ForCausalLM(config).save_pretrained(tmp_path)
+    Gemma3ForCausalLM(tiny_config(tokenizer)).save_pretrained(tmp_path)  # 16-wide heads: 32 query rows
     tokenizer.save_pretrained(tmp_path)
     rw = Rewriter.from_pretrained(base=tmp_path, device="cpu", config=RewriterConfig(max_new_tokens=8))
     if isinstance(rw.model.model.layers[0].self_attn.q_proj, NibbleLinear):

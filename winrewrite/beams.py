@@ -149,7 +149,7 @@ def constrain(
                 if step.only is not None:
                     best: list[int] | None = sorted(step.only)
                 else:
-                    best = constraint.best(step, log_probs[r], keep, *_top(log_probs[r]))
+                    best = constraint.best(step, log_probs[r], keep, ids_l[r], values[r].tolist())
                 if best is None:
                     out[r] = constraint.mask(step, log_probs[r])
                 picked += [(r, token) for token in best or ()]
@@ -159,8 +159,3 @@ def constrain(
         index = (torch.tensor(picked_rows, device=out.device), torch.tensor(picked_ids, device=out.device))
         out[index] = log_probs[index]
     return out
-
-
-def _top(row: torch.Tensor) -> tuple[list[int], list[float]]:
-    values, ids = row.topk(min(_TOP, row.shape[-1]))
-    return ids.tolist(), values.tolist()

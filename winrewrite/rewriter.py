@@ -25,6 +25,7 @@ from winrewrite.statement import Statement, Statements
 if TYPE_CHECKING:
     import torch
 
+    from winrewrite.constraint import FigureConstraint
     from winrewrite.decoder import LeanDecoder
 
 logger = logging.getLogger(__name__)
@@ -490,8 +491,6 @@ class Rewriter:
         """
         import torch
 
-        from winrewrite.constraint import FigureConstraint
-
         if read is None:
             cache, logits, mask = self._prefill(heads)
         else:
@@ -500,9 +499,7 @@ class Rewriter:
             mask = torch.cat([mask, torch.ones_like(labels)], dim=1)
             cache, logits = self._run(labels, mask, cache)
         lean = self._start_lean(cache, mask)
-        constraints = [
-            FigureConstraint(self.tokenizer, n, prompt_length=0, stop_ids=self._stop_ids, require_all=True) for n in notes
-        ]
+        constraints = self._constraints(notes)
         strings = constraints[0].table.strings if constraints else ()
         generated: list[list[int]] = [[] for _ in notes]
         texts = [""] * len(notes)
@@ -533,6 +530,12 @@ class Rewriter:
         tokens = sum(len(g) + 1 for g in generated)
         self.last_timings.update(decode_s=time.perf_counter() - start, decode_tokens=tokens)
         return [self._decode(g) for g in generated]
+
+    def _constraints(self, notes: list[str]) -> list[FigureConstraint]:
+        """One figure constraint per note, requiring every figure before the statement may end."""
+        from winrewrite.constraint import FigureConstraint
+
+        return [FigureConstraint(self.tokenizer, n, prompt_length=0, stop_ids=self._stop_ids, require_all=True) for n in notes]
 
     def _top(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Each row's ``_TOP`` best logits and their ids; on the fast path only among the head's columns
@@ -568,14 +571,11 @@ class Rewriter:
         import torch
 
         from winrewrite.beams import beam_search
-        from winrewrite.constraint import FigureConstraint
 
         k = self.config.num_candidates
         if k < 1 or not notes:
             return [[] for _ in notes]
-        constraints = [
-            FigureConstraint(self.tokenizer, n, prompt_length=0, stop_ids=self._stop_ids, require_all=True) for n in notes
-        ]
+        constraints = self._constraints(notes)
         cache, logits, mask = self._prefill(heads)
         cache.batch_repeat_interleave(k)
         mask, logits = mask.repeat_interleave(k, dim=0), logits.repeat_interleave(k, dim=0)
