@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import torch
-from transformers import LogitsProcessor
 
 from winrewrite.figures import DIGITS_RE, QUALIFIER, digit_strings, extract_changes, extract_figures
 from winrewrite.guard import JUNK, SHORTHAND, WORD, counts_something, flatten, unit_family, unknown_parts
@@ -158,9 +157,10 @@ def _name_context(text: str) -> NameContext:
     )
 
 
-class FigureConstraint(LogitsProcessor):
-    """A ``LogitsProcessor`` that lets the model write only numbers that appear in the notes, each no
-    more often than the notes do.
+class FigureConstraint:
+    """A logits processor that lets the model write only numbers that appear in the notes, each no
+    more often than the notes do. It is called as transformers calls one (it can go in a
+    ``LogitsProcessorList`` for ``generate``), without importing transformers for its base class.
 
     Args:
         tokenizer: the model's tokenizer.
@@ -437,7 +437,7 @@ class FigureConstraint(LogitsProcessor):
                 out[keep] = scores[keep]
         return out
 
-    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
         """Every row of ``scores`` masked exactly (the reference; decoding uses :meth:`best_allowed` and
         :func:`winrewrite.beams.constrain`)."""
         out = torch.empty_like(scores)

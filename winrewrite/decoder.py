@@ -8,11 +8,13 @@ and up in another, norm weights (1 + weight) computed once, the query and key he
 together, attention with the query heads packed as positions of their key head (one small kernel call
 instead of a parallel one per head), and a key/value cache preallocated for the whole statement.
 
-It takes over after the transformers prefill, from the cache that prefill built, and only while every
+It takes over after the prefill, from the cache that prefill built (by the model's own forward pass:
+:mod:`winrewrite.gemma` for the cached default model, transformers' otherwise), and only while every
 position fits inside the sliding window (then sliding and full attention see the same keys); longer
-prompts decode through transformers. ``tests/test_decoder.py`` checks that both give the same logits.
+prompts decode through the model's forward pass. ``tests/test_decoder.py`` checks that both give the
+same logits.
 
->>> decoder = LeanDecoder.for_model(object())  # not a fast Gemma 3: None, and transformers decodes
+>>> decoder = LeanDecoder.for_model(object())  # not a fast Gemma 3: None, and the model's forward decodes
 >>> decoder is None
 True
 """
@@ -23,9 +25,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from transformers.models.gemma3.modeling_gemma3 import rotate_half as _rotate_half
 
 from winrewrite.fastpath import Int8Linear, NibbleLinear
+from winrewrite.gemma import rotate_half
 
 
 def _norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
@@ -179,7 +181,7 @@ class LeanDecoder:
             # query and key heads side by side: one norm and one rotation (elementwise: the same bits as apart)
             qk = _norm(qkv[..., : qk_heads * self.head_dim].view(rows, qk_heads, self.head_dim), layer.qk_norm, self.eps)
             cos, sin = rotary[layer.kind]
-            qk = qk * cos + _rotate_half(qk) * sin
+            qk = qk * cos + rotate_half(qk) * sin
             q = qk[:, : self.heads].view(rows, self.kv_heads, -1, self.head_dim)
             keys[:, :, t : t + 1] = qk[:, self.heads :].view(rows, self.kv_heads, 1, self.head_dim)
             values[:, :, t : t + 1] = qkv[..., qk_heads * self.head_dim :].view(rows, self.kv_heads, 1, self.head_dim)

@@ -110,17 +110,17 @@ def _convert(gguf_pkg: object, target: Path) -> None:
 
 def load_tokenizer(folder: Path) -> object:
     """The converted model's tokenizer, read straight from its ``tokenizer.json`` (in the compact form of
-    :func:`compact_tokenizer_file`).
+    :func:`compact_tokenizer_file`) by :class:`~winrewrite.tokenizer.Tokenizer`.
 
-    ``AutoTokenizer`` would build Gemma's tokenizer class, which parses the JSON in Python and rebuilds the
-    same tokenizer from its vocabulary and merges: about twice as slow. Both give the same ids and tokens
-    (``tests/test_integration.py`` compares them).
+    ``AutoTokenizer`` would import transformers' tokenizer classes and build Gemma's, which parses the JSON
+    in Python and rebuilds the same tokenizer from its vocabulary and merges: about twice as slow. Both give
+    the same ids and tokens (``tests/test_integration.py`` compares them).
     """
-    from transformers import PreTrainedTokenizerFast
+    from winrewrite.tokenizer import Tokenizer
 
     settings = json.loads((folder / "tokenizer_config.json").read_text())
     specials = {k: v for k, v in settings.items() if k.endswith("_token") and isinstance(v, str)}
-    return PreTrainedTokenizerFast(tokenizer_file=str(compact_tokenizer_file(folder)), **specials)
+    return Tokenizer.from_file(compact_tokenizer_file(folder), specials)
 
 
 _COMPACT_TOKENIZER = "tokenizer-compact.json"

@@ -55,8 +55,6 @@ def resolve_device(device: str = "auto") -> str:
 def _load_tokenizer(folder: str | Path, embedded: bool) -> Any:
     """The base model's tokenizer (the embedded model's read directly from its tokenizer.json), with the
     vocabulary scan the decoding constraint needs already done."""
-    from transformers import AutoTokenizer
-
     from winrewrite.constraint import token_table
 
     if embedded:
@@ -64,6 +62,8 @@ def _load_tokenizer(folder: str | Path, embedded: bool) -> Any:
 
         tokenizer = load_tokenizer(Path(folder))
     else:
+        from transformers import AutoTokenizer
+
         tokenizer = AutoTokenizer.from_pretrained(folder)
     token_table(tokenizer)
     return tokenizer
@@ -177,7 +177,6 @@ class Rewriter:
                 and the CPU fast path, which then quantizes the layers to int8) or fp32 (``fast_cpu=False``).
         """
         import torch
-        from transformers import AutoModelForCausalLM
 
         device = resolve_device(device)
         if isinstance(dtype, str):
@@ -206,12 +205,18 @@ class Rewriter:
             from winrewrite.fastpath import fast_cache_file
 
             cache_file = fast_cache_file(Path(base_path), adapter_path)
+        if cache_file is None or not cache_file.exists():
+            # imported here, before the tokenizer's thread starts: two threads resolving transformers' lazy
+            # names at once can find them half-built
+            from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: F401
         try:
             with ThreadPoolExecutor(max_workers=1) as pool:  # the tokenizer parses while the weights load
                 pending = pool.submit(_load_tokenizer, base_path, base is None)
                 model = cls._load_cached(cache_file, Path(base_path)) if cache_file else None
                 cached = model is not None
                 if model is None:
+                    from transformers import AutoModelForCausalLM
+
                     model = AutoModelForCausalLM.from_pretrained(base_path, dtype=dtype)
                 tokenizer = pending.result()
         except (OSError, ValueError) as e:
@@ -233,6 +238,10 @@ class Rewriter:
                 save_fast(rewriter.model, cache_file)
             except OSError as e:  # a read-only cache costs speed, not correctness
                 logger.warning("could not cache the fast model in %s: %s", cache_file, e)
+            else:  # read back: the first load then runs the same model as every later one (winrewrite/gemma.py)
+                model = cls._load_cached(cache_file, Path(base_path))
+                if model is not None:
+                    rewriter = cls(model, tokenizer, config, name=name, head=head)
         return rewriter
 
     @staticmethod
