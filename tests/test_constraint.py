@@ -279,3 +279,35 @@ def test_a_capitalized_word_may_only_grow_into_a_name_the_notes_mention() -> Non
     assert allowed("", "B") and allowed("B", "u")  # the first word is capitalized, not a name
     assert allowed("Cut cold start by 70% on Flask, using GP", "U")  # may still become 'GPUs' (a generic name)
     assert not allowed("Cut cold start by 70% with ", "Q")
+
+
+def test_a_file_tokenizer_keeps_its_scan_beside_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from winrewrite import constraint
+    from winrewrite.tokenizer import Tokenizer
+
+    source = Path(tmp_path) / "tokenizer.json"
+    TOKENIZER.backend_tokenizer.save(str(source))
+    specials = {"pad_token": "<pad>", "eos_token": "<eos>", "bos_token": "<bos>", "unk_token": "<unk>"}
+    scanned = constraint._scan(TOKENIZER)
+    first = token_table(Tokenizer.from_file(source, specials))  # scanned, then written
+    stored = list(Path(tmp_path).glob("token-table-*.json"))
+    assert len(stored) == 1
+    read = token_table(Tokenizer.from_file(source, specials))  # another tokenizer object: read back
+    for table in (first, read):
+        for name in scanned.__dataclass_fields__:
+            ours, theirs = getattr(table, name), getattr(scanned, name)
+            if isinstance(theirs, torch.Tensor):
+                assert torch.equal(ours, theirs), name
+            elif name == "currency_ids":
+                assert all(torch.equal(ours[c], theirs[c]) for c in theirs), name
+            else:
+                assert ours == theirs, name
+    stored[0].write_text("{damaged")  # a damaged file is scanned again and rewritten
+    assert token_table(Tokenizer.from_file(source, specials)).strings == scanned.strings
+    assert stored[0].read_text().startswith('{"strings"')
+    source.write_text(source.read_text() + "\n")  # another tokenizer file: another name, the old one removed
+    token_table(Tokenizer.from_file(source, specials))
+    assert [p.name for p in Path(tmp_path).glob("token-table-*.json")] != [stored[0].name]
+    assert len(list(Path(tmp_path).glob("token-table-*.json"))) == 1

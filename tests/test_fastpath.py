@@ -116,3 +116,17 @@ def test_cache_name_follows_the_adapter_and_keeps_few_files(tmp_path: Path) -> N
         os.utime(tmp_path / f"fast-{n}.safetensors", (n, n))  # distinct ages, however coarse the clock
     kept = sorted(p.name for p in tmp_path.glob("fast-*.safetensors"))
     assert kept == [f"fast-{n}.safetensors" for n in (1, 2, 3)]
+
+
+def test_a_file_read_counts_as_used_when_old_files_are_removed(tmp_path: Path) -> None:
+    model = _tiny_fast_model(32, tmp_path)
+    for n in range(3):
+        save_fast(model, tmp_path / f"fast-{n}.safetensors", keep_others=2)
+        os.utime(tmp_path / f"fast-{n}.safetensors", (n, n))
+    load_fast(tmp_path / "fast-0.safetensors", tmp_path)  # the oldest file, read again: now the most recent
+    save_fast(model, tmp_path / "fast-3.safetensors", keep_others=2)
+    assert sorted(p.name for p in tmp_path.glob("fast-*.safetensors")) == [
+        "fast-0.safetensors",
+        "fast-2.safetensors",
+        "fast-3.safetensors",
+    ]

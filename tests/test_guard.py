@@ -165,3 +165,28 @@ def test_magnitudes_must_agree_and_figures_are_not_reused() -> None:
     notes = "p99 120ms -> 45ms with onnx"
     text = "Cut p99 latency from 120ms to 45ms with ONNX, reducing the error budget by 120ms."
     assert any("uses 120ms 2 times" in p for p in check(notes, text))
+
+
+@pytest.mark.parametrize(
+    ("notes", "text", "invented"),
+    [
+        (
+            "moved evals to nightly runs, way faster",
+            "Cut evaluation time from an hour to under a minute.",
+            ["from an hour", "under a minute"],
+        ),
+        ("mentored the new hires", "Mentored two new hires and doubled their review throughput.", ["two", "doubled"]),
+        ("saved a lot of compute", "Saved thousands of GPU hours.", ["thousands"]),
+        ("extraction errors basically halved", "Cut extraction errors by half.", []),  # 'halved' gives it
+        ("onboarded 2 teams, throughput 2x", "Onboarded two teams and doubled their throughput.", []),  # digits give it
+        ("saved $2M/yr", "Saved $2M a year in compute.", []),  # a rate's period, not a span of time
+        ("saved $1.2M", "Saved $1.2 million in compute.", []),  # a figure's own magnitude
+        ("eval took 1 hr, now 5 min", "Cut evaluation time from an hour to 5 minutes.", []),
+        ("rolled out to twenty-five teams", "Rolled the pipeline out to twenty-five teams, one at a time.", []),
+    ],
+)
+def test_quantities_in_words_must_come_from_the_notes(notes: str, text: str, invented: list[str]) -> None:
+    from winrewrite.guard import spelled_quantities
+
+    assert spelled_quantities(notes, text) == invented
+    assert any("writes the quantity" in p for p in check(notes, text)) == bool(invented)

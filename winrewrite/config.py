@@ -27,7 +27,7 @@ class RewriterConfig:
     )
     lean_decoder: bool = field(
         default=True,
-        metadata={"help": "Fast path, Gemma 3: greedy and beam steps run in winrewrite/decoder.py. False: through the model's forward pass."},
+        metadata={"help": "Fast path, Gemma 3: greedy and beam steps run in winrewrite/decoder.py. False: the model's forward."},
     )
 
     def __post_init__(self) -> None:

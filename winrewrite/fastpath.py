@@ -293,7 +293,9 @@ def save_fast(model: Any, path: Path, keep_others: int = 2) -> None:
     so that :func:`load_fast` rebuilds it without float weights, adapter merge or quantization.
 
     The file is written beside its final name and then renamed, so a reader never sees half of it. All but
-    the ``keep_others`` most recent other ``fast-*.safetensors`` files of the folder are removed.
+    the ``keep_others`` most recently used other ``fast-*.safetensors`` files of the folder are removed
+    (:func:`load_fast` marks a file it reads as used: the evaluation's base model must not push out the
+    default model's file).
     """
     from safetensors.torch import save_file
 
@@ -374,6 +376,10 @@ def load_fast(path: Path, base: Path) -> Any:
     if left:
         raise ValueError(f"{path} lacks {len(left)} tensors of this model, such as {left[0]}")
     _return_freed_memory()  # the unaligned copies just dropped
+    try:  # marked as used: save_fast keeps the most recently used files of a folder
+        os.utime(path)
+    except OSError:
+        pass
     return model.eval()
 
 

@@ -265,9 +265,47 @@ def figure_misuse(notes: str, text: str) -> list[str]:
     return problems
 
 
+# Quantities spelled in words, with the digit strings that say the same in the notes. 'one' and 'zero' are
+# left out: 'one of the first', 'zero downtime' for 'no downtime' say nothing the notes do not.
+_NUMBER_WORDS = {
+    **{w: {str(i)} for i, w in enumerate("two three four five six seven eight nine ten eleven twelve".split(), start=2)},
+    **{w: {str(10 * i)} for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)},
+    "dozen": {"12"}, "hundred": {"100"}, "thousand": {"1000", "1,000"}, "million": set(), "billion": set(),
+    "half": {"50", "2"}, "halve": {"50", "2"}, "twice": {"2"}, "double": {"2"}, "triple": {"3"}, "quadruple": {"4"},
+}  # fmt: skip
+_SPELLED = re.compile(r"(?<![\d.,$€£]\s)(?<![\w-])(" + "|".join(_NUMBER_WORDS) + r")(?:s|d|ed|ing)?\b", re.IGNORECASE)
+_TIME_SPANS = {
+    "second": "s|secs?|seconds?", "minute": "mins?|minutes?", "hour": "h|hrs?|hours?", "day": "d|days?",
+    "week": "w|wks?|weeks?", "month": "mos?|months?", "quarter": "q|qtrs?|quarters?", "year": "y|yrs?|years?",
+}  # fmt: skip
+_TIME_SPAN = re.compile(
+    rf"\b(?:from|to|in|within|under|over|than|about|around|nearly|almost|just|roughly)\s+(?:a|an|one)\s+({'|'.join(_TIME_SPANS)})s?\b",
+    re.IGNORECASE,
+)
+
+
+def spelled_quantities(notes: str, text: str) -> list[str]:
+    """Quantities ``text`` writes in words that the notes do not give, in words or digits: 'two teams' for
+    notes with no 2 in them, 'from an hour to a minute' for notes that never give an hour. A number word
+    right after a figure ('1.2 million') belongs to that figure and is checked with it."""
+    lowered, digits = notes.lower(), {m.group(0) for m in re.finditer(r"\d+(?:[.,]\d+)*", notes)}
+    found = []
+    for m in _SPELLED.finditer(text):
+        word = m.group(1).lower()
+        stem = "hal[fv]" if word.startswith("hal") else word if len(word) <= 5 else word[:-1]  # 'halved', 'doubling'
+        if not re.search(rf"\b{stem}", lowered) and not digits & _NUMBER_WORDS[word]:
+            found.append(m.group(0))
+    for m in _TIME_SPAN.finditer(text):
+        span = rf"\b(?:a|an|one|1)[\s-]?(?:{_TIME_SPANS[m.group(1).lower()]})\b"
+        if not re.search(span, lowered):
+            found.append(m.group(0))
+    return found
+
+
 def check(notes: str, text: str) -> list[str]:
     """Every reason ``text`` may not be returned for ``notes``; empty when it passes."""
     problems = [f"invents the figure {f}" for f in invented_figures(notes, text)]
+    problems += [f"writes the quantity {q!r}, which the notes do not give" for q in spelled_quantities(notes, text)]
     problems += [f"drops the figure {f.text}" for f in missing_figures(extract_figures(notes), text)]
     problems += figure_misuse(notes, text)
     problems += [f"names {n}, which the notes do not mention" for n in unsupported_names(notes, text)]

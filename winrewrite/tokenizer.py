@@ -22,9 +22,10 @@ class Tokenizer:
     """A ``tokenizers.Tokenizer`` with the special tokens of its ``tokenizer_config.json`` and the methods the
     rewriter calls on a transformers tokenizer (same names, same results)."""
 
-    def __init__(self, core: Any, specials: dict[str, str]) -> None:
+    def __init__(self, core: Any, specials: dict[str, str], source: Path | None = None) -> None:
         self.core = core
         self.specials = specials
+        self.source = source  # the file it was read from: the constraint keeps its vocabulary scan beside it
         for name, token in specials.items():
             setattr(self, name, token)
         self.unk_token_id = self._id(specials.get("unk_token"))
@@ -36,7 +37,7 @@ class Tokenizer:
     def from_file(cls, path: Path, specials: dict[str, str]) -> Tokenizer:
         from tokenizers import Tokenizer as Core
 
-        return cls(Core.from_file(str(path)), specials)
+        return cls(Core.from_file(str(path)), specials, source=path)
 
     def _id(self, token: str | None) -> int | None:
         return None if token is None else self.core.token_to_id(token)
