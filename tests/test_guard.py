@@ -190,3 +190,23 @@ def test_quantities_in_words_must_come_from_the_notes(notes: str, text: str, inv
 
     assert spelled_quantities(notes, text) == invented
     assert any("writes the quantity" in p for p in check(notes, text)) == bool(invented)
+
+
+@pytest.mark.parametrize(
+    ("notes", "text", "invented"),
+    [
+        (
+            "cut p99 340ms->62ms w/ int8",
+            "Cut p99 latency from 340 ms to 62 ms, taking evaluations from hours to minutes.",
+            ["from hours", "to minutes"],
+        ),
+        ("the team's eval job, i'd say faster", "Sped up the team's evaluation job to run in seconds.", ["in seconds"]),
+        ("saved $2M/yr", "Saved $2M in a year of compute.", []),  # the notes count per year
+        ("training took 3 days, now 5 hrs", "Cut training from days to hours on the same cluster.", []),
+        ("day-to-day on-call load down", "Reduced the team's day-to-day on-call load.", []),
+    ],
+)
+def test_spans_of_time_in_words_must_come_from_the_notes(notes: str, text: str, invented: list[str]) -> None:
+    from winrewrite.guard import spelled_quantities
+
+    assert spelled_quantities(notes, text) == invented

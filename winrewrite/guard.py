@@ -274,20 +274,22 @@ _NUMBER_WORDS = {
     "half": {"50", "2"}, "halve": {"50", "2"}, "twice": {"2"}, "double": {"2"}, "triple": {"3"}, "quadruple": {"4"},
 }  # fmt: skip
 _SPELLED = re.compile(r"(?<![\d.,$€£]\s)(?<![\w-])(" + "|".join(_NUMBER_WORDS) + r")(?:s|d|ed|ing)?\b", re.IGNORECASE)
-_TIME_SPANS = {
-    "second": "s|secs?|seconds?", "minute": "mins?|minutes?", "hour": "h|hrs?|hours?", "day": "d|days?",
-    "week": "w|wks?|weeks?", "month": "mos?|months?", "quarter": "q|qtrs?|quarters?", "year": "y|yrs?|years?",
+_TIME_SPANS = {  # how notes write each unit; a one-letter form only right after a number ('3s', '2 h')
+    "second": r"(?<=\d)\s?s|secs?|seconds?", "minute": "mins?|minutes?", "hour": r"(?<=\d)\s?h|hrs?|hours?",
+    "day": r"(?<=\d)\s?d|days?", "week": r"(?<=\d)\s?w|wks?|weeks?", "month": "mos?|months?",
+    "quarter": "qtrs?|quarters?", "year": r"(?<=\d)\s?y|yrs?|years?",
 }  # fmt: skip
 _TIME_SPAN = re.compile(
-    rf"\b(?:from|to|in|within|under|over|than|about|around|nearly|almost|just|roughly)\s+(?:a|an|one)\s+({'|'.join(_TIME_SPANS)})s?\b",
+    r"\b(?:from|to|in|within|under|over|than|about|around|nearly|almost|just|roughly|of)\s+(?:(?:a|an|one|a few|several)\s+)?"
+    rf"({'|'.join(_TIME_SPANS)})s?\b",
     re.IGNORECASE,
 )
 
 
 def spelled_quantities(notes: str, text: str) -> list[str]:
     """Quantities ``text`` writes in words that the notes do not give, in words or digits: 'two teams' for
-    notes with no 2 in them, 'from an hour to a minute' for notes that never give an hour. A number word
-    right after a figure ('1.2 million') belongs to that figure and is checked with it."""
+    notes with no 2 in them, 'from an hour to minutes' for notes that never count in hours or minutes. A
+    number word right after a figure ('1.2 million') belongs to that figure and is checked with it."""
     lowered, digits = notes.lower(), {m.group(0) for m in re.finditer(r"\d+(?:[.,]\d+)*", notes)}
     found = []
     for m in _SPELLED.finditer(text):
@@ -296,8 +298,7 @@ def spelled_quantities(notes: str, text: str) -> list[str]:
         if not re.search(rf"\b{stem}", lowered) and not digits & _NUMBER_WORDS[word]:
             found.append(m.group(0))
     for m in _TIME_SPAN.finditer(text):
-        span = rf"\b(?:a|an|one|1)[\s-]?(?:{_TIME_SPANS[m.group(1).lower()]})\b"
-        if not re.search(span, lowered):
+        if not re.search(rf"(?<![a-z])(?:{_TIME_SPANS[m.group(1).lower()]})\b", lowered):  # '1 hr', '45min', 'hours'
             found.append(m.group(0))
     return found
 
