@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 
 import pytest
 import torch
@@ -311,3 +312,24 @@ def test_a_file_tokenizer_keeps_its_scan_beside_it(tmp_path) -> None:  # type: i
     token_table(Tokenizer.from_file(source, specials))
     assert [p.name for p in Path(tmp_path).glob("token-table-*.json")] != [stored[0].name]
     assert len(list(Path(tmp_path).glob("token-table-*.json"))) == 1
+
+
+def test_a_word_fragment_never_follows_a_space_where_the_tokenizer_spells_the_space_with_the_word() -> None:
+    from tokenizers import Tokenizer, decoders, models
+    from transformers import PreTrainedTokenizerFast
+
+    chars = list(string.ascii_lowercase + " .")
+    vocab = {t: i for i, t in enumerate(["<pad>", "<eos>", "<bos>", "<unk>", *chars, "▁", "▁u", "▁f", "uckoo", "ckoo", "rom"])}
+    core = Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token="<unk>"))
+    core.decoder = decoders.Fuse()
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, pad_token="<pad>", eos_token="<eos>", unk_token="<unk>")
+    table = token_table(tokenizer)
+    fragment, spaced = vocab["uckoo"], vocab["▁u"]
+    assert fragment in table.fragment_set and vocab["ckoo"] not in table.fragment_set  # no '▁c' to start a word with
+    constraint = FigureConstraint(tokenizer, "no figures", prompt_length=0)
+    after_space, glued = constraint.step("raised recall from "), constraint.step("raised recall f")
+    assert not constraint.permits(after_space, fragment) and constraint.permits(after_space, spaced)
+    assert constraint.permits(glued, vocab["rom"]) and constraint.permits(after_space, vocab["ckoo"])
+    masked = constraint.mask(after_space, torch.zeros(len(tokenizer)))
+    assert masked[fragment] == -float("inf") and masked[spaced] == 0
+    assert not constraint._plainly_permitted("raised recall from ", [], fragment)

@@ -177,6 +177,7 @@ def test_magnitudes_must_agree_and_figures_are_not_reused() -> None:
         ),
         ("mentored the new hires", "Mentored two new hires and doubled their review throughput.", ["two", "doubled"]),
         ("saved a lot of compute", "Saved thousands of GPU hours.", ["thousands"]),
+        ("fraud model saved ~$4M chargebacks FY", "Saved $4M in chargebacks, cutting them tenfold.", ["tenfold"]),
         ("extraction errors basically halved", "Cut extraction errors by half.", []),  # 'halved' gives it
         ("onboarded 2 teams, throughput 2x", "Onboarded two teams and doubled their throughput.", []),  # digits give it
         ("saved $2M/yr", "Saved $2M a year in compute.", []),  # a rate's period, not a span of time

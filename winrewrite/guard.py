@@ -273,7 +273,7 @@ _NUMBER_WORDS = {
     "dozen": {"12"}, "hundred": {"100"}, "thousand": {"1000", "1,000"}, "million": set(), "billion": set(),
     "half": {"50", "2"}, "halve": {"50", "2"}, "twice": {"2"}, "double": {"2"}, "triple": {"3"}, "quadruple": {"4"},
 }  # fmt: skip
-_SPELLED = re.compile(r"(?<![\d.,$€£]\s)(?<![\w-])(" + "|".join(_NUMBER_WORDS) + r")(?:s|d|ed|ing)?\b", re.IGNORECASE)
+_SPELLED = re.compile(r"(?<![\d.,$€£]\s)(?<![\w-])(" + "|".join(_NUMBER_WORDS) + r")(?:s|d|ed|ing|-?fold)?\b", re.IGNORECASE)
 _TIME_SPANS = {  # how notes write each unit; a one-letter form only right after a number ('3s', '2 h')
     "second": r"(?<=\d)\s?s|secs?|seconds?", "minute": "mins?|minutes?", "hour": r"(?<=\d)\s?h|hrs?|hours?",
     "day": r"(?<=\d)\s?d|days?", "week": r"(?<=\d)\s?w|wks?|weeks?", "month": "mos?|months?",
