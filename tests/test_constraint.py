@@ -314,18 +314,19 @@ def test_a_file_tokenizer_keeps_its_scan_beside_it(tmp_path) -> None:  # type: i
     assert len(list(Path(tmp_path).glob("token-table-*.json"))) == 1
 
 
-def test_a_word_fragment_never_follows_a_space_where_the_tokenizer_spells_the_space_with_the_word() -> None:
+def test_no_word_fragment_or_loose_sign_follows_a_space() -> None:
     from tokenizers import Tokenizer, decoders, models
     from transformers import PreTrainedTokenizerFast
 
     chars = list(string.ascii_lowercase + " .")
-    vocab = {t: i for i, t in enumerate(["<pad>", "<eos>", "<bos>", "<unk>", *chars, "▁", "▁u", "▁f", "uckoo", "ckoo", "rom"])}
+    extra = ["▁", "▁u", "▁f", "uckoo", "ckoo", "rom", "+%", "%"]
+    vocab = {t: i for i, t in enumerate(["<pad>", "<eos>", "<bos>", "<unk>", *chars, *extra])}
     core = Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token="<unk>"))
     core.decoder = decoders.Fuse()
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, pad_token="<pad>", eos_token="<eos>", unk_token="<unk>")
     table = token_table(tokenizer)
     fragment, spaced = vocab["uckoo"], vocab["▁u"]
-    assert fragment in table.fragment_set and vocab["ckoo"] not in table.fragment_set  # no '▁c' to start a word with
+    assert fragment in table.unspaced_set and vocab["ckoo"] not in table.unspaced_set  # no '▁c' to start a word with
     constraint = FigureConstraint(tokenizer, "no figures", prompt_length=0)
     after_space, glued = constraint.step("raised recall from "), constraint.step("raised recall f")
     assert not constraint.permits(after_space, fragment) and constraint.permits(after_space, spaced)
@@ -333,3 +334,4 @@ def test_a_word_fragment_never_follows_a_space_where_the_tokenizer_spells_the_sp
     masked = constraint.mask(after_space, torch.zeros(len(tokenizer)))
     assert masked[fragment] == -float("inf") and masked[spaced] == 0
     assert not constraint._plainly_permitted("raised recall from ", [], fragment)
+    assert not constraint.permits(after_space, vocab["+%"]) and not constraint.permits(after_space, vocab["%"])

@@ -211,3 +211,15 @@ def test_spans_of_time_in_words_must_come_from_the_notes(notes: str, text: str, 
     from winrewrite.guard import spelled_quantities
 
     assert spelled_quantities(notes, text) == invented
+
+
+@pytest.mark.parametrize(
+    "junk", ["by +% on the merchant side", "from ×overhead to ×cost", "by +/- _per-class", "by -big drop", "from 9ms%"]
+)
+def test_a_sign_apart_from_its_number_is_caught(junk: str) -> None:
+    assert any("apart from any number or word" in p for p in form_problems(f"Raised the model's accuracy {junk} overall.")), junk
+
+
+def test_signs_with_their_numbers_and_names_pass() -> None:
+    text = "Raised accuracy by 11% and throughput 2.3× with a C++ kernel for product_id lookups - a 4-hour job."
+    assert not any("apart from" in p for p in form_problems(text))

@@ -28,7 +28,7 @@ from pathlib import Path
 import torch
 
 from winrewrite.figures import DIGITS_RE, QUALIFIER, digit_strings, extract_changes, extract_figures
-from winrewrite.guard import JUNK, SHORTHAND, WORD, counts_something, flatten, unit_family, unknown_parts
+from winrewrite.guard import JUNK, LOOSE_SIGN, SHORTHAND, WORD, counts_something, flatten, unit_family, unknown_parts
 
 logger = logging.getLogger(__name__)
 _TRAILING_NUMBER = re.compile(r"(\d+(?:[.,]\d+)*)([.,]?)\Z")  # \Z: "$" would also match before a final newline
@@ -62,8 +62,8 @@ class TokenTable:
     upper_ids: tuple[int, ...] = ()  # tokens holding a capital letter (they may start a name)
     glued_ids: frozenset[int] = frozenset()  # tokens that do not start with a space (they continue a word)
     plain: bytes = b""  # 1 for a token of no digit, separator, sentence end, sign, capital or blank: mostly words
-    fragment_ids: torch.Tensor = torch.empty(0, dtype=torch.long)  # tokens that continue a word with a letter ('uckoo')
-    fragment_set: frozenset[int] = frozenset()
+    unspaced_ids: torch.Tensor = torch.empty(0, dtype=torch.long)  # tokens that never follow a space (see _scan)
+    unspaced_set: frozenset[int] = frozenset()
 
 
 @lru_cache(maxsize=4)
@@ -112,7 +112,7 @@ def _read_table(path: Path) -> TokenTable:
         tuple(d["strings"]), d["digit_ids"], d["separator_ids"], tensor(d["banned"]), tensor(d["ends"]),
         tensor(d["ratios"]), currency, frozenset(d["ends"]), frozenset(d["ratios"]),
         frozenset(i for ids in d["currency"].values() for i in ids), frozenset(d["words"]), tuple(d["upper"]),
-        frozenset(d["glued"]), bytes.fromhex(d["plain"]), tensor(d["fragments"]), frozenset(d["fragments"]),
+        frozenset(d["glued"]), bytes.fromhex(d["plain"]), tensor(d["unspaced"]), frozenset(d["unspaced"]),
     )  # fmt: skip
 
 
@@ -124,7 +124,7 @@ def _write_table(table: TokenTable, path: Path) -> None:
         "banned": table.banned_ids.tolist(), "ends": table.end_ids.tolist(), "ratios": table.ratio_ids.tolist(),
         "currency": {c: ids.tolist() for c, ids in table.currency_ids.items()}, "words": sorted(table.word_ids),
         "upper": table.upper_ids, "glued": sorted(table.glued_ids), "plain": table.plain.hex(),
-        "fragments": table.fragment_ids.tolist(),
+        "unspaced": table.unspaced_ids.tolist(),
     }  # fmt: skip
     partial_file = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
@@ -166,11 +166,12 @@ def _scan(tokenizer: object) -> TokenTable:
             banned.append(i)  # '-----', '^', 'http://', '->', '~' (not '<eos>'): the guard rejects any text holding it
     currency = {c: [i for i, s in enumerate(strings) if c in s] for c in "$€£"}
     upper = tuple(i for i, s in enumerate(strings) if s != s.lower())
-    # A token that starts with a letter continues a word. After a space it starts a broken one (' uckoo'),
-    # where the tokenizer would have written a token with the space ('▁u'): where it has one for that letter,
-    # such a token is never written after a space.
+    # Tokens that never follow a space: one that starts with a letter continues a word, and after a space it
+    # starts a broken one (' uckoo') where the tokenizer would have written a token with the space ('▁u'), so
+    # it is ruled out for the letters the tokenizer has such a token for; and a sign that belongs to a number
+    # or a word (' +%', ' ×overhead', ' _per', ' -big', ' /').
     spaced = {s[1] for s in strings if len(s) > 1 and s[0] == " " and s[1].isalpha()}
-    fragments = [i for i, s in enumerate(strings) if s[:1] in spaced]
+    unspaced = [i for i, s in enumerate(strings) if s[:1] in spaced or LOOSE_SIGN.match(" " + s, 1)]
     plain = bytearray(b"\x01") * size
     for i in set(banned).union(digit_ids.values(), separator_ids.values(), ends, ratios, upper, *currency.values()):
         plain[i] = 0
@@ -189,8 +190,8 @@ def _scan(tokenizer: object) -> TokenTable:
         upper,
         frozenset(i for i, s in enumerate(strings) if s and not s[0].isspace()),
         bytes(plain),
-        torch.tensor(fragments, dtype=torch.long),
-        frozenset(fragments),
+        torch.tensor(unspaced, dtype=torch.long),
+        frozenset(unspaced),
     )
 
 
@@ -209,7 +210,7 @@ class Step:
     repeats: frozenset[int] = frozenset()  # words that would repeat a three-word run of the text
     doubled: str = ""  # ' under' after 'under', 'under' after 'under ': the same word may not follow (lower case)
     names: NameContext | None = None  # where a capitalized word may only grow into a name of the notes
-    after_space: bool = False  # the text ends in a space: no word fragment may follow (' uckoo')
+    after_space: bool = False  # the text ends in a space: no word fragment (' uckoo') or loose sign (' +%') may follow
 
 
 @dataclass(frozen=True)
@@ -421,7 +422,7 @@ class FigureConstraint:
         last = text[-1:]
         if last.isdigit() or last in ("$", "€", "£") or (last in (".", ",") and text[-2:-1].isdigit()):
             return False
-        if last == " " and token in self.table.fragment_set:
+        if last == " " and token in self.table.unspaced_set:
             return False
         if last and not last.isspace() and not self.table.strings[token][:1].isspace():
             word = text.rsplit(None, 1)[-1]
@@ -442,7 +443,7 @@ class FigureConstraint:
             return False
         if (step.no_ratio and token in t.ratio_set) or (step.no_currency and token in t.currency_set) or token in step.repeats:
             return False
-        if self._doubles(step.doubled, token) or (step.after_space and token in t.fragment_set):
+        if self._doubles(step.doubled, token) or (step.after_space and token in t.unspaced_set):
             return False
         if token in self._stops and (step.missing or step.open_sentence):
             return False
@@ -509,7 +510,7 @@ class FigureConstraint:
         if step.repeats:
             banned.append(torch.tensor(sorted(step.repeats), dtype=torch.long, device=scores.device))
         if step.after_space:
-            banned.append(t.fragment_ids.to(scores.device))
+            banned.append(t.unspaced_ids.to(scores.device))
         if step.doubled:
             doubles = [i for i in t.word_ids if self._doubles(step.doubled, i)]
             banned.append(torch.tensor(doubles, dtype=torch.long, device=scores.device))

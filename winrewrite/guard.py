@@ -30,6 +30,8 @@ SHORTHAND = re.compile(r"->|→|=>|<-|~|\bw/|\bb/c\b|\bhrs?/wk\b|\bTODO\b|\.\.\.
 JUNK = re.compile(  # text no statement holds; the decoding constraint never writes a token that does
     r"_{2,}|-{3,}|={3,}|&[a-z]+;|&#\d+;|[$€£][A-Za-z]|[{}<>\[\]|\\^`*]|https?://|www\."
 )
+# a sign that belongs to a number or a word, standing apart: ' +%', ' ×overhead', ' _per', ' -big', 'ms%'
+LOOSE_SIGN = re.compile(r"(?<!\S)[+%×_/]|(?<!\S)-[A-Za-z]|(?<=[A-Za-z])%")
 _SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z0-9]")
 # A name: a word with a capital letter after the first word ('Triton', 'TensorRT', 'ONNX').
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#&.'/-]*[A-Za-z0-9+#]|[A-Za-z]")
@@ -136,6 +138,9 @@ def form_problems(text: str) -> list[str]:
     junk = JUNK.search(text)
     if junk:
         problems.append(f"holds {junk.group(0)!r}, which is not prose")
+    loose = LOOSE_SIGN.search(text)
+    if loose:
+        problems.append(f"holds {loose.group(0).strip()!r} apart from any number or word")
     shorthand = SHORTHAND.search(text)
     if shorthand:
         problems.append(f"copies shorthand {shorthand.group(0)!r}")
