@@ -52,6 +52,7 @@ _UNIT_FAMILIES = {
 
 
 _HALF_CHANGE = re.compile(r"\bfrom\s+[$€£]?\d[^\s]*(?:\s+[A-Za-z%/-]+){0,3}?\s+to\s+(?P<end>[^,;]{0,40})")
+_NO_END = re.compile(r"\bfrom\b[^,;]{0,60}?\bto\s+[-–—(]")
 _QUALIFIER = re.compile(rf"^(?:(?:{QUALIFIER}|a|an|the)\s+)+")
 _TIME_WORD = re.compile(
     r"ms|msec|µs|us|ns|seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h|days?|d|weeks?|wks?|w|months?|mos?|"
@@ -256,6 +257,8 @@ def figure_misuse(notes: str, text: str) -> list[str]:
         if uses > max(1, sum(same_figure(f, g) for g in notes_figures)):
             problems.append(f"uses {f.text} {uses} times")
             break
+    if _NO_END.search(text):  # 'from 97% to – gradient-boosted', 'from 11% to - (see ...)'
+        problems.append("states a change with no end point")
     for m in _HALF_CHANGE.finditer(text):  # 'from 45 to under a minute': the notes gave no such end point
         end = _QUALIFIER.sub("", m.group("end"))
         word = re.match(r"[A-Za-z]+", end)
@@ -276,7 +279,7 @@ _NUMBER_WORDS = {
     **{w: {str(i)} for i, w in enumerate("two three four five six seven eight nine ten eleven twelve".split(), start=2)},
     **{w: {str(10 * i)} for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)},
     "dozen": {"12"}, "hundred": {"100"}, "thousand": {"1000", "1,000"}, "million": set(), "billion": set(),
-    "half": {"50", "2"}, "halve": {"50", "2"}, "twice": {"2"}, "double": {"2"}, "triple": {"3"}, "quadruple": {"4"},
+    "half": {"50", "2"}, "halve": {"50", "2"}, "quarter": {"25", "4"}, "twice": {"2"}, "double": {"2"}, "triple": {"3"}, "quadruple": {"4"},
 }  # fmt: skip
 _SPELLED = re.compile(r"(?<![\d.,$€£]\s)(?<![\w-])(" + "|".join(_NUMBER_WORDS) + r")(?:s|d|ed|ing|-?fold)?\b", re.IGNORECASE)
 _TIME_SPANS = {  # how notes write each unit; a one-letter form only right after a number ('3s', '2 h')
