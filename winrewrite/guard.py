@@ -279,7 +279,7 @@ _NUMBER_WORDS = {
     **{w: {str(i)} for i, w in enumerate("two three four five six seven eight nine ten eleven twelve".split(), start=2)},
     **{w: {str(10 * i)} for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)},
     "dozen": {"12"}, "hundred": {"100"}, "thousand": {"1000", "1,000"}, "million": set(), "billion": set(),
-    "half": {"50", "2"}, "halve": {"50", "2"}, "quarter": {"25", "4"}, "twice": {"2"}, "double": {"2"}, "triple": {"3"}, "quadruple": {"4"},
+    "half": {"50", "2"}, "halve": {"50", "2"}, "quarter": {"25"}, "twice": {"2"}, "double": {"2"}, "triple": {"3"}, "quadruple": {"4"},
 }  # fmt: skip
 _SPELLED = re.compile(r"(?<![\d.,$€£]\s)(?<![\w-])(" + "|".join(_NUMBER_WORDS) + r")(?:s|d|ed|ing|-?fold)?\b", re.IGNORECASE)
 _TIME_SPANS = {  # how notes write each unit; a one-letter form only right after a number ('3s', '2 h')
