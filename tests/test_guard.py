@@ -228,3 +228,19 @@ def test_a_sign_apart_from_its_number_is_caught(junk: str) -> None:
 def test_signs_with_their_numbers_and_names_pass() -> None:
     text = "Raised accuracy by 11% and throughput 2.3× with a C++ kernel for product_id lookups - a 4-hour job."
     assert not any("apart from" in p for p in form_problems(text))
+
+
+def test_the_longest_passing_run_of_leading_clauses_is_kept() -> None:
+    from winrewrite.guard import passing_clauses
+
+    notes = "fraud model saved ~$4M chargebacks FY, rolled out to all card products"
+    text = "Saved $4M in annual chargebacks with the fraud model across all card products, cutting them tenfold — a record."
+    assert passing_clauses(notes, text) == "Saved $4M in annual chargebacks with the fraud model across all card products."
+    assert passing_clauses(notes, "Saved $4M in annual chargebacks with the fraud model for the bank, cutting them tenfold.")
+    short = "Saved $4M in chargebacks, cutting them tenfold."  # what is left has too few words
+    assert passing_clauses(notes, short) is None
+    drops = "Rolled the fraud model out to all card products for the payments team, saving $4M in annual chargebacks."
+    assert passing_clauses(notes, drops.replace(".", ", cutting them tenfold.")) == drops  # the figure stays in
+    assert passing_clauses(notes, "Rolled the fraud model out to all card products and teams of the bank, saving $4M.") is None
+    dangling = "Saved $4M in annual chargebacks with the fraud model across all card products and, cutting them tenfold."
+    assert passing_clauses(notes, dangling) is None  # never ends on 'and'

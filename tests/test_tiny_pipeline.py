@@ -195,3 +195,17 @@ def test_one_note_continues_from_the_category_heads_reading(tiny_model_dir) -> N
             head = prompt + rw._labels[Category.ML_SYSTEMS] + rw._sublabels[Category.ML_SYSTEMS.subcategories[0]]
             assert rw._greedy([notes], [head], read) == rw._greedy([notes], [head])
         assert rw._classify([prompt, prompt])[2] is None  # a batch prefills anew
+
+
+def test_a_candidate_whose_last_clause_fails_keeps_its_leading_clauses(tiny_rewriter, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``_settle`` on drafts and beams that fail whole: the longest passing run of leading clauses is returned
+    as the model's statement; with none, the composer writes it. (The random model's own beams are replaced by
+    written candidates: what is tested is the choice among them, not the search.)"""
+    notes = ["fraud model saved ~$4M chargebacks FY, rolled out to all card products", "wrote the runbook"]
+    good = "Saved $4M in annual chargebacks with the fraud model across all card products"
+    beams = [[f"{good}, cutting them tenfold."], ["Wrote the runbook, cutting pages tenfold."]]
+    monkeypatch.setattr(tiny_rewriter, "_beams", lambda n, h: beams)
+    settled = tiny_rewriter._settle(notes, [[], []], [f"{good} by two thirds.", "Wrote it."], [Category.BUSINESS_IMPACT] * 2)
+    assert settled[0] == (good + ".", "model")
+    assert settled[1][1] == "fallback"
+    assert tiny_rewriter.last_timings["trimmed"] == 1

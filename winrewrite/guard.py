@@ -279,7 +279,8 @@ _NUMBER_WORDS = {
     **{w: {str(i)} for i, w in enumerate("two three four five six seven eight nine ten eleven twelve".split(), start=2)},
     **{w: {str(10 * i)} for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)},
     "dozen": {"12"}, "hundred": {"100"}, "thousand": {"1000", "1,000"}, "million": set(), "billion": set(),
-    "half": {"50", "2"}, "halve": {"50", "2"}, "quarter": {"25"}, "twice": {"2"}, "double": {"2"}, "triple": {"3"}, "quadruple": {"4"},
+    "half": {"50", "2"}, "halve": {"50", "2"}, "quarter": {"25"},
+    "twice": {"2"}, "double": {"2"}, "triple": {"3"}, "quadruple": {"4"},
 }  # fmt: skip
 _SPELLED = re.compile(r"(?<![\d.,$€£]\s)(?<![\w-])(" + "|".join(_NUMBER_WORDS) + r")(?:s|d|ed|ing|-?fold)?\b", re.IGNORECASE)
 _TIME_SPANS = {  # how notes write each unit; a one-letter form only right after a number ('3s', '2 h')
@@ -309,6 +310,32 @@ def spelled_quantities(notes: str, text: str) -> list[str]:
         if not re.search(rf"(?<![a-z])(?:{_TIME_SPANS[m.group(1).lower()]})\b", lowered):  # '1 hr', '45min', 'hours'
             found.append(m.group(0))
     return found
+
+
+_CLAUSE_END = re.compile(r"\s+[—–-]\s+|,\s+|;\s+")
+_NO_LAST_WORD = frozenset("to from at in on of and or for with by per than across into the a an its their our while".split())
+
+
+def passing_clauses(notes: str, text: str) -> str | None:
+    """The longest run of ``text``'s leading clauses, ended with a full stop, that passes :func:`check`; None
+    when no such run does.
+
+    A small model often writes a faithful statement and then a last clause that invents or garbles
+    ('..., reducing chargebacks tenfold'). Cut at a clause boundary (a dash or a comma), the statement is
+    still the model's own words, and it must pass every check, every figure of the notes included.
+
+    >>> text = "Cut the ranking model's p99 latency from 340ms to 62ms with INT8 quantization, saving 8 GPUs."
+    >>> passing_clauses("cut p99 340ms->62ms w/ int8", text)
+    "Cut the ranking model's p99 latency from 340ms to 62ms with INT8 quantization."
+    """
+    for m in reversed(list(_CLAUSE_END.finditer(text))):
+        head = text[: m.start()].rstrip(" ,;—–-")
+        if not head or head.rsplit(maxsplit=1)[-1].lower() in _NO_LAST_WORD:
+            continue
+        candidate = head if head.endswith(".") else head + "."
+        if not check(notes, candidate):
+            return candidate
+    return None
 
 
 def check(notes: str, text: str) -> list[str]:

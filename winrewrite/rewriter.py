@@ -16,7 +16,7 @@ from winrewrite.composer import compose
 from winrewrite.config import RewriterConfig
 from winrewrite.errors import DeviceError, InvalidNotesError, ModelLoadError
 from winrewrite.figures import extract_figures
-from winrewrite.guard import check
+from winrewrite.guard import check, passing_clauses
 from winrewrite.head import HEAD_FILE, SUBCATEGORIES, CategoryHead
 from winrewrite.notes import prepare_notes
 from winrewrite.prompt import category_label, encode, instruction_length, prompt_ids, subcategory_label
@@ -379,7 +379,8 @@ class Rewriter:
         self, notes: list[str], heads: list[list[int]], drafts: list[str], chosen: list[Category]
     ) -> list[tuple[str, Literal["model", "fallback"]]]:
         """For each note, the first candidate that passes the guard: the greedy draft, then its beam
-        candidates (every note whose draft failed, in one batch), and last the composer."""
+        candidates (every note whose draft failed, in one batch), then the longest run of leading clauses
+        of one of them that passes (:func:`~winrewrite.guard.passing_clauses`), and last the composer."""
         settled: list[tuple[str, Literal["model", "fallback"]] | None] = []
         for n, draft in zip(notes, drafts, strict=True):
             problems = check(n, draft)
@@ -389,6 +390,7 @@ class Rewriter:
         retry = [i for i, s in enumerate(settled) if s is None]
         start = time.perf_counter()
         beams = self._beams([notes[i] for i in retry], [heads[i] for i in retry])
+        trimmed = 0
         self.last_timings.update(beams_s=time.perf_counter() - start, beam_notes=len(retry))
         for i, candidates in zip(retry, beams, strict=True):
             for candidate in candidates:
@@ -398,8 +400,15 @@ class Rewriter:
                     break
                 logger.debug("beam candidate rejected (%s)", "; ".join(problems))
             if settled[i] is None:
+                cut = next(filter(None, (passing_clauses(notes[i], c) for c in [drafts[i], *candidates])), None)
+                if cut is not None:
+                    logger.info("no model candidate passed the guard whole; keeping its leading clauses")
+                    settled[i] = (cut, "model")
+                    trimmed += 1
+            if settled[i] is None:
                 logger.info("no model candidate passed the guard; using the composer")
                 settled[i] = (compose(notes[i], chosen[i]), "fallback")
+        self.last_timings["trimmed"] = trimmed
         return [s for s in settled if s is not None]
 
     def _classify(self, prompts: list[list[int]]) -> tuple[torch.Tensor, list[str] | None, Any]:
