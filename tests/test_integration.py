@@ -218,7 +218,7 @@ def test_the_quick_test_passes_only_what_the_rules_permit_on_the_real_vocabulary
 def test_a_word_is_never_written_twice_in_a_row(real_rewriter) -> None:  # type: ignore[no-untyped-def]
     import torch
 
-    from winrewrite.constraint import FigureConstraint
+    from winrewrite.constraint import FigureConstraint, _doubled
 
     tokenizer = real_rewriter.tokenizer
     constraint = FigureConstraint(tokenizer, "cut ticket backlog by 40%", prompt_length=0, stop_ids=real_rewriter._stop_ids)
@@ -230,4 +230,16 @@ def test_a_word_is_never_written_twice_in_a_row(real_rewriter) -> None:  # type:
     assert all(masked[i] == -float("inf") for i in under) and masked[over] == 0
     assert not constraint._plainly_permitted(text, [], under[0])
     glued = tokenizer.convert_tokens_to_ids("under")  # 'under' + ' ' + 'under' is the same doubled word
-    assert not constraint.permits(constraint.step(text + " "), glued) and constraint.permits(constraint.step("in "), glued)
+    assert not constraint.permits(constraint.step(text + " "), glued)  # doubled, and a word fragment after a space
+    assert _doubled(text + " ") == "under" and constraint.permits(constraint.step("in"), glued)
+
+
+def test_word_fragments_and_loose_signs_are_the_tokens_ruled_out_after_a_space(real_rewriter) -> None:  # type: ignore[no-untyped-def]
+    from winrewrite.constraint import token_table
+
+    tokenizer = real_rewriter.tokenizer
+    table = token_table(tokenizer)
+    out = tokenizer.convert_tokens_to_ids(["uckoo", "ight", "+", "%", "×", "_"])
+    kept = tokenizer.convert_tokens_to_ids(["▁u", "▁under", "1", "▁", ",", ".", "-", "—"])
+    assert tokenizer.unk_token_id not in out + kept  # all of them are tokens of this vocabulary
+    assert all(i in table.unspaced_set for i in out) and not any(i in table.unspaced_set for i in kept)
