@@ -136,6 +136,10 @@ def test_a_change_to_an_end_point_the_notes_never_gave_is_caught() -> None:
     assert check("failures 40% -> 5%", bounded) == []
     zero = "Automated the triage queue, cutting manual triage from 3 people to zero."
     assert check("triage went from 3 people to zero", zero) == []
+    rollover = "Moved the fraud model to focal loss, cutting analyst hours from rollover to transaction-level work."
+    assert any("from 'rollover'" in p for p in check("moved fraud model to focal loss, analyst hrs saved", rollover))
+    flask = "Migrated the scoring endpoint from the Flask monolith to TorchServe, cutting cold starts by 70%."
+    assert check("flask -> torchserve for realtime scoring. cold start -70%", flask) == []
     for no_end in ["shrinking the training set from 97% to – gradient-boosted trees", "from 11% to - (see the report)"]:
         text = f"Distilled 60% of the labeled data, {no_end}."
         assert "states a change with no end point" in check("distillation: 60% fewer labels, 97% perf, acc 11%", text)

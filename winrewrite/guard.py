@@ -52,6 +52,8 @@ _UNIT_FAMILIES = {
 
 
 _HALF_CHANGE = re.compile(r"\bfrom\s+[$€£]?\d[^\s]*(?:\s+[A-Za-z%/-]+){0,3}?\s+to\s+(?P<end>[^,;]{0,40})")
+# 'from rollover to ...': a change whose starting point (its first word) the notes never mention
+_WORD_CHANGE = re.compile(r"\bfrom\s+(?:(?:the|a|an|its|their|our)\s+)?([A-Za-z][A-Za-z-]*)(?:\s+[A-Za-z-]+){0,2}?\s+to\s+", re.I)
 _NO_END = re.compile(r"\bfrom\b[^,;]{0,60}?\bto\s+[-–—(]")
 _QUALIFIER = re.compile(rf"^(?:(?:{QUALIFIER}|a|an|the)\s+)+")
 _TIME_WORD = re.compile(
@@ -257,6 +259,11 @@ def figure_misuse(notes: str, text: str) -> list[str]:
         if uses > max(1, sum(same_figure(f, g) for g in notes_figures)):
             problems.append(f"uses {f.text} {uses} times")
             break
+    flat = flatten(notes)
+    for m in _WORD_CHANGE.finditer(text):
+        start = _NOT_ALNUM.sub("", m.group(1).lower())
+        if start not in flat and start.rstrip("s") not in flat:
+            problems.append(f"states a change from '{m.group(1)}', which the notes do not mention")
     if _NO_END.search(text):  # 'from 97% to – gradient-boosted', 'from 11% to - (see ...)'
         problems.append("states a change with no end point")
     for m in _HALF_CHANGE.finditer(text):  # 'from 45 to under a minute': the notes gave no such end point
