@@ -248,3 +248,12 @@ def test_the_longest_passing_run_of_leading_clauses_is_kept() -> None:
     assert passing_clauses(notes, "Rolled the fraud model out to all card products and teams of the bank, saving $4M.") is None
     dangling = "Saved $4M in annual chargebacks with the fraud model across all card products and, cutting them tenfold."
     assert passing_clauses(notes, dangling) is None  # never ends on 'and'
+
+
+def test_a_rate_written_as_a_plain_span_of_time_is_caught() -> None:
+    notes = "moved fraud model to focal loss, precision 74->91 at same recall, ~45 analyst hrs/wk saved"
+    cycle = "Moved the fraud model to focal loss, raising precision from 74% to 91% at the same recall in a 45-hour cycle."
+    assert any("without the period" in p for p in check(notes, cycle))
+    assert check(notes, GOOD) == []  # '45 analyst hours per week'
+    weekly = GOOD.replace("45 analyst hours per week", "45 analyst hours weekly")
+    assert not any("without the period" in p for p in check(notes, weekly))

@@ -73,6 +73,12 @@ _PERIOD = re.compile(
     r"|^[^,;.]{0,20}?\b(daily|weekly|monthly|quarterly|yearly|annually|annual)\b",
     re.IGNORECASE,
 )
+# a period anywhere after a figure: 'hours per week', '$2M a year', '/mo', 'weekly'
+_ANY_PERIOD = re.compile(
+    r"\b(?:per|a|an|every|each)\s+(?:day|week|month|quarter|year|sprint)|/\s*(?:d|day|wk|week|mo|month|yr|year)\b"
+    r"|\b(?:daily|weekly|monthly|quarterly|yearly|annually|annual)\b",
+    re.IGNORECASE,
+)
 _RATIO_UNITS = frozenset({"%", "pp", "x", "$"})
 _NEXT_WORD = re.compile(r"\s+([A-Za-z]+)")
 _FUNCTION_WORDS = frozenset(
@@ -251,6 +257,13 @@ def figure_misuse(notes: str, text: str) -> list[str]:
             and all((theirs := _time_units_near(notes, g)) and not near & theirs for g in twins)
         ):
             problems.append(f"counts {f.text} in other time units than the notes")
+        elif (
+            twins
+            and _time_units_near(text, f)
+            and all(_period_near(notes, g) for g in twins)
+            and not _ANY_PERIOD.search(text, f.end)
+        ):  # '45 analyst hrs/wk saved' written as 'a 45-hour cycle'
+            problems.append(f"writes {f.text} without the period the notes count it per ({_period_near(notes, twins[0])})")
         elif twins and not families and unit_family(f.unit) in _RATIO_UNITS and all(counts_something(notes, g) for g in twins):
             problems.append(f"writes {f.text} where the notes count {notes[twins[0].start : twins[0].end + 12].strip()}...")
     text_figures = extract_figures(text)
