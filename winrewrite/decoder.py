@@ -27,13 +27,8 @@ from typing import Any
 import torch
 
 from winrewrite.fastpath import Int8Linear, NibbleLinear
+from winrewrite.gemma import rms_norm as _norm
 from winrewrite.gemma import rotate_half
-
-
-def _norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
-    """Gemma's RMSNorm: computed in fp32, times 1 + weight, back in the input's dtype."""
-    f = x.float()
-    return (f * torch.rsqrt(f.pow(2).mean(-1, keepdim=True) + eps) * weight).type_as(x)
 
 
 def _joinable(layers: list[Any]) -> bool:

@@ -127,6 +127,12 @@ class Output:
     logits: torch.Tensor | None = None
 
 
+def rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
+    """Gemma's RMS norm with its weight already as ``1 + weight`` in fp32: computed in fp32, back in ``x``'s dtype."""
+    f = x.float()
+    return (f * torch.rsqrt(f.pow(2).mean(-1, keepdim=True) + eps) * weight).type_as(x)
+
+
 def rotate_half(x: torch.Tensor) -> torch.Tensor:
     """The rotary embedding's half swap: [a, b] -> [-b, a] along the last dimension."""
     half = x.shape[-1] // 2
@@ -152,8 +158,7 @@ class RMSNorm(nn.Module):
         self.weight = nn.Parameter(torch.empty(dim, device="meta"), requires_grad=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        f = x.float()
-        return (f * torch.rsqrt(f.pow(2).mean(-1, keepdim=True) + self.eps) * (1.0 + self.weight.float())).type_as(x)
+        return rms_norm(x, 1.0 + self.weight.float(), self.eps)
 
 
 class RotaryEmbedding(nn.Module):
