@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import glob
 import hashlib
 import json
 import logging
@@ -28,8 +29,8 @@ from finetune.augment import swap_figures
 from finetune.split import SEED as SPLIT_SEED
 from finetune.split import split
 from winrewrite.categories import Category
-from winrewrite.data import Example, load_examples
-from winrewrite.guard import starts_with_action_verb
+from winrewrite.data import Example, LabelledNotes, load_examples, load_labelled_notes
+from winrewrite.guard import check
 from winrewrite.prompt import category_label, encode, prompt_ids, statement_completion, subcategory_label
 
 logger = logging.getLogger("finetune.train")
@@ -42,6 +43,10 @@ class TrainConfig:
     extra: str | None = field(
         default="data/extra_examples.jsonl",
         metadata={"help": "More examples, written for training only (never held out); empty string for none."},
+    )
+    labelled: str | None = field(
+        default="data/category_notes*.jsonl",
+        metadata={"help": "Notes labelled with a category only (glob): taught as label-only sequences; empty for none."},
     )
     output: str = field(default="winrewrite/adapter", metadata={"help": "Folder for the adapter and its logs."})
     base: str | None = field(default=None, metadata={"help": "Local HF causal LM; default: the embedded Gemma 3 270M."})
@@ -64,27 +69,32 @@ class TrainConfig:
             raise ValueError("rank, batch_size and epochs must be positive")
 
 
-def build_records(examples: list[Example], tokenizer: object, swaps: int, rng: random.Random) -> Dataset:
-    """A ``datasets.Dataset`` of token ids and loss masks: each notes version, its figure-swapped copies
-    and the vague pair. Loss falls on the completion only (labels and statement), never on the notes."""
+def build_records(
+    examples: list[Example], tokenizer: object, swaps: int, rng: random.Random, labelled: list[LabelledNotes] | None = None
+) -> Dataset:
+    """A ``datasets.Dataset`` of token ids and loss masks: each notes version, its figure-swapped copies,
+    the vague pair, and the ``labelled`` notes as label-only sequences. Loss falls on the completion only
+    (labels and statement), never on the notes. A statement is learnt only from notes it is faithful to:
+    where the library's own guard would reject it for those notes (a seed statement that opens with no
+    action verb, or says something the notes do not give), the pair teaches its labels alone."""
     pairs = []
     for ex in examples:
-        # Seed statements that do not open with an action verb still teach the labels, not the wording.
-        learn = starts_with_action_verb(ex.statement)
         base = {"category": ex.category.value, "subcategory": ex.subcategory}
-        for notes in [n.text for n in ex.notes]:
-            pairs.append({**base, "notes": notes, "statement": ex.statement, "learn": learn})
-            for _ in range(swaps):
-                swapped = swap_figures(notes, ex.statement, rng)
-                if swapped:
-                    pairs.append({**base, "notes": swapped[0], "statement": swapped[1], "learn": learn})
-        pairs.append({**base, "notes": ex.vague_notes, "statement": ex.vague_statement, "learn": True})
+        versions: list[tuple[str, str] | None] = []
+        for n in ex.notes:
+            versions += [(n.text, ex.statement)] + [swap_figures(n.text, ex.statement, rng) for _ in range(swaps)]
+        for notes, statement in [*filter(None, versions), (ex.vague_notes, ex.vague_statement)]:
+            pairs.append({**base, "notes": notes, "statement": statement, "learn": not check(notes, statement)})
+    pairs += [
+        {"category": n.category.value, "subcategory": n.subcategory, "notes": n.notes, "statement": "", "learn": False}
+        for n in labelled or []
+    ]
     eos = tokenizer.eos_token_id  # type: ignore[attr-defined]
 
     def tokenize(row: dict[str, Any]) -> dict[str, list[int]]:
         prompt = prompt_ids(tokenizer, row["notes"])
         labels = encode(tokenizer, category_label(Category(row["category"])) + subcategory_label(row["subcategory"]))
-        text = encode(tokenizer, statement_completion(row["statement"])) + [eos]
+        text = encode(tokenizer, statement_completion(row["statement"])) + [eos] if row["statement"] else []
         return {
             "input_ids": prompt + labels + text,
             "loss_mask": [0] * len(prompt) + [1] * len(labels) + [int(row["learn"])] * len(text),
@@ -156,12 +166,14 @@ def train(config: TrainConfig) -> Path:
     seed_train = len(train_examples)
     if config.extra:
         train_examples += load_examples(config.extra)
-    records = build_records(train_examples, tokenizer, config.swaps, rng)
+    labelled = [n for path in sorted(glob.glob(config.labelled)) for n in load_labelled_notes(path)] if config.labelled else []
+    records = build_records(train_examples, tokenizer, config.swaps, rng, labelled)
     steps_per_epoch = math.ceil(len(records) / config.batch_size)
     total = max(1, round(steps_per_epoch * config.epochs)) if config.max_steps is None else config.max_steps
     logger.info(
-        "%d training examples -> %d sequences; %d held out; %d steps on %s",
+        "%d training examples and %d labelled notes -> %d sequences; %d held out; %d steps on %s",
         len(train_examples),
+        len(labelled),
         len(records),
         len(held_out),
         total,
@@ -224,6 +236,7 @@ def train(config: TrainConfig) -> Path:
         "train_examples": len(train_examples),
         "seed_train_examples": seed_train,
         "extra_examples": len(train_examples) - seed_train,
+        "labelled_notes": len(labelled),
         "held_out_ids": sorted(e.id for e in held_out),
         "train_minutes": round((time.time() - start) / 60, 2),
         "device": device,
