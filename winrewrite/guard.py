@@ -73,9 +73,10 @@ _PERIOD = re.compile(
     r"|^[^,;.]{0,20}?\b(daily|weekly|monthly|quarterly|yearly|annually|annual)\b",
     re.IGNORECASE,
 )
-# a period anywhere after a figure: 'hours per week', '$2M a year', '/mo', 'weekly'
+# a period anywhere after a figure, or before it in its clause: 'hours per week', '$2M a year', '/mo',
+# 'weekly', 'analyst-time-per-week spend by 45 hours'
 _ANY_PERIOD = re.compile(
-    r"\b(?:per|a|an|every|each)\s+(?:day|week|month|quarter|year|sprint)|/\s*(?:d|day|wk|week|mo|month|yr|year)\b"
+    r"\b(?:per|a|an|every|each)[\s-]+(?:day|week|month|quarter|year|sprint)|/\s*(?:d|day|wk|week|mo|month|yr|year)\b"
     r"|\b(?:daily|weekly|monthly|quarterly|yearly|annually|annual)\b",
     re.IGNORECASE,
 )
@@ -224,6 +225,11 @@ def _drops_ratio_unit(notes: str, text: str, figure: Figure, twins: list[Figure]
     return all(lost(g) for g in twins)
 
 
+def _clause_start(text: str, end: int) -> int:
+    """Where the clause holding position ``end`` starts: just after the last comma, semicolon or dash before it."""
+    return max(text.rfind(mark, 0, end) for mark in (",", ";", "—", "–", " - ")) + 1
+
+
 def _period_near(text: str, figure: Figure) -> str | None:
     """The period a rate is counted over, just after a figure ('45 analyst hrs/wk' -> 'week')."""
     m = _PERIOD.search(text[figure.end : figure.end + 30])
@@ -261,7 +267,7 @@ def figure_misuse(notes: str, text: str) -> list[str]:
             twins
             and _time_units_near(text, f)
             and all(_period_near(notes, g) for g in twins)
-            and not _ANY_PERIOD.search(text, f.end)
+            and not _ANY_PERIOD.search(text, _clause_start(text, f.start))
         ):  # '45 analyst hrs/wk saved' written as 'a 45-hour cycle'
             problems.append(f"writes {f.text} without the period the notes count it per ({_period_near(notes, twins[0])})")
         elif twins and not families and unit_family(f.unit) in _RATIO_UNITS and all(counts_something(notes, g) for g in twins):
