@@ -105,14 +105,30 @@ def _table_file(source: Path) -> Path | None:
 
 
 def _read_table(path: Path) -> TokenTable:
-    d = json.loads(path.read_text(encoding="utf-8"))
+    return _build_table(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def _build_table(
+    strings: list[str],
+    digit_ids: dict[str, int],
+    separator_ids: dict[str, int],
+    banned: list[int],
+    ends: list[int],
+    ratios: list[int],
+    currency: dict[str, list[int]],
+    words: list[int],
+    upper: list[int],
+    glued: list[int],
+    plain: str,
+    unspaced: list[int],
+) -> TokenTable:
+    """A table from its lists of ids (as :func:`_scan` finds them and :func:`_write_table` stores them)."""
     tensor = partial(torch.tensor, dtype=torch.long)
-    currency = {c: tensor(ids) for c, ids in d["currency"].items()}
     return TokenTable(
-        tuple(d["strings"]), d["digit_ids"], d["separator_ids"], tensor(d["banned"]), tensor(d["ends"]),
-        tensor(d["ratios"]), currency, frozenset(d["ends"]), frozenset(d["ratios"]),
-        frozenset(i for ids in d["currency"].values() for i in ids), frozenset(d["words"]), tuple(d["upper"]),
-        frozenset(d["glued"]), bytes.fromhex(d["plain"]), tensor(d["unspaced"]), frozenset(d["unspaced"]),
+        tuple(strings), digit_ids, separator_ids, tensor(sorted(set(banned))), tensor(ends), tensor(ratios),
+        {c: tensor(ids) for c, ids in currency.items()}, frozenset(ends), frozenset(ratios),
+        frozenset(i for ids in currency.values() for i in ids), frozenset(words), tuple(upper), frozenset(glued),
+        bytes.fromhex(plain), tensor(unspaced), frozenset(unspaced),
     )  # fmt: skip
 
 
@@ -175,24 +191,11 @@ def _scan(tokenizer: object) -> TokenTable:
     plain = bytearray(b"\x01") * size
     for i in set(banned).union(digit_ids.values(), separator_ids.values(), ends, ratios, upper, *currency.values()):
         plain[i] = 0
-    return TokenTable(
-        strings,
-        digit_ids,
-        separator_ids,
-        torch.tensor(sorted(set(banned)), dtype=torch.long),
-        torch.tensor(ends, dtype=torch.long),
-        torch.tensor(ratios, dtype=torch.long),
-        {c: torch.tensor(ids, dtype=torch.long) for c, ids in currency.items()},
-        frozenset(ends),
-        frozenset(ratios),
-        frozenset(i for ids in currency.values() for i in ids),
-        frozenset(i for i, s in enumerate(strings) if any(c.isalpha() for c in s)),
-        upper,
-        frozenset(i for i, s in enumerate(strings) if s and not s[0].isspace()),
-        bytes(plain),
-        torch.tensor(unspaced, dtype=torch.long),
-        frozenset(unspaced),
-    )
+    return _build_table(
+        list(strings), digit_ids, separator_ids, banned, ends, ratios, currency,
+        words=[i for i, s in enumerate(strings) if any(c.isalpha() for c in s)], upper=list(upper),
+        glued=[i for i, s in enumerate(strings) if s and not s[0].isspace()], plain=bytes(plain).hex(), unspaced=unspaced,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
