@@ -33,8 +33,13 @@ It is loaded and merged by `winrewrite.Rewriter.from_pretrained()`; its sha256 (
 - Held out by example, not by notes version ({held_out_n} examples, 2 per category, split seed {split_seed}):
   {held_out}.
 - Training sequences: {sequences} built from {seed_train} seed and {extra} extra examples (each notes version,
-  one figure-swapped copy of it, and the vague pair); {epochs} epochs means each sequence is seen at most once.
-  Loss on the completion only (category, subcategory, statement).
+  one figure-swapped copy of it, and the vague pair) and the labelled notes below; {epochs} epochs means each
+  sequence is seen at most once.
+  Loss on the completion only (category, subcategory, statement). A statement is learnt only from notes that
+  the library's guard finds it faithful to: {not_learnt} pairs whose statement has a figure, name or starting
+  point their notes do not give (or opens with no action verb) teach their labels alone.
+- `data/category_notes*.jsonl`: {labelled} notes written for this project with a category and subcategory only,
+  taught as label-only sequences (and used by the category head).
 
 ## Training
 LoRA r={rank}, alpha={alpha}, dropout={dropout} on all linear layers; AdamW lr {lr}, linear warm-up then cosine;
@@ -93,6 +98,8 @@ def write_card(folder: Path) -> Path:
         head=head_section(folder),
         **{k: c[k] for k in ("rank", "alpha", "dropout", "lr", "batch_size")},
         epochs=c["epochs"],
+        not_learnt=train.get("statements_not_learnt", 0),
+        labelled=train.get("labelled_notes", 0),
     )
     (folder / "README.md").write_text(text)
     return folder / "README.md"

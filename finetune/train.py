@@ -101,7 +101,7 @@ def build_records(
         }
 
     dataset = Dataset.from_list(pairs)
-    return dataset.map(tokenize, remove_columns=dataset.column_names)
+    return dataset.map(tokenize, remove_columns=[c for c in dataset.column_names if c != "learn"])
 
 
 def completion_loss(
@@ -237,6 +237,7 @@ def train(config: TrainConfig) -> Path:
         "seed_train_examples": seed_train,
         "extra_examples": len(train_examples) - seed_train,
         "labelled_notes": len(labelled),
+        "statements_not_learnt": records["learn"].count(False) - len(labelled),  # the guard rejects them for their notes
         "held_out_ids": sorted(e.id for e in held_out),
         "train_minutes": round((time.time() - start) / 60, 2),
         "device": device,

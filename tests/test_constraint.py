@@ -319,7 +319,7 @@ def test_no_word_fragment_or_loose_sign_follows_a_space() -> None:
     from transformers import PreTrainedTokenizerFast
 
     chars = list(string.ascii_lowercase + " .")
-    extra = ["▁", "▁u", "▁f", "uckoo", "ckoo", "rom", "+%", "%"]
+    extra = ["▁", "▁u", "▁f", "uckoo", "ckoo", "rom", "+%", "%", "▁."]
     vocab = {t: i for i, t in enumerate(["<pad>", "<eos>", "<bos>", "<unk>", *chars, *extra])}
     core = Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token="<unk>"))
     core.decoder = decoders.Fuse()
@@ -335,3 +335,6 @@ def test_no_word_fragment_or_loose_sign_follows_a_space() -> None:
     assert masked[fragment] == -float("inf") and masked[spaced] == 0
     assert not constraint._plainly_permitted("raised recall from ", [], fragment)
     assert not constraint.permits(after_space, vocab["+%"]) and not constraint.permits(after_space, vocab["%"])
+    # punctuation never follows a space ('cutting conversion by .'), and a token that spells it so is never written
+    assert not constraint.permits(after_space, vocab["."]) and constraint.permits(glued, vocab["."])
+    assert vocab["▁."] in table.banned_ids.tolist()

@@ -262,3 +262,28 @@ def test_a_rate_written_as_a_plain_span_of_time_is_caught() -> None:
     assert not any("without the period" in p for p in check(notes, before))
     elsewhere = "Moved the fraud model to focal loss, raising precision from 74% to 91% weekly — saving 45 hours."
     assert any("without the period" in p for p in check(notes, elsewhere))
+
+
+def test_a_change_of_the_notes_stays_one_change() -> None:
+    notes = "moved reco model serving off the old flask thing onto triton, p99 340ms->85ms, zero downtime cutover"
+    kept = "Migrated model serving from Flask to Triton, cutting p99 latency from 340ms to 85ms with zero downtime."
+    backward = "Migrated model serving from Flask to Triton, bringing p99 latency to 85ms from 340ms with zero downtime."
+    split = "Migrated model serving from Flask to Triton with p99 latency of 340 ms and cutover time from zero to 85 ms."
+    assert check(notes, kept) == [] and check(notes, backward) == []
+    assert "splits the change from 340ms to 85ms in the notes" in check(notes, split)
+    # a consequence written with an arrow is no change: a percentage does not turn into money
+    money = "fraud model FPs -45% -> $180k/mo legit txns unblocked"
+    assert not any("splits" in p for p in check(money, "Cut the fraud model's false positives by 45%, freeing $180k a month."))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Launched a dynamic pricing pilot in 14 cities, raising margin by 2.1% and cutting conversion rate by .",
+        "Launched a dynamic pricing pilot in 14 cities , raising margin by 2.1% with no hit to conversion.",
+        "Launched a dynamic pricing pilot in 14 cities, raising margin by 2.1% with no hit to the.",
+    ],
+)
+def test_a_gap_where_a_word_went_missing_is_caught(text: str) -> None:
+    notes = "dynamic pricing pilot results are in: margin +2.1% across the 14 pilot cities, no hit to conversion"
+    assert any("leaves a gap" in p for p in check(notes, text))

@@ -28,11 +28,22 @@ from pathlib import Path
 import torch
 
 from winrewrite.figures import DIGITS_RE, QUALIFIER, digit_strings, extract_changes, extract_figures
-from winrewrite.guard import JUNK, LOOSE_SIGN, SHORTHAND, WORD, counts_something, flatten, unit_family, unknown_parts
+from winrewrite.guard import (
+    JUNK,
+    LOOSE_SIGN,
+    SHORTHAND,
+    SPACED_PUNCTUATION,
+    WORD,
+    counts_something,
+    flatten,
+    unit_family,
+    unknown_parts,
+)
 
 logger = logging.getLogger(__name__)
 _TRAILING_NUMBER = re.compile(r"(\d+(?:[.,]\d+)*)([.,]?)\Z")  # \Z: "$" would also match before a final newline
 _WIDEST = 16384  # the most top tokens a row's choice is looked for among before the whole row is masked
+_SPECIAL = re.compile(r"<[^<>]*>")  # '<eos>', '<end_of_turn>': not text
 _DIGIT_POINT = re.compile(r"\d\.\Z")
 _LETTER = re.compile(r"[A-Za-z]")
 _LAST_WORD = re.compile(r"(?<!\w)[A-Za-z]+\Z")  # a whole word of letters at the very end ('the', the 's' of "team's")
@@ -178,16 +189,18 @@ def _scan(tokenizer: object) -> TokenTable:
             separator_ids.setdefault(s, i)
         elif not numeric.isdisjoint(s) or "__" in s:  # digits glued to text, or a blank to fill in
             banned.append(i)
-        elif (JUNK.search(s) or SHORTHAND.search(s)) and not (s.startswith("<") and s.endswith(">")):
+        elif (JUNK.search(s) or SHORTHAND.search(s) or SPACED_PUNCTUATION.match(s)) and not _SPECIAL.fullmatch(s):
             banned.append(i)  # '-----', '^', 'http://', '->', '~' (not '<eos>'): the guard rejects any text holding it
     currency = {c: [i for i, s in enumerate(strings) if c in s] for c in "$€£"}
     upper = tuple(i for i, s in enumerate(strings) if s != s.lower())
     # Tokens that never follow a space: one that starts with a letter continues a word, and after a space it
     # starts a broken one (' uckoo') where the tokenizer would have written a token with the space ('▁u'), so
     # it is ruled out for the letters the tokenizer has such a token for; and a sign that belongs to a number
-    # or a word (' +%', ' ×overhead', ' _per', ' -big', ' /').
+    # or a word (' +%', ' ×overhead', ' _per', ' -big', ' /'); and punctuation ('by .').
     spaced = {s[1] for s in strings if len(s) > 1 and s[0] == " " and s[1].isalpha()}
-    unspaced = [i for i, s in enumerate(strings) if s[:1] in spaced or LOOSE_SIGN.match(" " + s, 1)]
+    unspaced = [
+        i for i, s in enumerate(strings) if s[:1] in spaced or LOOSE_SIGN.match(" " + s, 1) or SPACED_PUNCTUATION.match(" " + s)
+    ]
     plain = bytearray(b"\x01") * size
     for i in set(banned).union(digit_ids.values(), separator_ids.values(), ends, ratios, upper, *currency.values()):
         plain[i] = 0

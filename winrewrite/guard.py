@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from winrewrite.figures import QUALIFIER, extract_changes, extract_figures, invented_figures, missing_figures, same_figure
+from winrewrite.figures import QUALIFIER, Change, extract_changes, extract_figures, invented_figures, missing_figures, same_figure
 from winrewrite.statement import Figure
 
 MIN_WORDS, MAX_WORDS = 12, 55  # the training statements run 15 to 41 words; the evaluation's form is 12 to 60
@@ -33,6 +33,10 @@ JUNK = re.compile(  # text no statement holds; the decoding constraint never wri
 # a sign that belongs to a number or a word, standing apart: ' +%', ' ×overhead', ' _per', ' -big', 'ms%'
 LOOSE_SIGN = re.compile(r"(?<!\S)[+%×_/]|(?<!\S)-[A-Za-z]|(?<=[A-Za-z])%")
 _SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z0-9]")
+SPACED_PUNCTUATION = re.compile(r"\s[.,;:!?]")  # 'cutting conversion by .': a word or a figure went missing
+_DANGLING_END = re.compile(
+    r"\b(?:to|from|at|in|on|of|and|or|for|with|by|per|than|across|into|the|a|an|its|their|our)\W*\Z", re.IGNORECASE
+)
 # A name: a word with a capital letter after the first word ('Triton', 'TensorRT', 'ONNX').
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#&.'/-]*[A-Za-z0-9+#]|[A-Za-z]")
 _GENERIC_NAMES = frozenset("ml ai api apis gpu gpus cpu cpus llm llms a/b ci/cd".split())
@@ -145,6 +149,8 @@ def form_problems(text: str) -> list[str]:
         problems.append("does not start with a past-tense action verb")
     if "\n" in text or _SENTENCE_BREAK.search(text.rstrip(".")) or not text.rstrip().endswith("."):
         problems.append("is not one sentence ending in a full stop")
+    if SPACED_PUNCTUATION.search(text) or _DANGLING_END.search(text):
+        problems.append("leaves a gap: punctuation after a space, or a last word like 'by' or 'the'")
     junk = JUNK.search(text)
     if junk:
         problems.append(f"holds {junk.group(0)!r}, which is not prose")
@@ -239,6 +245,36 @@ def _period_near(text: str, figure: Figure) -> str | None:
     return next(period for period, spellings in _PERIODS.items() if word.startswith(spellings))
 
 
+_CHANGE_WORD = re.compile(r"\b(?:to|from|vs|versus|down|up)\b")
+_BACKWARD_WORD = re.compile(r"\b(?:from|vs|versus|over|compared|against)\b")
+
+
+def kept_as_change(text: str, change: Change) -> bool:
+    """Whether ``text`` states a before→after pair of the notes as one change: the two figures in one clause,
+    joined by 'to', 'from', 'vs' ('from 340 ms to 85 ms', '85 ms, down from 340 ms'), with no figure between.
+    A text that lacks either figure passes here (a dropped figure is another check's business).
+
+    >>> c = extract_changes("p99 340ms->85ms")[0]
+    >>> kept_as_change("Cut p99 latency from 340 ms to 85 ms.", c)
+    True
+    >>> kept_as_change("Held p99 at 340 ms and cut the cutover to 85 ms.", c)
+    False
+    """
+    figures = extract_figures(text)
+    befores = [f for f in figures if same_figure(f, change.before)]
+    afters = [f for f in figures if same_figure(f, change.after)]
+    if not befores or not afters:
+        return True
+    for a in befores:
+        for b in afters:
+            first, second, joins = (a, b, _CHANGE_WORD) if a.end <= b.start else (b, a, _BACKWARD_WORD)
+            gap = text[first.end : second.start]
+            between = any(first.end <= f.start < second.start for f in figures)
+            if len(gap) <= 60 and joins.search(gap) and not re.search(r"[;—–]|\band\b", gap) and not between:
+                return True
+    return False
+
+
 def figure_misuse(notes: str, text: str) -> list[str]:
     """Figures used with another unit than in the notes ('42ms' written as '42%', '45 analyst hours' as
     '45%'), or a change to the same value."""
@@ -290,6 +326,11 @@ def figure_misuse(notes: str, text: str) -> list[str]:
         word = re.match(r"[A-Za-z]+", end)
         if word and not re.search(rf"\b{word.group(0)}\b", notes, re.IGNORECASE):
             problems.append(f"states a change to '{word.group(0)}', which the notes do not give")
+    for change in extract_changes(notes):  # '340ms->85ms' stays one change, not two figures of two claims
+        a, b = change.before, change.after
+        comparable = unit_family(a.unit) == unit_family(b.unit) or a.unit is None or b.unit is None
+        if comparable and not kept_as_change(text, change):
+            problems.append(f"splits the change from {a.text} to {b.text} in the notes")
     for change in extract_changes(text):
         a, b = change.before, change.after
         if a.value == b.value and _canonical_unit(a.unit) == _canonical_unit(b.unit):
