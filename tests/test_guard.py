@@ -193,6 +193,10 @@ def test_magnitudes_must_agree_and_figures_are_not_reused() -> None:
         ("saved $1.2M", "Saved $1.2 million in compute.", []),  # a figure's own magnitude
         ("eval took 1 hr, now 5 min", "Cut evaluation time from an hour to 5 minutes.", []),
         ("rolled out to twenty-five teams", "Rolled the pipeline out to twenty-five teams, one at a time.", []),
+        ("distilled 7B -> 1.3B", "Distilled 7B to 1.3B, cutting training time by about a third.", ["third"]),
+        ("distilled 7B -> 1.3B", "Distilled 7B to 1.3B, cutting serving cost by one-third.", ["one-third"]),
+        ("moved 3 jobs to the new scheduler", "Moved 3 jobs to the new scheduler, a third of the total.", []),
+        ("replaced the vendor sdk", "Replaced the third-party vendor SDK with an in-house client.", []),
     ],
 )
 def test_quantities_in_words_must_come_from_the_notes(notes: str, text: str, invented: list[str]) -> None:

@@ -346,10 +346,14 @@ _NUMBER_WORDS = {
     **{w: {str(i)} for i, w in enumerate("two three four five six seven eight nine ten eleven twelve".split(), start=2)},
     **{w: {str(10 * i)} for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)},
     "dozen": {"12"}, "hundred": {"100"}, "thousand": {"1000", "1,000"}, "million": set(), "billion": set(),
-    "half": {"50", "2"}, "halve": {"50", "2"}, "quarter": {"25"},
+    "half": {"50", "2"}, "halve": {"50", "2"}, "quarter": {"25"}, "third": {"3", "33"}, "fifth": {"5", "20"},
+    "tenth": {"10"},
     "twice": {"2"}, "double": {"2"}, "triple": {"3"}, "quadruple": {"4"},
 }  # fmt: skip
-_SPELLED = re.compile(r"(?<![\d.,$€£]\s)(?<![\w-])(" + "|".join(_NUMBER_WORDS) + r")(?:s|d|ed|ing|-?fold)?\b", re.IGNORECASE)
+_SPELLED = re.compile(  # 'one-third' is a third; a 'third-party' tool is no quantity
+    r"(?<![\d.,$€£]\s)(?<![\w-])(?:(?:one|two)-)?(" + "|".join(_NUMBER_WORDS) + r")(?:s|d|ed|ing|-?fold)?\b(?!-part)",
+    re.IGNORECASE,
+)
 _TIME_SPANS = {  # how notes write each unit; a one-letter form only right after a number ('3s', '2 h')
     "second": r"(?<=\d)\s?s|secs?|seconds?", "minute": "mins?|minutes?", "hour": r"(?<=\d)\s?h|hrs?|hours?",
     "day": r"(?<=\d)\s?d|days?", "week": r"(?<=\d)\s?w|wks?|weeks?", "month": "mos?|months?",
