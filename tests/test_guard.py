@@ -291,3 +291,15 @@ def test_a_change_of_the_notes_stays_one_change() -> None:
 def test_a_gap_where_a_word_went_missing_is_caught(text: str) -> None:
     notes = "dynamic pricing pilot results are in: margin +2.1% across the 14 pilot cities, no hit to conversion"
     assert any("leaves a gap" in p for p in check(notes, text))
+
+
+def test_quarters_and_glued_ampersands() -> None:
+    notes = "feature store online path... redis swap done, latency fine now. 99.95% uptime last 2 qtrs"
+    years = "Moved the online feature store path to Redis, keeping latency low with 99.95% uptime over 2 years."
+    quarters = "Moved the online feature store path to Redis, keeping latency low with 99.95% uptime over 2 quarters."
+    assert "counts 2 years in other time units than the notes" in check(notes, years)
+    assert check(notes, quarters) == []
+    gmv = "ranking change drove +$3.2M annualized GMV, A/B ran 6 weeks, R&D signed off"
+    good = "Shipped a ranking change that drove $3.2M in annualized GMV after a 6-week A/B test that R&D signed off."
+    assert check(gmv, good) == []
+    assert any("not prose" in p for p in check(gmv, good.replace("after a", "after a &simulated")))

@@ -30,6 +30,7 @@ SHORTHAND = re.compile(r"->|→|=>|<-|~|\bw/|\bb/c\b|\bhrs?/wk\b|\bTODO\b|\.\.\.
 JUNK = re.compile(  # text no statement holds; the decoding constraint never writes a token that does
     r"_{2,}|-{3,}|={3,}|&[a-z]+;|&#\d+;|[$€£][A-Za-z]|[{}<>\[\]|\\^`*]|https?://|www\."
 )
+_LEADING_AMPERSAND = re.compile(r"(?<!\w)&\w")  # 'from &simulating' ('R&D' and ' & ' are prose)
 # a sign that belongs to a number or a word, standing apart: ' +%', ' ×overhead', ' _per', ' -big', 'ms%'
 LOOSE_SIGN = re.compile(r"(?<!\S)[+%×_/]|(?<!\S)-[A-Za-z]|(?<=[A-Za-z])%")
 _SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z0-9]")
@@ -62,7 +63,7 @@ _NO_END = re.compile(r"\bfrom\b[^,;]{0,60}?\bto\s+[-–—(]")
 _QUALIFIER = re.compile(rf"^(?:(?:{QUALIFIER}|a|an|the)\s+)+")
 _TIME_WORD = re.compile(
     r"ms|msec|µs|us|ns|seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h|days?|d|weeks?|wks?|w|months?|mos?|"
-    r"quarters?|years?|yrs?",
+    r"quarters?|qtrs?|years?|yrs?",
     re.IGNORECASE,
 )
 _PERIODS = {
@@ -151,7 +152,7 @@ def form_problems(text: str) -> list[str]:
         problems.append("is not one sentence ending in a full stop")
     if SPACED_PUNCTUATION.search(text) or _DANGLING_END.search(text):
         problems.append("leaves a gap: punctuation after a space, or a last word like 'by' or 'the'")
-    junk = JUNK.search(text)
+    junk = JUNK.search(text) or _LEADING_AMPERSAND.search(text)
     if junk:
         problems.append(f"holds {junk.group(0)!r}, which is not prose")
     loose = LOOSE_SIGN.search(text)
