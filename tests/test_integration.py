@@ -234,12 +234,12 @@ def test_a_word_is_never_written_twice_in_a_row(real_rewriter) -> None:  # type:
     assert _doubled(text + " ") == "under" and constraint.permits(constraint.step("in"), glued)
 
 
-def test_word_fragments_and_loose_signs_are_the_tokens_ruled_out_after_a_space(real_rewriter) -> None:  # type: ignore[no-untyped-def]
+def test_word_fragments_loose_signs_and_punctuation_are_the_tokens_ruled_out_after_a_space(real_rewriter) -> None:  # type: ignore[no-untyped-def]
     from winrewrite.constraint import token_table
 
     tokenizer = real_rewriter.tokenizer
     table = token_table(tokenizer)
-    out = tokenizer.convert_tokens_to_ids(["uckoo", "ight", "+", "%", "×", "_"])
-    kept = tokenizer.convert_tokens_to_ids(["▁u", "▁under", "1", "▁", ",", ".", "-", "—"])
+    out = tokenizer.convert_tokens_to_ids(["uckoo", "ight", "+", "%", "×", "_", ",", "."])  # 'by .'
+    kept = tokenizer.convert_tokens_to_ids(["▁u", "▁under", "1", "▁", "-", "—", "("])
     assert tokenizer.unk_token_id not in out + kept  # all of them are tokens of this vocabulary
     assert all(i in table.unspaced_set for i in out) and not any(i in table.unspaced_set for i in kept)
