@@ -162,6 +162,8 @@ def test_blanks_entities_and_markup_are_caught(text: str) -> None:
 def test_repetition_is_caught() -> None:
     text = "Led 20 reading group sessions on topics from ML to MLW to ML to MLW for the team."
     assert "repeats itself" in form_problems(text)
+    doubled = "Designed the fraud model to match the restaurant's restaurant fraud checks, saving $4M a year."
+    assert "repeats itself" in form_problems(doubled)
 
 
 def test_magnitudes_must_agree_and_figures_are_not_reused() -> None:
@@ -299,7 +301,19 @@ def test_quarters_and_glued_ampersands() -> None:
     quarters = "Moved the online feature store path to Redis, keeping latency low with 99.95% uptime over 2 quarters."
     assert "counts 2 years in other time units than the notes" in check(notes, years)
     assert check(notes, quarters) == []
+    latency = "Moved the feature store's online path to Redis, cutting training latency from 99.95% to 2."
+    assert "states a change from 99.95% to 2, which are not the same kind of quantity" in check(notes, latency)
     gmv = "ranking change drove +$3.2M annualized GMV, A/B ran 6 weeks, R&D signed off"
     good = "Shipped a ranking change that drove $3.2M in annualized GMV after a 6-week A/B test that R&D signed off."
     assert check(gmv, good) == []
     assert any("not prose" in p for p in check(gmv, good.replace("after a", "after a &simulated")))
+
+
+def test_a_sign_the_notes_do_not_give_is_caught() -> None:
+    notes = "new multi-task head for the ads model, cvr auc +0.011, fraud FPs -45%"
+    good = "Built a multi-task head for the ads model, raising CVR AUC by 0.011 and cutting fraud false positives by -45%."
+    flipped = good.replace("by 0.011", "by -0.011")
+    assert check(notes, good) == []
+    assert "writes 0.011 as negative, which the notes do not" in check(notes, flipped)
+    ramp = "Cut the new-hire ramp from a 6-week to a 3-week cycle."
+    assert not any("negative" in p for p in check("ramp 6 wks -> 3 wks", ramp))

@@ -30,6 +30,7 @@ SHORTHAND = re.compile(r"->|→|=>|<-|~|\bw/|\bb/c\b|\bhrs?/wk\b|\bTODO\b|\.\.\.
 JUNK = re.compile(  # text no statement holds; the decoding constraint never writes a token that does
     r"_{2,}|-{3,}|={3,}|&[a-z]+;|&#\d+;|[$€£][A-Za-z]|[{}<>\[\]|\\^`*]|https?://|www\."
 )
+_NEGATIVE = re.compile(r"(?:^|[\s(])[-−]\s?\Z")  # what precedes a negative figure: a minus sign, not a hyphen ('6-week')
 _LEADING_AMPERSAND = re.compile(r"(?<!\w)&\w")  # 'from &simulating' ('R&D' and ' & ' are prose)
 # a sign that belongs to a number or a word, standing apart: ' +%', ' ×overhead', ' _per', ' -big', 'ms%'
 LOOSE_SIGN = re.compile(r"(?<!\S)[+%×_/]|(?<!\S)-[A-Za-z]|(?<=[A-Za-z])%")
@@ -163,7 +164,7 @@ def form_problems(text: str) -> list[str]:
         problems.append(f"copies shorthand {shorthand.group(0)!r}")
     tokens = re.findall(r"[a-z0-9]+", text.lower())
     trigrams = [tuple(tokens[i : i + 3]) for i in range(len(tokens) - 2)]
-    if len(set(trigrams)) < len(trigrams) or re.search(r"\b(\w+)\s+\1\b", text, re.IGNORECASE):
+    if len(set(trigrams)) < len(trigrams) or re.search(r"\b(\w+)(?:'s)?\s+\1\b", text, re.IGNORECASE):
         problems.append("repeats itself")
     return problems
 
@@ -276,6 +277,15 @@ def kept_as_change(text: str, change: Change) -> bool:
     return False
 
 
+def _kind(notes: str, notes_figures: list[Figure], figure: Figure) -> str | None:
+    """The kind of quantity a figure is (:func:`unit_family`), from its own unit or else from the notes'
+    ('2' for notes that say '2 qtrs' is a span of time)."""
+    if figure.unit:
+        return unit_family(figure.unit)
+    kinds = {unit_family(g.unit) for g in notes_figures if g.unit and same_figure(figure, g)}
+    return kinds.pop() if len(kinds) == 1 else None
+
+
 def figure_misuse(notes: str, text: str) -> list[str]:
     """Figures used with another unit than in the notes ('42ms' written as '42%', '45 analyst hours' as
     '45%'), or a change to the same value."""
@@ -309,6 +319,10 @@ def figure_misuse(notes: str, text: str) -> list[str]:
             problems.append(f"writes {f.text} without the period the notes count it per ({_period_near(notes, twins[0])})")
         elif twins and not families and unit_family(f.unit) in _RATIO_UNITS and all(counts_something(notes, g) for g in twins):
             problems.append(f"writes {f.text} where the notes count {notes[twins[0].start : twins[0].end + 12].strip()}...")
+    for f in extract_figures(text):  # '-0.011' for notes that say '+0.011': the sign is part of the figure
+        negative_in_notes = any(same_figure(f, g) and _NEGATIVE.search(notes[: g.start]) for g in notes_figures)
+        if _NEGATIVE.search(text[: f.start]) and not negative_in_notes:
+            problems.append(f"writes {f.text} as negative, which the notes do not")
     text_figures = extract_figures(text)
     for f in text_figures:  # each figure says one thing: no more uses than the notes make of it
         uses = sum(same_figure(f, g) for g in text_figures)
@@ -334,9 +348,10 @@ def figure_misuse(notes: str, text: str) -> list[str]:
             problems.append(f"splits the change from {a.text} to {b.text} in the notes")
     for change in extract_changes(text):
         a, b = change.before, change.after
+        kinds = [_kind(notes, notes_figures, f) for f in (a, b)]
         if a.value == b.value and _canonical_unit(a.unit) == _canonical_unit(b.unit):
             problems.append(f"states a change from {a.text} to {b.text}")
-        elif a.unit and b.unit and unit_family(a.unit) != unit_family(b.unit):
+        elif None not in kinds and kinds[0] != kinds[1]:
             problems.append(f"states a change from {a.text} to {b.text}, which are not the same kind of quantity")
     return problems
 
