@@ -8,7 +8,8 @@
 Figures: p50/p95 warm latency per statement, decode tokens per second (greedy statement tokens, after
 the labels), cold start to the first statement in a fresh process with the model cache in place, peak RSS
 (whole process, and during inference only; on CUDA also the GPU's peak allocation), and statements per
-minute through ``rewrite_many`` (batches of 8 on the CPU, 1024 on a GPU) over ``--repeat`` copies of the notes.
+minute through ``rewrite_many`` (batches of 8 on the CPU, 1024 on a GPU) over ``--repeat`` copies of the notes;
+and, as the notes were written independently of the training data, their fallbacks and category accuracy.
 """
 
 from __future__ import annotations
@@ -98,7 +99,8 @@ def main(argv: list[str] | None = None) -> None:
     from winrewrite.rewriter import Rewriter
     from winrewrite.statement import Statements
 
-    notes = [json.loads(line)["notes"] for line in NOTES.read_text().splitlines() if line.strip()][: args.limit]
+    rows = [json.loads(line) for line in NOTES.read_text().splitlines() if line.strip()][: args.limit]
+    notes = [r["notes"] for r in rows]
     result: dict[str, object] = {
         "device": args.device,
         "torch_threads": torch.get_num_threads(),
@@ -115,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     result["load_s"] = round(time.perf_counter() - start, 2)
     rewriter.rewrite(notes[0])  # warm-up
     _reset_peak()
-    latencies, tokens, decode_s, sources, heads = [], 0, 0.0, [], []
+    latencies, tokens, decode_s, sources, heads, right = [], 0, 0.0, [], [], 0
     for note in [] if args.no_latency else notes:
         t = time.perf_counter()
         s = rewriter.rewrite(note)
@@ -123,6 +125,7 @@ def main(argv: list[str] | None = None) -> None:
         tokens += int(rewriter.last_timings.get("decode_tokens", 0))
         decode_s += rewriter.last_timings.get("decode_s", 0.0)
         sources.append(s.source)
+        right += s.category.value == rows[len(sources) - 1]["category"]
         heads.append(category_prompt(s.notes) + category_label(s.category) + subcategory_label(s.subcategory))
     if latencies:
         result.update(
@@ -131,6 +134,7 @@ def main(argv: list[str] | None = None) -> None:
             mean_latency_s=round(statistics.mean(latencies), 3),
             decode_tokens_per_s=round(tokens / decode_s, 1) if decode_s else 0.0,
             fallbacks=sources.count("fallback"),
+            category_accuracy=round(right / len(sources), 3),  # each note's category, labelled by its writer
             peak_rss_inference_mb=round(_rss_mb("VmHWM"), 0),
         )
     batch_size = args.batch_size or (1024 if rewriter.device.type == "cuda" else 8)
