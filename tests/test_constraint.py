@@ -191,6 +191,14 @@ def test_a_currency_sign_must_be_followed_by_a_number_and_blanks_are_never_writt
     assert constraint(_ids("saved $4M and then"), scores)[0, dollar] == -float("inf")  # no number left for a '$'
 
 
+def test_an_amount_of_money_is_written_after_its_sign() -> None:
+    constraint = FigureConstraint(TOKENIZER, "ranking change drove +$3.2M annualized GMV, A/B ran 6 weeks", 0)
+    assert constraint.allowed_next("drove a ")[0] == {"6"}  # not '3.2M-a-year' with the dollar lost
+    assert constraint.allowed_next("drove a $")[0] == {"3", "6"}
+    dollar = TOKENIZER.convert_tokens_to_ids("$")
+    assert constraint(_ids("drove a "), torch.zeros((1, len(TOKENIZER))))[0, dollar] == 0
+
+
 def _partials(notes: str, seed: int) -> list[str]:
     """Texts a constrained decoder passes through, digits and all (from :func:`_generate`)."""
     text = _generate(notes, seed, steps=20, digit_bias=3.0)

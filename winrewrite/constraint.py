@@ -298,6 +298,7 @@ class FigureConstraint:
             if (a := DIGITS_RE.search(c.before.text)) and (b := DIGITS_RE.search(c.after.text)):
                 self.ends.setdefault(a.group(0), set()).add(b.group(0))
         self.in_changes = set(self.ends).union(*self.ends.values())  # every number of a change in the notes
+        self.money = frozenset(d for d, kinds in self.families.items() if kinds == {"$"})  # '$3.2M': written after its sign
         self.prompt_length = prompt_length
         self.required = {digits for _, digits in figures} if require_all else set()
         self.stop_ids = sorted(stop_ids)
@@ -342,8 +343,8 @@ class FigureConstraint:
         left = frozenset(a for a in self._fitting(done) if used[a] < self.budget[a])
         if not m and text.endswith(("$", "€", "£")):  # a currency sign: a number must follow ('$M' is no amount)
             return self._next_chars("", left), False
-        if not m:  # not inside a number: a digit may only start a figure of the notes
-            return self._next_chars("", left), True
+        if not m:  # not inside a number: a digit may only start a figure of the notes, an amount only after its sign
+            return self._next_chars("", left - self.money), True
         number, separator = m.groups()
         if separator:  # '4.' is either the end of a sentence after '4' or the start of '4.8'
             return self._next_chars(number + separator, left), number in left
@@ -367,7 +368,7 @@ class FigureConstraint:
             blocked=frozenset(i for d, i in t.digit_ids.items() if d not in chars),
             keep=keep,
             no_ratio=bool(m and m.group(1) in self.counts and not m.group(2)),
-            no_currency=not chars,
+            no_currency=not (chars if m else self.allowed_next(text + "$")[0]),  # a sign needs a number to follow
             missing=missing,
             open_sentence=not text.rstrip().rstrip("\"')]”’").endswith((".", "!", "?")),
             dangling=text[-1:].isalpha() and text.rsplit(maxsplit=1)[-1].lower() in _DANGLING,
