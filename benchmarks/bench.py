@@ -118,14 +118,14 @@ def main(argv: list[str] | None = None) -> None:
     rewriter.rewrite(notes[0])  # warm-up
     _reset_peak()
     latencies, tokens, decode_s, sources, heads, right = [], 0, 0.0, [], [], 0
-    for note in [] if args.no_latency else notes:
+    for row in [] if args.no_latency else rows:
         t = time.perf_counter()
-        s = rewriter.rewrite(note)
+        s = rewriter.rewrite(row["notes"])
         latencies.append(time.perf_counter() - t)
         tokens += int(rewriter.last_timings.get("decode_tokens", 0))
         decode_s += rewriter.last_timings.get("decode_s", 0.0)
         sources.append(s.source)
-        right += s.category.value == rows[len(sources) - 1]["category"]
+        right += s.category.value == row["category"]
         heads.append(category_prompt(s.notes) + category_label(s.category) + subcategory_label(s.subcategory))
     if latencies:
         result.update(

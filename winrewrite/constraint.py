@@ -29,6 +29,7 @@ import torch
 
 from winrewrite.figures import DIGITS_RE, QUALIFIER, digit_strings, extract_changes, extract_figures
 from winrewrite.guard import (
+    DANGLING_WORDS,
     JUNK,
     LOOSE_SIGN,
     SHORTHAND,
@@ -47,9 +48,6 @@ _SPECIAL = re.compile(r"<[^<>]*>")  # '<eos>', '<end_of_turn>': not text
 _DIGIT_POINT = re.compile(r"\d\.\Z")
 _LETTER = re.compile(r"[A-Za-z]")
 _LAST_WORD = re.compile(r"(?<!\w)[A-Za-z]+\Z")  # a whole word of letters at the very end ('the', the 's' of "team's")
-_DANGLING = frozenset(  # a sentence cannot end on these words
-    "to from at in on of and or for with by per than across into the a an its their our".split()
-)
 # 'from 70% to ', 'from 2 days to ': the number that follows must be a fitting end point for that start
 _FROM = re.compile(r"\bfrom\s+[$€£]?\Z", re.IGNORECASE)
 _FROM_TO = re.compile(rf"\bfrom\s+[$€£]?(\d+(?:[.,]\d+)*)\S*(?:\s+\S+){{0,2}}?\s+to\s+(?:{QUALIFIER}\s+)?[$€£]?\Z", re.IGNORECASE)
@@ -337,24 +335,29 @@ class FigureConstraint:
     def allowed_next(self, text: str) -> tuple[set[str], bool]:
         """For generated ``text``: the characters a number may continue with, and whether a token
         that is not part of the number may come next."""
+        chars, free, _ = self._next(text)
+        return chars, free
+
+    def _next(self, text: str) -> tuple[set[str], bool, bool]:
+        """:meth:`allowed_next`, and whether a currency sign may come next: outside a number, when a number of
+        the notes is left to follow it; after a number, only while that number may go on."""
         m = _TRAILING_NUMBER.search(text)
         done = text[: m.start()] if m else text
         used = Counter(n.group(0) for n in DIGITS_RE.finditer(done))
         left = frozenset(a for a in self._fitting(done) if used[a] < self.budget[a])
         if not m and text.endswith(("$", "€", "£")):  # a currency sign: a number must follow ('$M' is no amount)
-            return self._next_chars("", left), False
+            return self._next_chars("", left), False, False
         if not m:  # not inside a number: a digit may only start a figure of the notes, an amount only after its sign
-            return self._next_chars("", left - self.money), True
+            return self._next_chars("", left - self.money), True, bool(left)
         number, separator = m.groups()
-        if separator:  # '4.' is either the end of a sentence after '4' or the start of '4.8'
-            return self._next_chars(number + separator, left), number in left
-        return self._next_chars(number, left), number in left
+        chars = self._next_chars(number + separator, left)  # '4.' is either the end of a sentence or the start of '4.8'
+        return chars, number in left, bool(chars)
 
     def step(self, text: str, ids: Sequence[int] = ()) -> Step:
         """The rule for the token after generated ``text`` (whose token ``ids``, if given, rule out a word
         that would repeat a run of three words of the text)."""
         t = self.table
-        chars, free = self.allowed_next(text)
+        chars, free, signed = self._next(text)
         numeric = {**t.digit_ids, **t.separator_ids}
         keep = frozenset(numeric[c] for c in chars if c in numeric)
         missing = bool(self.required) and not self.required <= digit_strings(text)
@@ -368,10 +371,10 @@ class FigureConstraint:
             blocked=frozenset(i for d, i in t.digit_ids.items() if d not in chars),
             keep=keep,
             no_ratio=bool(m and m.group(1) in self.counts and not m.group(2)),
-            no_currency=not (chars if m else self.allowed_next(text + "$")[0]),  # a sign needs a number to follow
+            no_currency=not signed,  # a sign needs a number to follow
             missing=missing,
             open_sentence=not text.rstrip().rstrip("\"')]”’").endswith((".", "!", "?")),
-            dangling=text[-1:].isalpha() and text.rsplit(maxsplit=1)[-1].lower() in _DANGLING,
+            dangling=text[-1:].isalpha() and text.rsplit(maxsplit=1)[-1].lower() in DANGLING_WORDS,
             repeats=self._repeats(ids),
             doubled=_doubled(text),
             names=_name_context(text),

@@ -36,9 +36,8 @@ _LEADING_AMPERSAND = re.compile(r"(?<!\w)&\w")  # 'from &simulating' ('R&D' and 
 LOOSE_SIGN = re.compile(r"(?<!\S)[+%×_/]|(?<!\S)-[A-Za-z]|(?<=[A-Za-z])%")
 _SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z0-9]")
 SPACED_PUNCTUATION = re.compile(r"\s[.,;:!?]")  # 'cutting conversion by .': a word or a figure went missing
-_DANGLING_END = re.compile(
-    r"\b(?:to|from|at|in|on|of|and|or|for|with|by|per|than|across|into|the|a|an|its|their|our)\W*\Z", re.IGNORECASE
-)
+DANGLING_WORDS = frozenset("to from at in on of and or for with by per than across into the a an its their our".split())
+_DANGLING_END = re.compile(rf"\b(?:{'|'.join(DANGLING_WORDS)})\W*\Z", re.IGNORECASE)  # a sentence cannot end on these
 # A name: a word with a capital letter after the first word ('Triton', 'TensorRT', 'ONNX').
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#&.'/-]*[A-Za-z0-9+#]|[A-Za-z]")
 _GENERIC_NAMES = frozenset("ml ai api apis gpu gpus cpu cpus llm llms a/b ci/cd".split())
@@ -249,12 +248,14 @@ def _period_near(text: str, figure: Figure) -> str | None:
 
 _CHANGE_WORD = re.compile(r"\b(?:to|from|vs|versus|down|up)\b")
 _BACKWARD_WORD = re.compile(r"\b(?:from|vs|versus|over|compared|against)\b")
+_CLAUSE_BREAK = re.compile(r"[;—–]|\band\b")  # what a change's two figures may not have between them
 
 
-def kept_as_change(text: str, change: Change) -> bool:
+def kept_as_change(text: str, change: Change, figures: list[Figure] | None = None) -> bool:
     """Whether ``text`` states a before→after pair of the notes as one change: the two figures in one clause,
     joined by 'to', 'from', 'vs' ('from 340 ms to 85 ms', '85 ms, down from 340 ms'), with no figure between.
-    A text that lacks either figure passes here (a dropped figure is another check's business).
+    A text that lacks either figure passes here (a dropped figure is another check's business). ``figures``:
+    those of ``text``, if already found.
 
     >>> c = extract_changes("p99 340ms->85ms")[0]
     >>> kept_as_change("Cut p99 latency from 340 ms to 85 ms.", c)
@@ -262,7 +263,7 @@ def kept_as_change(text: str, change: Change) -> bool:
     >>> kept_as_change("Held p99 at 340 ms and cut the cutover to 85 ms.", c)
     False
     """
-    figures = extract_figures(text)
+    figures = extract_figures(text) if figures is None else figures
     befores = [f for f in figures if same_figure(f, change.before)]
     afters = [f for f in figures if same_figure(f, change.after)]
     if not befores or not afters:
@@ -272,12 +273,12 @@ def kept_as_change(text: str, change: Change) -> bool:
             first, second, joins = (a, b, _CHANGE_WORD) if a.end <= b.start else (b, a, _BACKWARD_WORD)
             gap = text[first.end : second.start]
             between = any(first.end <= f.start < second.start for f in figures)
-            if len(gap) <= 60 and joins.search(gap) and not re.search(r"[;—–]|\band\b", gap) and not between:
+            if len(gap) <= 60 and joins.search(gap) and not _CLAUSE_BREAK.search(gap) and not between:
                 return True
     return False
 
 
-def _kind(notes: str, notes_figures: list[Figure], figure: Figure) -> str | None:
+def _kind(notes_figures: list[Figure], figure: Figure) -> str | None:
     """The kind of quantity a figure is (:func:`unit_family`), from its own unit or else from the notes'
     ('2' for notes that say '2 qtrs' is a span of time)."""
     if figure.unit:
@@ -289,9 +290,9 @@ def _kind(notes: str, notes_figures: list[Figure], figure: Figure) -> str | None
 def figure_misuse(notes: str, text: str) -> list[str]:
     """Figures used with another unit than in the notes ('42ms' written as '42%', '45 analyst hours' as
     '45%'), or a change to the same value."""
-    notes_figures = extract_figures(notes)
+    notes_figures, text_figures = extract_figures(notes), extract_figures(text)
     problems = []
-    for f in extract_figures(text):
+    for f in text_figures:
         twins = [g for g in notes_figures if same_figure(f, g)]
         families = {unit_family(g.unit) for g in twins} - {None}
         if twins and f.unit and families and unit_family(f.unit) not in families:
@@ -319,11 +320,10 @@ def figure_misuse(notes: str, text: str) -> list[str]:
             problems.append(f"writes {f.text} without the period the notes count it per ({_period_near(notes, twins[0])})")
         elif twins and not families and unit_family(f.unit) in _RATIO_UNITS and all(counts_something(notes, g) for g in twins):
             problems.append(f"writes {f.text} where the notes count {notes[twins[0].start : twins[0].end + 12].strip()}...")
-    for f in extract_figures(text):  # '-0.011' for notes that say '+0.011': the sign is part of the figure
+    for f in text_figures:  # '-0.011' for notes that say '+0.011': the sign is part of the figure
         negative_in_notes = any(same_figure(f, g) and _NEGATIVE.search(notes[: g.start]) for g in notes_figures)
         if _NEGATIVE.search(text[: f.start]) and not negative_in_notes:
             problems.append(f"writes {f.text} as negative, which the notes do not")
-    text_figures = extract_figures(text)
     for f in text_figures:  # each figure says one thing: no more uses than the notes make of it
         uses = sum(same_figure(f, g) for g in text_figures)
         if uses > max(1, sum(same_figure(f, g) for g in notes_figures)):
@@ -344,11 +344,11 @@ def figure_misuse(notes: str, text: str) -> list[str]:
     for change in extract_changes(notes):  # '340ms->85ms' stays one change, not two figures of two claims
         a, b = change.before, change.after
         comparable = unit_family(a.unit) == unit_family(b.unit) or a.unit is None or b.unit is None
-        if comparable and not kept_as_change(text, change):
+        if comparable and not kept_as_change(text, change, text_figures):
             problems.append(f"splits the change from {a.text} to {b.text} in the notes")
-    for change in extract_changes(text):
+    for change in extract_changes(text, text_figures):
         a, b = change.before, change.after
-        kinds = [_kind(notes, notes_figures, f) for f in (a, b)]
+        kinds = [_kind(notes_figures, f) for f in (a, b)]
         if a.value == b.value and _canonical_unit(a.unit) == _canonical_unit(b.unit):
             problems.append(f"states a change from {a.text} to {b.text}")
         elif None not in kinds and kinds[0] != kinds[1]:
@@ -400,7 +400,7 @@ def spelled_quantities(notes: str, text: str) -> list[str]:
 
 
 _CLAUSE_END = re.compile(r"\s+[—–-]\s+|,\s+|;\s+")
-_NO_LAST_WORD = frozenset("to from at in on of and or for with by per than across into the a an its their our while".split())
+_NO_LAST_WORD = DANGLING_WORDS | {"while"}
 
 
 def passing_clauses(notes: str, text: str) -> str | None:
