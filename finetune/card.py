@@ -72,7 +72,8 @@ def head_section(folder: Path) -> str:
     h = json.loads(path.read_text())
     return (
         f"`category_head.safetensors` (`python -m finetune.category_head`): L2-regularised logistic regression on the\n"
-        f"mean of the final and layer-{h['layer']} hidden states over the notes, fitted on {h['notes']} training notes\n"
+        f"layer-{h['layer']} hidden states averaged over the notes and the final hidden state at `Category:`,\n"
+        f"fitted on {h['notes']} training notes\n"
         f"(the training examples' notes and the labelled notes of `data/category_notes*.jsonl`, never held-out ones).\n"
         f"Weight decay {h['weight_decay']:g}, chosen by 4-fold cross-validation grouped by example\n"
         f"(cross-validated category accuracy {h['cv_accuracy']:.3f}; training accuracy {h['train_accuracy']:.3f})."

@@ -20,7 +20,7 @@ from finetune.train import TrainConfig, train  # noqa: E402
 from winrewrite.categories import Category  # noqa: E402
 from winrewrite.data import load_examples  # noqa: E402
 from winrewrite.guard import check  # noqa: E402
-from winrewrite.head import HEAD_FILE, SUBCATEGORIES  # noqa: E402
+from winrewrite.head import HEAD_FILE, SUBCATEGORIES, CategoryHead  # noqa: E402
 from winrewrite.rewriter import ADAPTER_WEIGHTS, SHIPPED_ADAPTER, Rewriter, read_head, verify_adapter  # noqa: E402
 
 EXAMPLES = load_examples(ROOT / "data" / "examples.jsonl")
@@ -118,3 +118,16 @@ def test_a_malformed_category_head_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / HEAD_FILE).write_bytes(b"not a safetensors file")
     with pytest.raises(ModelLoadError, match="malformed"):
         read_head(tmp_path)
+
+
+def test_a_head_fitted_on_other_features_is_not_used(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from safetensors.torch import save_file
+
+    head = CategoryHead.zeros(features=4, layer=1)
+    head.save(tmp_path / HEAD_FILE)
+    assert read_head(tmp_path) is not None
+    tensors = {k: v for k, v in vars(head).items() if isinstance(v, torch.Tensor)}
+    save_file(tensors, str(tmp_path / HEAD_FILE), metadata={"layer": "1"})  # as heads were saved before pooling was recorded
+    with caplog.at_level("WARNING", logger="winrewrite"):
+        assert read_head(tmp_path) is None
+    assert "refit" in caplog.text and "finetune.category_head" in caplog.text

@@ -2,8 +2,9 @@
 
 Scoring the six category labels as text made the 270M model lean on surface words; a linear layer on
 its hidden states, fitted on labelled training notes (``finetune/category_head.py``), reads the notes
-better (held-out and fresh-note figures in ``adapter/README.md``). The features are the mean, over the
-prompt tokens after the instruction, of the final hidden state and of a middle layer's, standardised.
+better (held-out and fresh-note figures in ``adapter/README.md``). The features, standardised, are a middle
+layer's hidden state averaged over the prompt tokens after the instruction, and the final hidden state at
+the prompt's last token (``Category:``), which is what the model reads when it writes the label itself.
 The head scores the six categories and, separately, the twelve subcategories; the subcategory is chosen
 among the two of the chosen category.
 
@@ -25,6 +26,7 @@ import torch
 from winrewrite.categories import Category
 
 HEAD_FILE = "category_head.safetensors"
+POOLING = "middle-mean+final-last"  # the features heads are fitted on now; a head fitted on others is not used
 SUBCATEGORIES = [s for c in Category for s in c.subcategories]  # the head's subcategory order
 
 
@@ -62,7 +64,7 @@ class CategoryHead:
         from safetensors.torch import save_file
 
         tensors = {k: v.contiguous() for k, v in vars(self).items() if isinstance(v, torch.Tensor)}
-        save_file(tensors, str(path), metadata={"layer": str(self.layer)})
+        save_file(tensors, str(path), metadata={"layer": str(self.layer), "pooling": POOLING})
 
     @classmethod
     def load(cls, path: Path) -> CategoryHead:
@@ -73,12 +75,22 @@ class CategoryHead:
             layer = int((f.metadata() or {})["layer"])
         return cls(**tensors, layer=layer)
 
+    @staticmethod
+    def pooling(path: Path) -> str:
+        """The features the head stored at ``path`` was fitted on (heads saved before this was recorded
+        pooled the final and middle layers' means)."""
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as f:
+            return (f.metadata() or {}).get("pooling", "final-mean+middle-mean")
+
 
 def pooled_features(
     model: Any, ids: torch.Tensor, mask: torch.Tensor, skip: int, layer: int, use_cache: bool = False
 ) -> tuple[torch.Tensor, Any]:
-    """Run left-padded prompts once and pool their hidden states: [rows, 2 * hidden], and the key/value
-    cache of the prompts when ``use_cache`` (else None), from which the statement can be written.
+    """Run left-padded prompts once and pool their hidden states: [rows, 2 * hidden] (``layer``'s mean,
+    then the final layer's last position), and the key/value cache of the prompts when ``use_cache``
+    (else None), from which the statement can be written.
 
     ``skip`` leading real tokens of each row (``<bos>`` and the instruction, the same in every prompt) are
     left out of the mean.
@@ -89,6 +101,6 @@ def pooled_features(
     for row, start in enumerate(starts.tolist()):
         real[row, start : start + skip] = 0
     weights = (real / real.sum(1, keepdim=True).clamp(min=1)).unsqueeze(-1).float()
-    final = (out.last_hidden_state.float() * weights).sum(1)
     middle = (out.hidden_states[layer].float() * weights).sum(1)
-    return torch.cat([final, middle], dim=-1), out.cache if use_cache else None
+    last = out.last_hidden_state[:, -1].float()  # left padding: every row's last position is its own
+    return torch.cat([middle, last], dim=-1), out.cache if use_cache else None

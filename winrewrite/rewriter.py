@@ -17,7 +17,7 @@ from winrewrite.config import RewriterConfig
 from winrewrite.errors import DeviceError, InvalidNotesError, ModelLoadError
 from winrewrite.figures import extract_figures
 from winrewrite.guard import check, passing_clauses
-from winrewrite.head import HEAD_FILE, SUBCATEGORIES, CategoryHead
+from winrewrite.head import HEAD_FILE, POOLING, SUBCATEGORIES, CategoryHead
 from winrewrite.notes import prepare_notes
 from winrewrite.prompt import category_label, encode, instruction_length, prompt_ids, subcategory_label
 from winrewrite.statement import Statement, Statements
@@ -84,13 +84,20 @@ def verify_adapter(path: Path) -> None:
 
 
 def read_head(adapter: Path) -> CategoryHead | None:
-    """The category head stored beside an adapter (``finetune/category_head.py``), if there is one."""
+    """The category head stored beside an adapter (``finetune/category_head.py``), if there is one and it
+    was fitted on the features this version computes (else, with a warning, None: labels are scored as text)."""
     from safetensors import SafetensorError
 
     path = adapter / HEAD_FILE
     if not path.exists():
         return None
     try:
+        if CategoryHead.pooling(path) != POOLING:
+            logger.warning(
+                "%s was fitted on %s features, not %s: categories are scored as text until it is refit "
+                "(python -m finetune.category_head %s)", path, CategoryHead.pooling(path), POOLING, adapter
+            )
+            return None
         return CategoryHead.load(path)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError, SafetensorError) as e:
         raise ModelLoadError(f"{path} is malformed: {e}") from e
