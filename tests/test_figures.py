@@ -37,11 +37,18 @@ def test_formats_of_the_same_figure_match() -> None:
     assert same_figure(a, b)
     assert same_figure(extract_figures("55m")[0], extract_figures("55 minutes")[0])
     assert not same_figure(extract_figures("45")[0], extract_figures("46")[0])
+    # a magnitude is part of the figure: '$3k' is not '$3', '18K' not '18' (only a bare 'm' may be minutes)
+    for scaled, bare in [("$3k", "$3"), ("18K", "18"), ("$3.2M", "3.2"), ("1.1 million", "1.1")]:
+        assert not same_figure(extract_figures(scaled)[0], extract_figures(bare)[0])
+    assert same_figure(extract_figures("1.1 million")[0], extract_figures("1.1M")[0])
 
 
 def test_changes() -> None:
     text = "training 18 hours -> 2.5 hours; MAPE from 23% to 11%"
     assert [(c.before.text, c.after.text) for c in extract_changes(text)] == [("18 hours", "2.5 hours"), ("23%", "11%")]
+    rate = "false accepts went from like 2.1 per hour to 0.4 per hour"
+    assert [(c.before.text, c.after.text) for c in extract_changes(rate)] == [("2.1", "0.4")]
+    assert extract_changes("2 apples to 3 pears") == []
 
 
 def test_invented_and_missing() -> None:

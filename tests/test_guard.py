@@ -317,3 +317,33 @@ def test_a_sign_the_notes_do_not_give_is_caught() -> None:
     assert "writes 0.011 as negative, which the notes do not" in check(notes, flipped)
     ramp = "Cut the new-hire ramp from a 6-week to a 3-week cycle."
     assert not any("negative" in p for p in check("ramp 6 wks -> 3 wks", ramp))
+
+
+def test_a_figure_keeps_its_magnitude_its_period_and_its_label() -> None:
+    notes = "cut the nightly scoring job cost by $3k/month"
+    assert "invents the figure $3" in check(notes, "Cut the nightly scoring job cost by $3 with spot instances and caching.")
+    bare = "Cut the nightly scoring job cost by $3k with spot instances and result caching."
+    assert "writes $3k without the period the notes count it per (month)" in check(notes, bare)
+    assert check(notes, bare.replace("$3k", "$3k a month")) == []
+    intern = "cut embedding dim 768->256, 2.5x faster lookup. also onboarded the new intern, she shipped her first PR in week 2"
+    good = "Cut the embedding dimension from 768 to 256 for 2.5x faster lookup and onboarded an intern who shipped in week 2."
+    assert check(intern, good) == []
+    assert "writes 2 apart from the week it labels in the notes" in check(intern, good.replace("in week 2", "by 2 teams"))
+    # a label of time may become the span it marks: 'by month 4' is 'within 4 months'
+    mentees = "mentees (2): both shipped solo by month 4"
+    within = "Mentored 2 junior engineers through their first deployments, and both shipped solo within 4 months."
+    assert check(mentees, within) == []
+
+
+def test_a_count_does_not_become_time_nor_code() -> None:
+    notes = "rebuilt the model registry w/ lineage tracking, ~140 prod models now traceable, audit passed first try"
+    good = "Rebuilt the model registry with lineage tracking, making 140 production models traceable and passing the audit."
+    assert check(notes, good) == []
+    assert "counts 140 in time, which the notes do not" in check(notes, good.replace("140 production models", "140 model-years"))
+    code = "Pruned the ensemble to accuracy = accuracy_threshold while keeping the same accuracy at lower cost."
+    problems = check("pruned the ensemble, same accuracy, way cheaper", code)
+    assert "writes 'accuracy_threshold', which is code the notes do not hold" in problems
+    assert "writes '=', which is code the notes do not hold" in problems
+    # code the notes hold may be copied
+    tuned = "Tuned the retriever with k=5, raising its recall by 12% on the evaluation set."
+    assert check("set k=5 in the retriever, recall@5 up 12%", tuned) == []

@@ -26,10 +26,13 @@ FIGURE_RE = re.compile(
     r"(?:(?P<mag>\s?(?:k|K|m|M|MM|b|B|bn|thousand|million|billion))(?![A-Za-z]))?"
     rf"(?:[\s-]?(?P<unit>{_UNITS})(?![A-Za-z]))?"  # '4 hours', '4-hour'
 )
+_AMBIGUOUS_MAGNITUDE = re.compile(r"^[^$€£]*\d\s?m\Z")  # '55m', '55 m': millions or minutes
 # Every run of digits, with the separators inside it: what the decoder may write.
 DIGITS_RE = re.compile(r"\d+(?:[.,]\d+)*")
 QUALIFIER = r"(?:under|below|above|over|about|around|nearly|almost|just|roughly|(?:less|more|fewer) than)"
-_CHANGE_RE = re.compile(rf"\s*(?:->|→|=>|-->|—>|(?:down |up )?to(?: {QUALIFIER})?)\s*", re.IGNORECASE)
+_CHANGE_RE = re.compile(
+    rf"(?:(?:\s+(?:per|a)\s+|\s*/\s*)[A-Za-z]+)?\s*(?:->|→|=>|-->|—>|(?:down |up )?to(?: {QUALIFIER})?)\s*", re.IGNORECASE
+)  # '2.1 per hour to 0.4 per hour' is a change too
 
 
 def _number(raw: str) -> float:
@@ -78,14 +81,16 @@ def digit_strings(text: str) -> set[str]:
 
 def same_figure(a: Figure, b: Figure) -> bool:
     """True when two figures state the same quantity ('4.8k' and '$4,800'; '55m' and '55 minutes'),
-    but not '$3k' and '$3M': when both carry a magnitude, the magnitudes must agree. Numbers that do
+    but not '$3k' and '$3M', nor '$3k' and '$3': a magnitude is part of the figure, except a bare 'm', which
+    may be minutes. Numbers that do
     not parse ('1.2.3', a version) are the same only when their digits are."""
     if math.isnan(a.value) or math.isnan(b.value):
         return DIGITS_RE.findall(a.text) == DIGITS_RE.findall(b.text)
     if _close(a.value, b.value):
         return True
-    both_scaled = not _close(a.number, a.value) and not _close(b.number, b.value)
-    return _close(a.number, b.number) and not both_scaled
+    scaled = [f for f in (a, b) if not _close(f.number, f.value)]
+    # '55m' may be minutes, not millions: only a bare lower-case 'm' leaves the magnitude open ('$3k' is not '$3')
+    return _close(a.number, b.number) and len(scaled) == 1 and _AMBIGUOUS_MAGNITUDE.search(scaled[0].text) is not None
 
 
 def _close(x: float, y: float) -> bool:

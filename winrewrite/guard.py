@@ -86,6 +86,13 @@ _ANY_PERIOD = re.compile(
     re.IGNORECASE,
 )
 _RATIO_UNITS = frozenset({"%", "pp", "x", "$"})
+# words that make the number after them a label, not a quantity: 'week 2', 'v3', 'phase 1'
+_LABEL_BEFORE = re.compile(
+    r"\b(day|week|month|quarter|year|sprint|phase|stage|step|round|iteration|version|v|gen|tier|level|wave)\s?\Z", re.IGNORECASE
+)
+_UNIT_AFTER = re.compile(r"[\s-]*(?:[A-Za-z]+-)?([A-Za-z]+)\b")  # '140 model-years' -> 'years'
+# a word only code holds ('accuracy_threshold', 'k=5'): it may be copied from the notes, never made up
+_CODE_WORD = re.compile(r"[^\s(),;:]*(?:[A-Za-z0-9]_[A-Za-z0-9]|=)[^\s(),;:]*")
 _NEXT_WORD = re.compile(r"\s+([A-Za-z]+)")
 _FUNCTION_WORDS = frozenset(
     "to from at in on of and or for vs versus with by per than over under after before across since so but "
@@ -287,6 +294,16 @@ def _kind(notes_figures: list[Figure], figure: Figure) -> str | None:
     return kinds.pop() if len(kinds) == 1 else None
 
 
+def twins_of(figure: Figure, figures: list[Figure]) -> list[Figure]:
+    """The figures among ``figures`` that state the same quantity as ``figure``."""
+    return [g for g in figures if same_figure(figure, g)]
+
+
+def code_words(notes: str, text: str) -> list[str]:
+    """Words of code in ``text`` ('accuracy_threshold', 'k=5') that the notes do not hold as written."""
+    return [m.group(0) for m in _CODE_WORD.finditer(text) if m.group(0).rstrip(".") not in notes]
+
+
 def figure_misuse(notes: str, text: str) -> list[str]:
     """Figures used with another unit than in the notes ('42ms' written as '42%', '45 analyst hours' as
     '45%'), or a change to the same value."""
@@ -313,13 +330,29 @@ def figure_misuse(notes: str, text: str) -> list[str]:
             problems.append(f"counts {f.text} in other time units than the notes")
         elif (
             twins
-            and _time_units_near(text, f)
+            and (f.unit == "$" or _time_units_near(text, f))
             and all(_period_near(notes, g) for g in twins)
             and not _ANY_PERIOD.search(text, _clause_start(text, f.start))
-        ):  # '45 analyst hrs/wk saved' written as 'a 45-hour cycle'
+        ):  # '45 analyst hrs/wk saved' written as 'a 45-hour cycle'; '$3k/month' as '$3k'
             problems.append(f"writes {f.text} without the period the notes count it per ({_period_near(notes, twins[0])})")
         elif twins and not families and unit_family(f.unit) in _RATIO_UNITS and all(counts_something(notes, g) for g in twins):
             problems.append(f"writes {f.text} where the notes count {notes[twins[0].start : twins[0].end + 12].strip()}...")
+    for f in text_figures:  # 'week 2' of the notes is a label: it says nothing as 'improved by 2'
+        befores = [_LABEL_BEFORE.search(notes[: g.start]) for g in twins_of(f, notes_figures)]
+        labels = {m.group(1).lower() if m else None for m in befores}
+        label = _LABEL_BEFORE.search(text[: f.start])
+        as_span = {_canonical_unit(w) for w in labels if w and _TIME_WORD.fullmatch(w)} & _time_units_near(text, f)
+        if labels and None not in labels and (label is None or label.group(1).lower() not in labels) and not as_span:
+            words = " or ".join(sorted(str(w) for w in labels))
+            problems.append(f"writes {f.text} apart from the {words} it labels in the notes")
+        elif (
+            f.unit is None
+            and (unit := _UNIT_AFTER.match(text, f.end))
+            and _TIME_WORD.fullmatch(unit.group(1))
+            and (twins := twins_of(f, notes_figures))
+            and all(g.unit is None and not _time_units_near(notes, g) for g in twins)
+        ):  # '~140 prod models' written as '140 model-years'
+            problems.append(f"counts {f.text} in time, which the notes do not")
     for f in text_figures:  # '-0.011' for notes that say '+0.011': the sign is part of the figure
         negative_in_notes = any(same_figure(f, g) and _NEGATIVE.search(notes[: g.start]) for g in notes_figures)
         if _NEGATIVE.search(text[: f.start]) and not negative_in_notes:
@@ -432,4 +465,5 @@ def check(notes: str, text: str) -> list[str]:
     problems += [f"drops the figure {f.text}" for f in missing_figures(extract_figures(notes), text)]
     problems += figure_misuse(notes, text)
     problems += [f"names {n}, which the notes do not mention" for n in unsupported_names(notes, text)]
+    problems += [f"writes {w!r}, which is code the notes do not hold" for w in code_words(notes, text)]
     return problems + form_problems(text)
