@@ -346,3 +346,15 @@ def test_no_word_fragment_or_loose_sign_follows_a_space() -> None:
     # punctuation never follows a space ('cutting conversion by .'), and a token that spells it so is never written
     assert not constraint.permits(after_space, vocab["."]) and constraint.permits(glued, vocab["."])
     assert vocab["▁."] in table.banned_ids.tolist()
+
+
+def test_a_number_the_notes_write_with_a_magnitude_keeps_it() -> None:
+    constraint = FigureConstraint(TOKENIZER, "cut scoring cost by $3k/month, train set 2K->18K, 55m saved", 0)
+    strings = token_table(TOKENIZER).strings
+    step = constraint.step("cut the cost by $3")
+    assert step.only is not None and step.only  # '$3' is never the end of '$3k'
+    assert {strings[i] for i in step.only} <= {"k", "K", " thousand"}
+    scores = constraint(_ids("cut the cost by $3"), torch.zeros((1, len(TOKENIZER))))[0]
+    assert scores[TOKENIZER.convert_tokens_to_ids(",")] == -float("inf")
+    assert constraint.step("cut the cost by $3k").only is None
+    assert constraint.step("saved 55").only is None  # '55m' may be minutes: no magnitude is forced

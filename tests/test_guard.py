@@ -153,6 +153,7 @@ def test_a_change_to_an_end_point_the_notes_never_gave_is_caught() -> None:
         "Saved the R&amp;D teams several hours of review work every week.",
         "Shipped the <b>ranking</b> model to production for the search team.",
         "Shipped the ranking model and identified ------------------------------ as the main cause of churn.",
+        "Shipped the ranking model to production instead of the original Ġ-training set for the search team.",
     ],
 )
 def test_blanks_entities_and_markup_are_caught(text: str) -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-from winrewrite.figures import DIGITS_RE, QUALIFIER, digit_strings, extract_changes, extract_figures
+from winrewrite.figures import DIGITS_RE, QUALIFIER, digit_strings, extract_changes, extract_figures, fixed_scale
 from winrewrite.guard import (
     DANGLING_WORDS,
     JUNK,
@@ -50,6 +50,9 @@ _LETTER = re.compile(r"[A-Za-z]")
 _LAST_WORD = re.compile(r"(?<!\w)[A-Za-z]+\Z")  # a whole word of letters at the very end ('the', the 's' of "team's")
 # 'from 70% to ', 'from 2 days to ': the number that follows must be a fitting end point for that start
 _FROM = re.compile(r"\bfrom\s+[$€£]?\Z", re.IGNORECASE)
+# how a magnitude may be written right after its number ('3' of '$3k' goes on as '3k', '3K' or '3 thousand')
+_SCALE_WORDS = {1e3: ("k", "K", " thousand"), 1e6: ("M", "m", "MM", " million"), 1e9: ("B", "b", "bn", " billion")}
+_SCALE_TOKENS: dict[tuple[int, float], frozenset[int]] = {}
 _FROM_TO = re.compile(rf"\bfrom\s+[$€£]?(\d+(?:[.,]\d+)*)\S*(?:\s+\S+){{0,2}}?\s+to\s+(?:{QUALIFIER}\s+)?[$€£]?\Z", re.IGNORECASE)
 
 
@@ -227,6 +230,17 @@ class Step:
     after_space: bool = False  # the text ends in a space: no word fragment (' uckoo') or loose sign (' +%') may follow
 
 
+def scale_tokens(table: TokenTable, scale: float) -> frozenset[int]:
+    """The tokens that write magnitude ``scale`` right after a number: one of its words, then nothing or no letter."""
+    key = (id(table), scale)
+    if key not in _SCALE_TOKENS:
+        words = _SCALE_WORDS.get(scale, ())
+        _SCALE_TOKENS[key] = frozenset(
+            i for i, s in enumerate(table.strings) for w in words if s.startswith(w) and not s[len(w) : len(w) + 1].isalpha()
+        )
+    return _SCALE_TOKENS[key]
+
+
 @dataclass(frozen=True)
 class NameContext:
     """The word being written and what stands before it, for the guard's rule on names (``unknown_parts``)."""
@@ -297,6 +311,12 @@ class FigureConstraint:
                 self.ends.setdefault(a.group(0), set()).add(b.group(0))
         self.in_changes = set(self.ends).union(*self.ends.values())  # every number of a change in the notes
         self.money = frozenset(d for d, kinds in self.families.items() if kinds == {"$"})  # '$3.2M': written after its sign
+        scales: dict[str, set[float | None]] = {}
+        for f, digits in figures:
+            scales.setdefault(digits, set()).add(fixed_scale(f))
+        # a number the notes always write with one magnitude ('$3k') is never written without it
+        fixed = {d: s.pop() for d, s in scales.items() if len(s) == 1 and None not in s}
+        self.scaled = {d: tokens for d, scale in fixed.items() if scale and (tokens := scale_tokens(self.table, scale))}
         self.prompt_length = prompt_length
         self.required = {digits for _, digits in figures} if require_all else set()
         self.stop_ids = sorted(stop_ids)
@@ -363,9 +383,13 @@ class FigureConstraint:
         missing = bool(self.required) and not self.required <= digit_strings(text)
         if missing and _DIGIT_POINT.search(text):  # '4.' may only go on to '4.8' while a figure is missing
             free = False
+        m = _TRAILING_NUMBER.search(text)
+        if m and m.group(1) in self.scaled:  # '$3' of '$3k': its magnitude next, or more digits ('3.' goes on to '3.2')
+            if not m.group(2):
+                return Step(keep | self.scaled[m.group(1)], frozenset(), keep, False, False, False)
+            free = False
         if not free:  # an unfinished number: only its continuations may follow (if none can, the statement ends)
             return Step(keep or frozenset(self.stop_ids), frozenset(), keep, False, False, False)
-        m = _TRAILING_NUMBER.search(text)
         return Step(
             only=None,
             blocked=frozenset(i for d, i in t.digit_ids.items() if d not in chars),

@@ -90,7 +90,15 @@ def same_figure(a: Figure, b: Figure) -> bool:
         return True
     scaled = [f for f in (a, b) if not _close(f.number, f.value)]
     # '55m' may be minutes, not millions: only a bare lower-case 'm' leaves the magnitude open ('$3k' is not '$3')
-    return _close(a.number, b.number) and len(scaled) == 1 and _AMBIGUOUS_MAGNITUDE.search(scaled[0].text) is not None
+    return _close(a.number, b.number) and len(scaled) == 1 and fixed_scale(scaled[0]) is None
+
+
+def fixed_scale(figure: Figure) -> float | None:
+    """The magnitude a figure's number is written with ('$3k' -> 1e3, '1.3B' -> 1e9), or None when it has
+    none, or only a bare 'm' ('55m' may be minutes)."""
+    if math.isnan(figure.value) or _close(figure.number, figure.value) or _AMBIGUOUS_MAGNITUDE.search(figure.text):
+        return None
+    return figure.value / figure.number
 
 
 def _close(x: float, y: float) -> bool:

@@ -28,7 +28,7 @@ _NOT_PAST = frozenset("need speed feed seed bed red shed breed embed proceed exc
 SHORTHAND = re.compile(r"->|→|=>|<-|~|\bw/|\bb/c\b|\bhrs?/wk\b|\bTODO\b|\.\.\.")
 # blanks, placeholders, rules of dashes, HTML entities, markup, links
 JUNK = re.compile(  # text no statement holds; the decoding constraint never writes a token that does
-    r"_{2,}|-{3,}|={3,}|&[a-z]+;|&#\d+;|[$€£][A-Za-z]|[{}<>\[\]|\\^`*]|https?://|www\."
+    r"_{2,}|-{3,}|={3,}|&[a-z]+;|&#\d+;|[$€£][A-Za-z]|[{}<>\[\]|\\^`*]|https?://|www\.|[ĠĊ▁]"  # last: tokenizer marks
 )
 _NEGATIVE = re.compile(r"(?:^|[\s(])[-−]\s?\Z")  # what precedes a negative figure: a minus sign, not a hyphen ('6-week')
 _LEADING_AMPERSAND = re.compile(r"(?<!\w)&\w")  # 'from &simulating' ('R&D' and ' & ' are prose)
