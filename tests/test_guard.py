@@ -336,6 +336,12 @@ def test_a_figure_keeps_its_magnitude_its_period_and_its_label() -> None:
     assert check(mentees, within) == []
 
 
+def test_an_order_of_magnitude_is_a_quantity() -> None:
+    notes = "back-translation aug for rare intents, accuracy went way up"
+    text = "Built a back-translation augmentation pipeline for rare intents, raising their accuracy by an order of magnitude."
+    assert "writes the quantity 'magnitude', which the notes do not give" in check(notes, text)
+
+
 def test_a_count_does_not_become_time_nor_code() -> None:
     notes = "rebuilt the model registry w/ lineage tracking, ~140 prod models now traceable, audit passed first try"
     good = "Rebuilt the model registry with lineage tracking, making 140 production models traceable and passing the audit."

@@ -143,8 +143,10 @@ def test_beam_candidates_of_a_batch_match_one_by_one_and_the_full_mask(tiny_mode
     notes = ["p99 340ms->62ms after int8", "shipped 4 models in q3, 2 to prod"]
     heads = [prompt_ids(exact.tokenizer, n) for n in notes]
     together = exact._beams(notes, heads)
-    assert [exact._beams([n], [h])[0] for n, h in zip(notes, heads, strict=True)] == together
-    assert _transformers_beams(exact, notes[0], heads[0]) == together[0]
+    alone = [exact._beams([n], [h])[0] for n, h in zip(notes, heads, strict=True)]
+    assert [[c for c, _ in cs] for cs in alone] == [[c for c, _ in cs] for cs in together]
+    assert [[s for _, s in cs] for cs in alone] == [[pytest.approx(s, abs=1e-4) for _, s in cs] for cs in together]
+    assert _transformers_beams(exact, notes[0], heads[0]) == [c for c, _ in together[0]]
 
 
 def test_beam_search_finishes_candidates_and_drops_done_notes_as_transformers_would(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -168,10 +170,12 @@ def test_beam_search_finishes_candidates_and_drops_done_notes_as_transformers_wo
     notes = ["p99 340ms->62ms after int8", "shipped models in q3"]
     heads = [prompt_ids(rw.tokenizer, n) for n in notes]
     together = rw._beams(notes, heads)
-    assert [rw._beams([n], [h])[0] for n, h in zip(notes, heads, strict=True)] == together
-    assert max(len(c) for c in together[0]) < min(len(c) for c in together[1]) < 60  # different steps, both early
+    alone = [rw._beams([n], [h])[0] for n, h in zip(notes, heads, strict=True)]
+    assert [[c for c, _ in cs] for cs in alone] == [[c for c, _ in cs] for cs in together]
+    assert [[s for _, s in cs] for cs in alone] == [[pytest.approx(s, abs=1e-4) for _, s in cs] for cs in together]
+    assert max(len(c) for c, _ in together[0]) < min(len(c) for c, _ in together[1]) < 60  # different steps, both early
     for note, head, ours in zip(notes, heads, together, strict=True):
-        assert _transformers_beams(rw, note, head) == ours
+        assert _transformers_beams(rw, note, head) == [c for c, _ in ours]
 
 
 def test_one_note_continues_from_the_category_heads_reading(tiny_model_dir) -> None:
@@ -193,7 +197,8 @@ def test_one_note_continues_from_the_category_heads_reading(tiny_model_dir) -> N
             scores, subs, read = rw._classify([prompt])
             assert read is not None and read[1].shape == (1, len(prompt))
             head = prompt + rw._labels[Category.ML_SYSTEMS] + rw._sublabels[Category.ML_SYSTEMS.subcategories[0]]
-            assert rw._greedy([notes], [head], read) == rw._greedy([notes], [head])
+            [(text, log_prob)], [(again, log_prob_again)] = rw._greedy([notes], [head], read), rw._greedy([notes], [head])
+            assert text == again and log_prob == pytest.approx(log_prob_again, abs=1e-4)
         assert rw._classify([prompt, prompt])[2] is None  # a batch prefills anew
 
 
@@ -203,9 +208,22 @@ def test_a_candidate_whose_last_clause_fails_keeps_its_leading_clauses(tiny_rewr
     written candidates: what is tested is the choice among them, not the search.)"""
     notes = ["fraud model saved ~$4M chargebacks FY, rolled out to all card products", "wrote the runbook"]
     good = "Saved $4M in annual chargebacks with the fraud model across all card products"
-    beams = [[f"{good}, cutting them tenfold."], ["Wrote the runbook, cutting pages tenfold."]]
+    beams = [[(f"{good}, cutting them tenfold.", -0.2)], [("Wrote the runbook, cutting pages tenfold.", -0.2)]]
     monkeypatch.setattr(tiny_rewriter, "_beams", lambda n, h: beams)
-    settled = tiny_rewriter._settle(notes, [[], []], [f"{good} by two thirds.", "Wrote it."], [Category.BUSINESS_IMPACT] * 2)
+    drafts = [(f"{good} by two thirds.", -0.2), ("Wrote it.", -0.2)]
+    settled = tiny_rewriter._settle(notes, [[], []], drafts, [Category.BUSINESS_IMPACT] * 2)
     assert settled[0] == (good + ".", "model")
     assert settled[1][1] == "fallback"
     assert tiny_rewriter.last_timings["trimmed"] == 1
+
+
+def test_a_candidate_the_model_finds_garbled_is_rejected_like_a_guard_failure(tiny_rewriter, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A draft that passes the guard but whose tokens average a log-probability under ``min_token_log_prob``
+    gives way to a beam candidate that reads fluently; with the gate off (-inf) the draft stands."""
+    notes = ["fraud model saved ~$4M chargebacks FY"]
+    garbled = "Saved $4M in chargeback fees for the fraud model, reducing the annual rollover from spiked funnel decisions."
+    fluent = "Saved $4M in annual chargebacks with the fraud model, which the finance team confirmed for the fiscal year."
+    monkeypatch.setattr(tiny_rewriter, "_beams", lambda n, h: [[(fluent, -0.3)] for _ in n])
+    assert tiny_rewriter._settle(notes, [[]], [(garbled, -1.4)], [Category.BUSINESS_IMPACT]) == [(fluent, "model")]
+    monkeypatch.setattr(tiny_rewriter.config, "min_token_log_prob", -float("inf"))
+    assert tiny_rewriter._settle(notes, [[]], [(garbled, -1.4)], [Category.BUSINESS_IMPACT]) == [(garbled, "model")]

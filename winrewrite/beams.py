@@ -33,8 +33,9 @@ def beam_search(
     k: int,
     max_new_tokens: int,
     stop_ids: Collection[int],
-) -> list[list[list[int]]]:
-    """The ``k`` best finished candidates of each note, best first, as generated token ids.
+) -> list[list[tuple[list[int], float]]]:
+    """The ``k`` best finished candidates of each note, best first, as generated token ids with their
+    score (mean log-probability per token).
 
     Args:
         logits: next-token logits after each note's prompt, ``k`` identical rows per note [notes * k, vocab].
@@ -88,7 +89,7 @@ def beam_search(
         if not active or t + 1 == max_new_tokens:
             break
         log_probs = torch.log_softmax(advance(fed, parents), dim=-1)
-    return finished
+    return [list(zip(finished[i], finished_scores[i].tolist(), strict=True)) for i in range(notes)]
 
 
 def _best(

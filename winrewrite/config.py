@@ -20,6 +20,13 @@ class RewriterConfig:
     num_candidates: int = field(
         default=6, metadata={"help": "Beam candidates tried when the greedy statement fails the guard; 0 skips them."}
     )
+    min_token_log_prob: float = field(
+        default=-0.85,
+        metadata={
+            "help": "A candidate whose tokens average a lower log-probability under the model (the figure constraint "
+            "pushed it off its own path and it reads garbled) is rejected like one the guard rejects; -inf keeps all."
+        },
+    )
     threads: int | None = field(default=None, metadata={"help": "CPU threads for torch; None keeps torch's choice."})
     fast_cpu: bool = field(
         default=True,

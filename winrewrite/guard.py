@@ -396,7 +396,7 @@ _NUMBER_WORDS = {
     **{w: {str(10 * i)} for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)},
     "dozen": {"12"}, "hundred": {"100"}, "thousand": {"1000", "1,000"}, "million": set(), "billion": set(),
     "half": {"50", "2"}, "halve": {"50", "2"}, "quarter": {"25"}, "third": {"3", "33"}, "fifth": {"5", "20"},
-    "tenth": {"10"},
+    "tenth": {"10"}, "magnitude": {"10"},  # 'an order of magnitude'
     "twice": {"2"}, "double": {"2"}, "triple": {"3"}, "quadruple": {"4"},
 }  # fmt: skip
 _SPELLED = re.compile(  # 'one-third' is a third; a 'third-party' tool is no quantity

@@ -383,14 +383,15 @@ class Rewriter:
         return statements
 
     def _settle(
-        self, notes: list[str], heads: list[list[int]], drafts: list[str], chosen: list[Category]
+        self, notes: list[str], heads: list[list[int]], drafts: list[tuple[str, float]], chosen: list[Category]
     ) -> list[tuple[str, Literal["model", "fallback"]]]:
-        """For each note, the first candidate that passes the guard: the greedy draft, then its beam
-        candidates (every note whose draft failed, in one batch), then the longest run of leading clauses
-        of one of them that passes (:func:`~winrewrite.guard.passing_clauses`), and last the composer."""
+        """For each note, the first candidate that passes the guard and reads fluently to the model
+        (:meth:`_problems`): the greedy draft, then its beam candidates (every note whose draft failed, in
+        one batch), then the longest run of leading clauses of one of them that passes
+        (:func:`~winrewrite.guard.passing_clauses`), and last the composer."""
         settled: list[tuple[str, Literal["model", "fallback"]] | None] = []
-        for n, draft in zip(notes, drafts, strict=True):
-            problems = check(n, draft)
+        for n, (draft, log_prob) in zip(notes, drafts, strict=True):
+            problems = self._problems(n, draft, log_prob)
             settled.append((draft, "model") if not problems else None)
             if problems:
                 logger.debug("greedy draft rejected (%s)", "; ".join(problems))
@@ -400,14 +401,15 @@ class Rewriter:
         trimmed = 0
         self.last_timings.update(beams_s=time.perf_counter() - start, beam_notes=len(retry))
         for i, candidates in zip(retry, beams, strict=True):
-            for candidate in candidates:
-                problems = check(notes[i], candidate)
+            for candidate, log_prob in candidates:
+                problems = self._problems(notes[i], candidate, log_prob)
                 if not problems:
                     settled[i] = (candidate, "model")
                     break
                 logger.debug("beam candidate rejected (%s)", "; ".join(problems))
             if settled[i] is None:
-                cut = next(filter(None, (passing_clauses(notes[i], c) for c in [drafts[i], *candidates])), None)
+                texts = [drafts[i][0], *(c for c, _ in candidates)]
+                cut = next(filter(None, (passing_clauses(notes[i], c) for c in texts)), None)
                 if cut is not None:
                     logger.info("no model candidate passed the guard whole; keeping its leading clauses")
                     settled[i] = (cut, "model")
@@ -417,6 +419,15 @@ class Rewriter:
                 settled[i] = (compose(notes[i], chosen[i]), "fallback")
         self.last_timings["trimmed"] = trimmed
         return [s for s in settled if s is not None]
+
+    def _problems(self, notes: str, text: str, log_prob: float) -> list[str]:
+        """The guard's problems with a candidate, and whether the model itself finds it unlikely: a mean
+        log-probability per token under ``min_token_log_prob`` means the figure constraint pushed the model
+        off its own path, and such text reads garbled ('by rollover from spiked in funnel')."""
+        problems = check(notes, text)
+        if log_prob < self.config.min_token_log_prob:
+            problems.append(f"reads garbled to the model (mean token log-probability {log_prob:.2f})")
+        return problems
 
     def _classify(self, prompts: list[list[int]]) -> tuple[torch.Tensor, list[str] | None, Any]:
         """Category scores [rows, 6]; with a category head, each row's subcategory (else None: the
@@ -506,8 +517,9 @@ class Rewriter:
             scores[row] = total
         return scores.view(len(prefixes), k)
 
-    def _greedy(self, notes: list[str], heads: list[list[int]], read: Any = None) -> list[str]:
-        """Greedy statements for a batch, each under its own figure constraint (with ``require_all``).
+    def _greedy(self, notes: list[str], heads: list[list[int]], read: Any = None) -> list[tuple[str, float]]:
+        """Greedy statements for a batch, each under its own figure constraint (with ``require_all``), with
+        their mean log-probability per token (the stop token included) under the model.
 
         ``read``: the (cache, mask) of a single prompt already read by the category head; then only the
         label lines are run before decoding. Each step moves only every row's ``_TOP`` best tokens off
@@ -529,15 +541,18 @@ class Rewriter:
         generated: list[list[int]] = [[] for _ in notes]
         texts = [""] * len(notes)
         alive = [True] * len(notes)
+        log_prob = [0.0] * len(notes)
         start = time.perf_counter()
         for _ in range(self.config.max_new_tokens):
             values, ids = self._top(logits)
             values_l, ids_l = values.tolist(), ids.tolist()
+            norms = torch.logsumexp(logits.float(), dim=-1).tolist()
             step = []
             for row, constraint in enumerate(constraints):
                 token = self._pad_id
                 if alive[row]:
                     token = constraint.best_allowed(texts[row], ids_l[row], values_l[row], logits[row], generated[row])
+                    log_prob[row] += float(logits[row, token]) - norms[row]
                     if token in self._stop_ids:
                         alive[row], token = False, self._pad_id
                     else:
@@ -554,7 +569,7 @@ class Rewriter:
             cache, logits = self._run(ids, mask, cache)
         tokens = sum(len(g) + 1 for g in generated)
         self.last_timings.update(decode_s=time.perf_counter() - start, decode_tokens=tokens)
-        return [self._decode(g) for g in generated]
+        return [(self._decode(g), lp / (len(g) + 1)) for g, lp in zip(generated, log_prob, strict=True)]
 
     def _constraints(self, notes: list[str]) -> list[FigureConstraint]:
         """One figure constraint per note, requiring every figure before the statement may end."""
@@ -590,9 +605,10 @@ class Rewriter:
             self._lean = LeanDecoder.for_model(self.model) if fit else None
         return self._lean  # type: ignore[return-value]
 
-    def _beams(self, notes: list[str], heads: list[list[int]]) -> list[list[str]]:
+    def _beams(self, notes: list[str], heads: list[list[int]]) -> list[list[tuple[str, float]]]:
         """``num_candidates`` beam-search candidates for each note (:mod:`winrewrite.beams`), all notes in
-        one batch, best first. Each prompt runs once; its cache is repeated for the beams."""
+        one batch, best first, with their mean log-probability per token. Each prompt runs once; its cache
+        is repeated for the beams."""
         import torch
 
         from winrewrite.beams import beam_search
@@ -618,7 +634,7 @@ class Rewriter:
             return self._run(ids[:, None], mask, cache)[1]
 
         found = beam_search(logits, advance, constraints, k, self.config.max_new_tokens, self._stop_ids)
-        return [[self._decode(c) for c in candidates] for candidates in found]
+        return [[(self._decode(c), score) for c, score in candidates] for candidates in found]
 
     def _decode(self, ids: list[int]) -> str:
         ids = [i for i in ids if i not in self._stop_ids]
