@@ -89,6 +89,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-latency", action="store_true", help="skip the one-note-at-a-time latency run")
     parser.add_argument("--batch-size", type=int, default=None, help="rewrite_many batch (CPU 8, GPU 1024)")
     parser.add_argument("--repeat", type=int, default=1, help="copies of the notes for the rewrite_many throughput run")
+    parser.add_argument("--num-candidates", type=int, default=None, help="RewriterConfig.num_candidates (beam width)")
+    parser.add_argument(
+        "--min-token-log-prob", type=float, default=None, help="RewriterConfig.min_token_log_prob (default: the config's)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
@@ -112,7 +116,12 @@ def main(argv: list[str] | None = None) -> None:
         result["cold_start_s"] = round(cold_start(notes[0]), 2)
 
     start = time.perf_counter()
-    rewriter = Rewriter.from_pretrained(device=args.device, config=RewriterConfig(fast_cpu=not args.fp32))
+    config = RewriterConfig(fast_cpu=not args.fp32)
+    if args.min_token_log_prob is not None:
+        config.min_token_log_prob = args.min_token_log_prob
+    if args.num_candidates is not None:
+        config.num_candidates = args.num_candidates
+    rewriter = Rewriter.from_pretrained(device=args.device, config=config)
     result["device"] = str(rewriter.device)
     result["load_s"] = round(time.perf_counter() - start, 2)
     rewriter.rewrite(notes[0])  # warm-up

@@ -83,10 +83,11 @@ def test_top_tokens_among_the_head_columns_are_the_top_of_the_whole_row(fast: Re
     fast._fast_head.set_extra([5, 6, 7])  # the notes' own tokens join the columns
     with torch.inference_mode():
         logits = fast._prefill([[2, 10, 11, 12], [2, 20, 21]])[1]
-    values, ids = fast._top(logits)
+    values, ids, norms = fast._top(logits)
     expected = logits.topk(values.shape[1], dim=-1).values
     assert torch.equal(values, expected)
     assert torch.equal(logits.gather(-1, ids), values)  # each id carries its own logit
+    assert torch.allclose(norms, torch.logsumexp(logits.float(), dim=-1))  # the columns hold all the mass
 
 
 def test_layers_padded_to_the_kernel_blocks_are_left_to_transformers(tmp_path: Path) -> None:

@@ -544,9 +544,8 @@ class Rewriter:
         log_prob = [0.0] * len(notes)
         start = time.perf_counter()
         for _ in range(self.config.max_new_tokens):
-            values, ids = self._top(logits)
-            values_l, ids_l = values.tolist(), ids.tolist()
-            norms = torch.logsumexp(logits.float(), dim=-1).tolist()
+            values, ids, norms_t = self._top(logits)
+            values_l, ids_l, norms = values.tolist(), ids.tolist(), norms_t.tolist()
             step = []
             for row, constraint in enumerate(constraints):
                 token = self._pad_id
@@ -577,14 +576,19 @@ class Rewriter:
 
         return [FigureConstraint(self.tokenizer, n, prompt_length=0, stop_ids=self._stop_ids, require_all=True) for n in notes]
 
-    def _top(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Each row's ``_TOP`` best logits and their ids; on the fast path only among the head's columns
-        (a quarter of the vocabulary: the rest is -inf), which halves the cost of a greedy step's top-k."""
+    def _top(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Each row's ``_TOP`` best logits, their ids, and the row's log-normaliser (logsumexp); on the fast
+        path only among the head's columns (a quarter of the vocabulary: the rest is -inf), which halves the
+        cost of a greedy step's top-k."""
+        import torch
+
         if self._fast_head is None:
-            return logits.topk(min(_TOP, logits.shape[-1]), dim=-1)
+            values, ids = logits.topk(min(_TOP, logits.shape[-1]), dim=-1)
+            return values, ids, torch.logsumexp(logits.float(), dim=-1)
         columns = self._fast_head.columns
-        values, ids = logits.index_select(-1, columns).topk(min(_TOP, len(columns)), dim=-1)
-        return values, columns[ids]
+        kept = logits.index_select(-1, columns)
+        values, ids = kept.topk(min(_TOP, len(columns)), dim=-1)
+        return values, columns[ids], torch.logsumexp(kept.float(), dim=-1)
 
     def _start_lean(self, cache: Any, mask: torch.Tensor) -> LeanDecoder | None:
         """The lean step, taking over from a prefill's ``cache``, when there is one and the statement fits
