@@ -55,6 +55,18 @@ def test_composer_keeps_every_figure_and_passes_the_guard() -> None:
     assert text.startswith("Delivered") and "->" not in text and "um" not in text.split()
 
 
+def test_composer_drops_spoken_fillers_but_keeps_content() -> None:
+    notes = "yeah so the GPU bill was like $240k a month, I profiled it, um, and with features like padding cut it went to $95k"
+    text = compose(notes, Category.MODEL_PERFORMANCE)
+    assert text == (
+        "Delivered model performance work: the GPU bill was $240k a month, I profiled it and with features like "
+        "padding cut it went to $95k."
+    )
+    assert check(notes, text) == []
+    signs = compose("launched triage, CSAT +9 pts, partnered w/ ops + legal", Category.BUSINESS_IMPACT)
+    assert signs == "Delivered business impact work: launched triage, CSAT up 9 pts, partnered with ops and legal."
+
+
 @settings(max_examples=1000, deadline=None)
 @given(notes=st.text(), text=st.text())
 def test_guard_never_raises(notes: str, text: str) -> None:

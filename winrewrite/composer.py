@@ -12,7 +12,12 @@ import re
 from winrewrite.categories import Category
 from winrewrite.prompt import clean_notes
 
-_FILLERS = re.compile(r"\b(?:um+|uh+|erm|so basically|basically|you know|i mean|kind of|sort of|like,)\s*,?\s*", re.IGNORECASE)
+_ASIDE = re.compile(r",\s*(?:um+|uh+|erm)\s*,", re.IGNORECASE)  # 'so I, uh, built': no commas left around it
+_FILLERS = re.compile(
+    r"\b(?:um+|uh+|erm|(?:yeah|okay|ok) so|so yeah|yeah|so basically|basically|you know|i mean|kind of|sort of|like,"
+    r"|like(?=\s+(?:about\s+)?[$€£~\d]))\s*,?\s*",  # 'like $240k' is '$240k'; 'features like dwell time' stays
+    re.IGNORECASE,
+)
 _REPLACEMENTS = [
     (re.compile(r"\s*(?:->|→|=>|-->)\s*"), " to "),
     (re.compile(r"~\s*"), "about "),
@@ -21,6 +26,8 @@ _REPLACEMENTS = [
     (re.compile(r"\bhrs?/wk\b", re.IGNORECASE), "hours per week"),
     (re.compile(r"\.\.\.+|…"), ", "),
     (re.compile(r"\bTODO\b:?", re.IGNORECASE), ""),
+    (re.compile(r"(?<!\S)\+(?=\d)"), "up "),  # 'CSAT +9 pts': a sign standing apart is not prose
+    (re.compile(r"\s\+\s"), " and "),  # 'ctr + cvr'
 ]
 _NOUNS = {
     Category.MODEL_DEVELOPMENT: "model development work",
@@ -35,7 +42,7 @@ _NOUNS = {
 def compose(notes: str, category: Category) -> str:
     """One sentence that starts with a past-tense verb and carries the notes' content and figures."""
     text = clean_notes(notes).replace("; ", ", ")
-    text = _FILLERS.sub("", text)
+    text = _FILLERS.sub("", _ASIDE.sub("", text))
     for pattern, replacement in _REPLACEMENTS:
         text = pattern.sub(replacement, text)
     # One sentence: inner full stops (not decimal points) become commas.
