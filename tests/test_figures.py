@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from winrewrite.figures import extract_changes, extract_figures, invented_figures, missing_figures, same_figure
+from winrewrite.figures import extract_changes, extract_figures, fixed_scale, invented_figures, missing_figures, same_figure
 
 
 @pytest.mark.parametrize(
@@ -41,6 +41,9 @@ def test_formats_of_the_same_figure_match() -> None:
     for scaled, bare in [("$3k", "$3"), ("18K", "18"), ("$3.2M", "3.2"), ("1.1 million", "1.1")]:
         assert not same_figure(extract_figures(scaled)[0], extract_figures(bare)[0])
     assert same_figure(extract_figures("1.1 million")[0], extract_figures("1.1M")[0])
+    # the magnitude itself is exact whatever the number ('1.1M' is 1.1 * 1e6 in floating point)
+    scales = [fixed_scale(extract_figures(t)[0]) for t in ("$1.1M", "2.7K", "18.4k", "1.3B", "55m", "45")]
+    assert scales == [1e6, 1e3, 1e3, 1e9, None, None]
 
 
 def test_changes() -> None:

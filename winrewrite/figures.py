@@ -82,8 +82,7 @@ def digit_strings(text: str) -> set[str]:
 def same_figure(a: Figure, b: Figure) -> bool:
     """True when two figures state the same quantity ('4.8k' and '$4,800'; '55m' and '55 minutes'),
     but not '$3k' and '$3M', nor '$3k' and '$3': a magnitude is part of the figure, except a bare 'm', which
-    may be minutes. Numbers that do
-    not parse ('1.2.3', a version) are the same only when their digits are."""
+    may be minutes. Numbers that do not parse ('1.2.3', a version) are the same only when their digits are."""
     if math.isnan(a.value) or math.isnan(b.value):
         return DIGITS_RE.findall(a.text) == DIGITS_RE.findall(b.text)
     if _close(a.value, b.value):
@@ -98,7 +97,7 @@ def fixed_scale(figure: Figure) -> float | None:
     none, or only a bare 'm' ('55m' may be minutes)."""
     if math.isnan(figure.value) or _close(figure.number, figure.value) or _AMBIGUOUS_MAGNITUDE.search(figure.text):
         return None
-    return figure.value / figure.number
+    return float(10 ** round(math.log10(figure.value / figure.number)))  # exact 1e3, 1e6, 1e9 for any number
 
 
 def _close(x: float, y: float) -> bool:
