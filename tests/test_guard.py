@@ -366,3 +366,13 @@ def test_a_count_does_not_become_time_nor_code() -> None:
     # code the notes hold may be copied
     tuned = "Tuned the retriever with k=5, raising its recall by 12% on the evaluation set."
     assert check("set k=5 in the retriever, recall@5 up 12%", tuned) == []
+
+
+def test_a_made_up_change_between_a_count_and_a_span_of_time_is_caught() -> None:
+    notes = "rewrote the tokenizer warmup, 0 OOM restarts in 6 weeks (was ~3/week)"
+    text = "Rewrote the tokenizer warmup for the embedding service, reducing OOM restarts from 0 to 6 weeks, down from 3 a week."
+    assert "states a change from 0 to 6 weeks, which are not the same kind of quantity" in check(notes, text)
+    # the notes' own change stands, however its figures read ('4.1 down to 3.6 minutes')
+    sweep = "ran an Optuna sweep on the ETA model, 200 trials, mean absolute error went from 4.1 down to 3.6 minutes"
+    tuned = "Tuned the delivery ETA model with a 200-trial Optuna sweep, reducing mean absolute error from 4.1 to 3.6 minutes."
+    assert check(sweep, tuned) == []

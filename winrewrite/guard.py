@@ -285,12 +285,15 @@ def kept_as_change(text: str, change: Change, figures: list[Figure] | None = Non
     return False
 
 
-def _kind(notes_figures: list[Figure], figure: Figure) -> str | None:
+def _kind(notes: str, notes_figures: list[Figure], figure: Figure) -> str | None:
     """The kind of quantity a figure is (:func:`unit_family`), from its own unit or else from the notes'
-    ('2' for notes that say '2 qtrs' is a span of time)."""
+    ('2' for notes that say '2 qtrs' is a span of time; '0' for '0 OOM restarts' is a count)."""
     if figure.unit:
         return unit_family(figure.unit)
-    kinds = {unit_family(g.unit) for g in notes_figures if g.unit and same_figure(figure, g)}
+    twins = twins_of(figure, notes_figures)
+    kinds = {unit_family(g.unit) for g in twins if g.unit}
+    if not kinds and twins and all(counts_something(notes, g) for g in twins):
+        return "count"
     return kinds.pop() if len(kinds) == 1 else None
 
 
@@ -374,17 +377,22 @@ def figure_misuse(notes: str, text: str) -> list[str]:
         word = re.match(r"[A-Za-z]+", end)
         if word and not re.search(rf"\b{word.group(0)}\b", notes, re.IGNORECASE):
             problems.append(f"states a change to '{word.group(0)}', which the notes do not give")
-    for change in extract_changes(notes):  # '340ms->85ms' stays one change, not two figures of two claims
+    notes_changes = extract_changes(notes, notes_figures)
+    for change in notes_changes:  # '340ms->85ms' stays one change, not two figures of two claims
         a, b = change.before, change.after
         comparable = unit_family(a.unit) == unit_family(b.unit) or a.unit is None or b.unit is None
         if comparable and not kept_as_change(text, change, text_figures):
             problems.append(f"splits the change from {a.text} to {b.text} in the notes")
     for change in extract_changes(text, text_figures):
         a, b = change.before, change.after
-        kinds = [_kind(notes_figures, f) for f in (a, b)]
+        kinds = [_kind(notes, notes_figures, f) for f in (a, b)]
         if a.value == b.value and _canonical_unit(a.unit) == _canonical_unit(b.unit):
             problems.append(f"states a change from {a.text} to {b.text}")
-        elif None not in kinds and kinds[0] != kinds[1]:
+        elif (
+            None not in kinds
+            and kinds[0] != kinds[1]
+            and not any(same_figure(a, c.before) and same_figure(b, c.after) for c in notes_changes)
+        ):  # the notes' own change may be read otherwise ('4.1 down to 3.6 minutes'), a made-up one may not
             problems.append(f"states a change from {a.text} to {b.text}, which are not the same kind of quantity")
     return problems
 
