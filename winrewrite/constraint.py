@@ -301,8 +301,10 @@ class FigureConstraint:
         self.allowed = frozenset(self.budget)
         figures = [(f, m.group(0)) for f in extract_figures(notes) if (m := DIGITS_RE.search(f.text))]  # with digits
         self.families: dict[str, set[str | None]] = {}  # digit string -> the kinds of quantity it has in the notes
+        scales: dict[str, set[float | None]] = {}  # digit string -> the magnitudes the notes write it with
         for f, digits in figures:
             self.families.setdefault(digits, set()).add(unit_family(f.unit))
+            scales.setdefault(digits, set()).add(fixed_scale(f))
         counting = [(digits, counts_something(notes, f)) for f, digits in figures]
         self.counts = {d for d, _ in counting} - {d for d, c in counting if not c}  # '45 analyst hrs': never 45%
         self.ends: dict[str, set[str]] = {}  # a change's start -> its end points in the notes ('74->91')
@@ -311,12 +313,9 @@ class FigureConstraint:
                 self.ends.setdefault(a.group(0), set()).add(b.group(0))
         self.in_changes = set(self.ends).union(*self.ends.values())  # every number of a change in the notes
         self.money = frozenset(d for d, kinds in self.families.items() if kinds == {"$"})  # '$3.2M': written after its sign
-        scales: dict[str, set[float | None]] = {}
-        for f, digits in figures:
-            scales.setdefault(digits, set()).add(fixed_scale(f))
         # a number the notes always write with one magnitude ('$3k') is never written without it
-        fixed = {d: s.pop() for d, s in scales.items() if len(s) == 1 and None not in s}
-        self.scaled = {d: tokens for d, scale in fixed.items() if scale and (tokens := scale_tokens(self.table, scale))}
+        fixed = {d: scale for d, s in scales.items() if len(s) == 1 and (scale := next(iter(s))) is not None}
+        self.scaled = {d: tokens for d, scale in fixed.items() if (tokens := scale_tokens(self.table, scale))}
         self.prompt_length = prompt_length
         self.required = {digits for _, digits in figures} if require_all else set()
         self.stop_ids = sorted(stop_ids)

@@ -311,9 +311,9 @@ def figure_misuse(notes: str, text: str) -> list[str]:
     """Figures used with another unit than in the notes ('42ms' written as '42%', '45 analyst hours' as
     '45%'), or a change to the same value."""
     notes_figures, text_figures = extract_figures(notes), extract_figures(text)
+    all_twins = [twins_of(f, notes_figures) for f in text_figures]  # each figure's twins in the notes, found once
     problems = []
-    for f in text_figures:
-        twins = [g for g in notes_figures if same_figure(f, g)]
+    for f, twins in zip(text_figures, all_twins, strict=True):
         families = {unit_family(g.unit) for g in twins} - {None}
         if twins and f.unit and families and unit_family(f.unit) not in families:
             problems.append(f"writes {f.text} where the notes have {twins[0].text}")
@@ -340,8 +340,8 @@ def figure_misuse(notes: str, text: str) -> list[str]:
             problems.append(f"writes {f.text} without the period the notes count it per ({_period_near(notes, twins[0])})")
         elif twins and not families and unit_family(f.unit) in _RATIO_UNITS and all(counts_something(notes, g) for g in twins):
             problems.append(f"writes {f.text} where the notes count {notes[twins[0].start : twins[0].end + 12].strip()}...")
-    for f in text_figures:  # 'week 2' of the notes is a label: it says nothing as 'improved by 2'
-        befores = [_LABEL_BEFORE.search(notes[: g.start]) for g in twins_of(f, notes_figures)]
+    for f, twins in zip(text_figures, all_twins, strict=True):  # 'week 2' of the notes is a label: not 'improved by 2'
+        befores = [_LABEL_BEFORE.search(notes[: g.start]) for g in twins]
         labels = {m.group(1).lower() if m else None for m in befores}
         label = _LABEL_BEFORE.search(text[: f.start])
         as_span = {_canonical_unit(w) for w in labels if w and _TIME_WORD.fullmatch(w)} & _time_units_near(text, f)
@@ -352,7 +352,7 @@ def figure_misuse(notes: str, text: str) -> list[str]:
             f.unit is None
             and (unit := _UNIT_AFTER.match(text, f.end))
             and _TIME_WORD.fullmatch(unit.group(1))
-            and (twins := twins_of(f, notes_figures))
+            and twins
             and all(g.unit is None and not _time_units_near(notes, g) for g in twins)
         ):  # '~140 prod models' written as '140 model-years'
             problems.append(f"counts {f.text} in time, which the notes do not")

@@ -92,10 +92,11 @@ def read_head(adapter: Path) -> CategoryHead | None:
     if not path.exists():
         return None
     try:
-        if CategoryHead.pooling(path) != POOLING:
+        fitted_on = CategoryHead.pooling(path)
+        if fitted_on != POOLING:
             logger.warning(
                 "%s was fitted on %s features, not %s: categories are scored as text until it is refit "
-                "(python -m finetune.category_head %s)", path, CategoryHead.pooling(path), POOLING, adapter
+                "(python -m finetune.category_head %s)", path, fitted_on, POOLING, adapter
             )
             return None
         return CategoryHead.load(path)
