@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from winrewrite import fastpath
 from winrewrite.fastpath import (
     Int8Embedding,
     Int8Linear,
@@ -48,9 +49,14 @@ def test_nibble_layer_computes_the_int8_layer(rows: int, out: int, width: int) -
     assert torch.allclose(got, exact, rtol=2**-7, atol=1e-3 * exact.abs().max().item())
 
 
-def test_widths_the_kernel_cannot_take_stay_in_bf16() -> None:
-    kernel = NibbleLinear if NibbleLinear.supports(640) else Int8Linear
+@pytest.mark.parametrize("faster", [True, False])
+def test_int8_layers_run_on_the_kernel_this_cpu_runs_faster(faster: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fastpath, "nibbles_are_faster", lambda: faster)
+    kernel = NibbleLinear if faster and NibbleLinear.supports(640) else Int8Linear
     assert isinstance(compact_linear(torch.randn(16, 640)), kernel)
+
+
+def test_widths_the_kernel_cannot_take_stay_in_bf16() -> None:
     fallback = compact_linear(torch.randn(16, 48))  # torch's int8 kernel needs a multiple of 32
     assert isinstance(fallback, torch.nn.Linear) and fallback.weight.dtype == torch.bfloat16
     assert fallback(torch.randn(2, 48, dtype=torch.bfloat16)).shape == (2, 16)

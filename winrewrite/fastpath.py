@@ -5,8 +5,9 @@ Decoding one token on the CPU is bound by memory traffic: fp32 Gemma 3 270M read
 per token, two thirds of it in the 262,144-token vocabulary head. Here the head keeps only the ~72k tokens
 that spell English text (shipped in ``statement_vocab.json``, plus the labels and the notes' own tokens),
 and every linear layer (the head's rows too) holds int8 weights with one scale per output row while the
-activations stay in bf16 (weight-only quantization); the int8 products run on torch's faster int4
-kernel, exactly (:class:`NibbleLinear`). Dynamic int8 quantization, which also rounds the
+activations stay in bf16 (weight-only quantization). The int8 products run on torch's int8 kernel, or
+on its int4 kernel (:class:`NibbleLinear`, the same arithmetic) where that is faster on the CPU at hand
+(:func:`nibbles_are_faster`, timed once when the fast model is built). Dynamic int8 quantization, which also rounds the
 activations, was tried and rejected: Gemma's activation outliers moved the category scores by several
 nats; weight-only int8 moves the next-token distribution by a KL of about 1e-4. The fp32 path stays
 available (``RewriterConfig(fast_cpu=False)``) for checking.
@@ -19,10 +20,12 @@ embedded default model, in a file named by :func:`fast_cache_file` beside the co
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import os
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -114,10 +117,12 @@ class NibbleLinear(torch.nn.Module):
 
     Each int8 weight ``w`` is stored as two 4-bit halves, ``w = 16 * (high - 8) + low``; the layer multiplies
     ``[x, x]`` by ``[high | low]`` with group scales ``16 * scale`` and ``scale`` (zero points 0 and
-    ``8 * scale``), which is ``x @ (w * scale)``: the int8 layer's arithmetic on the same bytes. For the
-    one or two rows of a greedy step torch's int4 kernel reads them faster than its int8 kernel (the
-    72k-row head: 4.5 ms -> 2.7 ms; a whole decoding step: about 16 ms -> 14 ms), and for more rows it is
-    no slower.
+    ``8 * scale``), which is ``x @ (w * scale)``: the int8 layer's arithmetic on the same bytes. Which of
+    the two kernels is faster depends on the CPU (and the torch build): on one machine the int4 kernel
+    took the 72k-row head from 4.5 to 2.7 ms a greedy step; on a 2-core AMD EPYC with AVX512-BF16 and
+    torch 2.13, the int8 kernel is faster at every row count (a greedy step's layers 1.7 ms against
+    3.1 ms, six beam rows 8.0 ms against 14.3 ms). :func:`compact_linear` uses this class only where
+    :func:`nibbles_are_faster`.
 
     >>> int8 = Int8Linear.from_weight(torch.randn(100, 64))
     >>> nibbles = NibbleLinear.from_int8(int8)
@@ -192,12 +197,46 @@ class Int8Embedding(torch.nn.Module):
         return self.rows(ids) * self.multiplier
 
 
+@functools.cache
+def nibbles_are_faster() -> bool:
+    """Whether this CPU runs an int8 layer faster as a :class:`NibbleLinear` (torch's int4 kernel) than as
+    an :class:`Int8Linear` (its int8 kernel); decided once per process by timing both on a block of
+    random int8 weights, for one row (a greedy step) and six (a note's beams). The int4 form must save
+    at least a tenth to be chosen: the int8 one is the simpler.
+
+    >>> isinstance(nibbles_are_faster(), bool)
+    True
+    """
+    if not NibbleLinear.supports(640):
+        return False
+    generator = torch.Generator().manual_seed(0)
+    int8 = Int8Linear.from_weight(torch.randn(8192, 640, generator=generator))
+    nibbles = NibbleLinear.from_int8(int8)
+    inputs = [torch.randn(rows, 640, generator=generator).to(torch.bfloat16) for rows in (1, 6)]
+
+    def seconds(layer: torch.nn.Module) -> float:
+        best = float("inf")
+        for _ in range(5):
+            start = time.perf_counter()
+            for x in inputs:
+                layer(x)
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    seconds(int8), seconds(nibbles)  # warm both kernels up
+    int8_s, nibbles_s = seconds(int8), seconds(nibbles)
+    logger.info("int8 products: int8 kernel %.3f ms, int4 kernel %.3f ms", 1e3 * int8_s, 1e3 * nibbles_s)
+    return nibbles_s < 0.9 * int8_s
+
+
 def compact_linear(weight: torch.Tensor) -> torch.nn.Module:
-    """The int8 form of ``weight`` [out, in]: a :class:`NibbleLinear` where torch has the int4 kernel, an
-    :class:`Int8Linear` otherwise, and bf16 when the width does not suit either kernel (a multiple of 32)."""
+    """The int8 form of ``weight`` [out, in]: a :class:`NibbleLinear` where torch's int4 kernel is the
+    faster (:func:`nibbles_are_faster`), an :class:`Int8Linear` otherwise, and bf16 when the width does
+    not suit either kernel (a multiple of 32)."""
     if weight.shape[1] % 32 == 0:
         layer = Int8Linear.from_weight(weight)
-        return NibbleLinear.from_int8(layer) if NibbleLinear.supports(weight.shape[1]) else layer
+        faster = NibbleLinear.supports(weight.shape[1]) and nibbles_are_faster()
+        return NibbleLinear.from_int8(layer) if faster else layer
     linear = torch.nn.Linear(weight.shape[1], weight.shape[0], bias=False, dtype=torch.bfloat16)
     linear.weight = torch.nn.Parameter(weight.detach().to(torch.bfloat16), requires_grad=False)
     return linear
@@ -259,7 +298,7 @@ def make_fast(model: Any, tokenizer: Any, always: Iterable[int] = ()) -> Restric
     return head
 
 
-_CACHE_FORMAT = 3  # bump when what save_fast writes changes
+_CACHE_FORMAT = 4  # bump when what save_fast writes changes
 _BASE_FILES = ("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "model.safetensors")
 _ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
 
