@@ -132,11 +132,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--base-every", type=int, default=3, help="the base model (slow) sees every Nth case")
     parser.add_argument("--fp32", action="store_true", help="also evaluate the adapter on the fp32 CPU path")
     parser.add_argument("--limit", type=int, default=None, help="evaluate the first N cases only (quick checks)")
+    parser.add_argument("--num-candidates", type=int, default=None, help="RewriterConfig.num_candidates (beam width)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
     items = cases(args.data)[: args.limit]
     config = RewriterConfig()
+    if args.num_candidates is not None:
+        config = dataclasses.replace(config, num_candidates=args.num_candidates)
     results: dict[str, dict[str, float]] = {}
     all_rows: dict[str, list[dict[str, Any]]] = {}
     fp32 = dataclasses.replace(config, fast_cpu=False)

@@ -358,3 +358,53 @@ def test_a_number_the_notes_write_with_a_magnitude_keeps_it() -> None:
     assert scores[TOKENIZER.convert_tokens_to_ids(",")] == -float("inf")
     assert constraint.step("cut the cost by $3k").only is None
     assert constraint.step("saved 55").only is None  # '55m' may be minutes: no magnitude is forced
+
+
+def _search(seed: int, accept=None):  # type: ignore[no-untyped-def]
+    """Beam search (4 beams, 2 notes) over a random 'model' whose logits depend on the whole sequence so
+    far; returns the candidates and how many rows the model ran."""
+    from winrewrite.beams import beam_search
+
+    k, stops, full_stop = 4, [TOKENIZER.eos_token_id], TOKENIZER.convert_tokens_to_ids(".")
+    constraints = [FigureConstraint(TOKENIZER, notes, prompt_length=0, stop_ids=stops) for notes in ("a b", "c 12")]
+
+    def logits_after(sequence: tuple[int, ...]) -> torch.Tensor:
+        gen = torch.Generator().manual_seed(hash((seed, sequence)) % 2**31)
+        logits = 3 * torch.randn(len(TOKENIZER), generator=gen)
+        logits[full_stop] += 4  # candidates end at different steps
+        logits[stops[0]] += 8
+        return logits
+
+    histories: list[tuple[int, ...]] = [(note,) for note in range(2) for _ in range(k)]
+    ran = [0]
+
+    def advance(tokens: list[int], parents: list[int]) -> torch.Tensor:
+        nonlocal histories
+        histories = [histories[p] + (t,) for t, p in zip(tokens, parents, strict=True)]
+        ran[0] += len(tokens)
+        return torch.stack([logits_after(h) for h in histories])
+
+    first = torch.stack([logits_after(h) for h in histories])
+    return beam_search(first, advance, constraints, k, max_new_tokens=10, stop_ids=stops, accept=accept), ran[0]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_beam_search_ends_a_note_once_an_accepted_candidate_cannot_be_beaten(seed: int) -> None:
+    full, full_rows = _search(seed)
+    assert _search(seed, accept=lambda note, ids, score: False) == (full, full_rows)  # nothing taken: the whole search
+    asked: list[tuple[int, tuple[int, ...]]] = []
+
+    def everything(note: int, ids: list[int], score: float) -> bool:
+        asked.append((note, tuple(ids)))
+        return True
+
+    early, early_rows = _search(seed, accept=everything)
+    assert len(asked) == len(set(asked)) and early_rows < full_rows  # each candidate asked once; less work
+    for note in range(2):
+        ids, score = early[note][0]
+        assert ids and score == max(s for _, s in early[note])
+        # taking only the full search's third candidate: the search stops on that very candidate
+        target = full[note][2]
+        picky, picky_rows = _search(seed, accept=lambda n, i, s, note=note, target=target: n != note or i == target[0])
+        assert next(c for c in picky[note] if c[0] == target[0]) == target
+        assert early_rows <= picky_rows <= full_rows

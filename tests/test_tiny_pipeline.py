@@ -142,8 +142,8 @@ def test_beam_candidates_of_a_batch_match_one_by_one_and_the_full_mask(tiny_mode
     )
     notes = ["p99 340ms->62ms after int8", "shipped 4 models in q3, 2 to prod"]
     heads = [prompt_ids(exact.tokenizer, n) for n in notes]
-    together = exact._beams(notes, heads)
-    alone = [exact._beams([n], [h])[0] for n, h in zip(notes, heads, strict=True)]
+    together = exact._beams(notes, heads, early=False)
+    alone = [exact._beams([n], [h], early=False)[0] for n, h in zip(notes, heads, strict=True)]
     assert [[c for c, _ in cs] for cs in alone] == [[c for c, _ in cs] for cs in together]
     assert [[s for _, s in cs] for cs in alone] == [[pytest.approx(s, abs=1e-4) for _, s in cs] for cs in together]
     assert _transformers_beams(exact, notes[0], heads[0]) == [c for c, _ in together[0]]
@@ -169,8 +169,8 @@ def test_beam_search_finishes_candidates_and_drops_done_notes_as_transformers_wo
     rw._stop_ids = rw._stop_ids | set(tokenizer.convert_tokens_to_ids(["e", "a"]))
     notes = ["p99 340ms->62ms after int8", "shipped models in q3"]
     heads = [prompt_ids(rw.tokenizer, n) for n in notes]
-    together = rw._beams(notes, heads)
-    alone = [rw._beams([n], [h])[0] for n, h in zip(notes, heads, strict=True)]
+    together = rw._beams(notes, heads, early=False)
+    alone = [rw._beams([n], [h], early=False)[0] for n, h in zip(notes, heads, strict=True)]
     assert [[c for c, _ in cs] for cs in alone] == [[c for c, _ in cs] for cs in together]
     assert [[s for _, s in cs] for cs in alone] == [[pytest.approx(s, abs=1e-4) for _, s in cs] for cs in together]
     assert max(len(c) for c, _ in together[0]) < min(len(c) for c, _ in together[1]) < 60  # different steps, both early
@@ -197,7 +197,7 @@ def test_one_note_continues_from_the_category_heads_reading(tiny_model_dir) -> N
             scores, subs, read = rw._classify([prompt])
             assert read is not None and read[1].shape == (1, len(prompt))
             head = prompt + rw._labels[Category.ML_SYSTEMS] + rw._sublabels[Category.ML_SYSTEMS.subcategories[0]]
-            [(text, log_prob)], [(again, log_prob_again)] = rw._greedy([notes], [head], read), rw._greedy([notes], [head])
+            [(text, log_prob)], [(again, log_prob_again)] = rw._greedy([notes], [head], read)[0], rw._greedy([notes], [head])[0]
             assert text == again and log_prob == pytest.approx(log_prob_again, abs=1e-4)
         assert rw._classify([prompt, prompt])[2] is None  # a batch prefills anew
 
@@ -209,7 +209,7 @@ def test_a_candidate_whose_last_clause_fails_keeps_its_leading_clauses(tiny_rewr
     notes = ["fraud model saved ~$4M chargebacks FY, rolled out to all card products", "wrote the runbook"]
     good = "Saved $4M in annual chargebacks with the fraud model across all card products"
     beams = [[(f"{good}, cutting them tenfold.", -0.2)], [("Wrote the runbook, cutting pages tenfold.", -0.2)]]
-    monkeypatch.setattr(tiny_rewriter, "_beams", lambda n, h: beams)
+    monkeypatch.setattr(tiny_rewriter, "_beams", lambda n, h, prefilled=None: beams)
     drafts = [(f"{good} by two thirds.", -0.2), ("Wrote it.", -0.2)]
     settled = tiny_rewriter._settle(notes, [[], []], drafts, [Category.BUSINESS_IMPACT] * 2)
     assert settled[0] == (good + ".", "model")
@@ -223,7 +223,7 @@ def test_a_candidate_the_model_finds_garbled_is_rejected_like_a_guard_failure(ti
     notes = ["fraud model saved ~$4M chargebacks FY"]
     garbled = "Saved $4M in chargeback fees for the fraud model, reducing the annual rollover from spiked funnel decisions."
     fluent = "Saved $4M in annual chargebacks with the fraud model, which the finance team confirmed for the fiscal year."
-    monkeypatch.setattr(tiny_rewriter, "_beams", lambda n, h: [[(fluent, -0.3)] for _ in n])
+    monkeypatch.setattr(tiny_rewriter, "_beams", lambda n, h, prefilled=None: [[(fluent, -0.3)] for _ in n])
     assert tiny_rewriter._settle(notes, [[]], [(garbled, -1.4)], [Category.BUSINESS_IMPACT]) == [(fluent, "model")]
     monkeypatch.setattr(tiny_rewriter.config, "min_token_log_prob", -float("inf"))
     assert tiny_rewriter._settle(notes, [[]], [(garbled, -1.4)], [Category.BUSINESS_IMPACT]) == [(garbled, "model")]

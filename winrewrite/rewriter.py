@@ -104,6 +104,21 @@ def read_head(adapter: Path) -> CategoryHead | None:
         raise ModelLoadError(f"{path} is malformed: {e}") from e
 
 
+Prefilled = tuple[Any, "torch.Tensor", "torch.Tensor"]  # after a batch of prompts: cache, last logits, mask
+
+
+def _rows(prefilled: Prefilled, rows: list[int]) -> Prefilled:
+    """The state after the prompts of ``rows`` only (the cache is narrowed in place)."""
+    import torch
+
+    cache, logits, mask = prefilled
+    if rows != list(range(len(mask))):
+        index = torch.tensor(rows, device=mask.device)
+        cache.reorder_cache(index)
+        logits, mask = logits.index_select(0, index), mask.index_select(0, index)
+    return cache, logits, mask
+
+
 class Rewriter:
     """Turns raw notes about a win into one categorized, quantified accomplishment statement.
 
@@ -361,8 +376,8 @@ class Rewriter:
             subs = subs or self._score_subcategories(with_category, chosen)
             heads = [w + self._sublabels[s] for w, s in zip(with_category, subs, strict=True)]
             self.last_timings = {"labels_s": time.perf_counter() - t0}
-            drafts = self._greedy(notes, heads, read)
-            written = self._settle(notes, heads, drafts, chosen)
+            drafts, prefilled = self._greedy(notes, heads, read)
+            written = self._settle(notes, heads, drafts, chosen, prefilled)
         self.last_timings["total_s"] = time.perf_counter() - t0
         statements = []
         for (note, warnings), (text, source), category, subcategory, p in zip(batch, written, chosen, subs, probs, strict=True):
@@ -384,12 +399,17 @@ class Rewriter:
         return statements
 
     def _settle(
-        self, notes: list[str], heads: list[list[int]], drafts: list[tuple[str, float]], chosen: list[Category]
+        self,
+        notes: list[str],
+        heads: list[list[int]],
+        drafts: list[tuple[str, float]],
+        chosen: list[Category],
+        prefilled: Prefilled | None = None,
     ) -> list[tuple[str, Literal["model", "fallback"]]]:
         """For each note, the first candidate that passes the guard and reads fluently to the model
         (:meth:`_problems`): the greedy draft, then its beam candidates (every note whose draft failed, in
-        one batch), then the longest run of leading clauses of one of them that passes
-        (:func:`~winrewrite.guard.passing_clauses`), and last the composer."""
+        one batch, continuing ``prefilled`` when the greedy pass left it), then the longest run of leading
+        clauses of one of them that passes (:func:`~winrewrite.guard.passing_clauses`), and last the composer."""
         settled: list[tuple[str, Literal["model", "fallback"]] | None] = []
         for n, (draft, log_prob) in zip(notes, drafts, strict=True):
             problems = self._problems(n, draft, log_prob)
@@ -398,7 +418,9 @@ class Rewriter:
                 logger.debug("greedy draft rejected (%s)", "; ".join(problems))
         retry = [i for i, s in enumerate(settled) if s is None]
         start = time.perf_counter()
-        beams = self._beams([notes[i] for i in retry], [heads[i] for i in retry])
+        if prefilled is not None and retry:
+            prefilled = _rows(prefilled, retry)
+        beams = self._beams([notes[i] for i in retry], [heads[i] for i in retry], prefilled=prefilled)
         trimmed = 0
         self.last_timings.update(beams_s=time.perf_counter() - start, beam_notes=len(retry))
         for i, candidates in zip(retry, beams, strict=True):
@@ -518,9 +540,13 @@ class Rewriter:
             scores[row] = total
         return scores.view(len(prefixes), k)
 
-    def _greedy(self, notes: list[str], heads: list[list[int]], read: Any = None) -> list[tuple[str, float]]:
+    def _greedy(
+        self, notes: list[str], heads: list[list[int]], read: Any = None
+    ) -> tuple[list[tuple[str, float]], Prefilled | None]:
         """Greedy statements for a batch, each under its own figure constraint (with ``require_all``), with
-        their mean log-probability per token (the stop token included) under the model.
+        their mean log-probability per token (the stop token included) under the model; and the state
+        after the prompts (cache, logits, mask) when decoding left it untouched (the lean step decodes
+        in its own cache), for the beams to continue from, else None.
 
         ``read``: the (cache, mask) of a single prompt already read by the category head; then only the
         label lines are run before decoding. Each step moves only every row's ``_TOP`` best tokens off
@@ -537,6 +563,7 @@ class Rewriter:
             mask = torch.cat([mask, torch.ones_like(labels)], dim=1)
             cache, logits = self._run(labels, mask, cache)
         lean = self._start_lean(cache, mask)
+        prefilled = (cache, logits, mask) if lean is not None else None
         constraints = self._constraints(notes)
         strings = constraints[0].table.strings if constraints else ()
         generated: list[list[int]] = [[] for _ in notes]
@@ -569,7 +596,8 @@ class Rewriter:
             cache, logits = self._run(ids, mask, cache)
         tokens = sum(len(g) + 1 for g in generated)
         self.last_timings.update(decode_s=time.perf_counter() - start, decode_tokens=tokens)
-        return [(self._decode(g), lp / (len(g) + 1)) for g, lp in zip(generated, log_prob, strict=True)]
+        drafts = [(self._decode(g), lp / (len(g) + 1)) for g, lp in zip(generated, log_prob, strict=True)]
+        return drafts, prefilled
 
     def _constraints(self, notes: list[str]) -> list[FigureConstraint]:
         """One figure constraint per note, requiring every figure before the statement may end."""
@@ -610,10 +638,16 @@ class Rewriter:
             self._lean = LeanDecoder.for_model(self.model) if fit else None
         return self._lean  # type: ignore[return-value]
 
-    def _beams(self, notes: list[str], heads: list[list[int]]) -> list[list[tuple[str, float]]]:
+    def _beams(
+        self, notes: list[str], heads: list[list[int]], early: bool = True, prefilled: Prefilled | None = None
+    ) -> list[list[tuple[str, float]]]:
         """``num_candidates`` beam-search candidates for each note (:mod:`winrewrite.beams`), all notes in
-        one batch, best first, with their mean log-probability per token. Each prompt runs once; its cache
-        is repeated for the beams."""
+        one batch, best first, with their mean log-probability per token. Each prompt runs once (or not
+        at all: ``prefilled`` is the state after them, which the greedy pass left); its cache is repeated
+        for the beams.
+
+        ``early``: a note's search ends once its best candidate that passes :meth:`_problems` can no longer
+        be beaten, with the candidates found so far (the one it picks is the same)."""
         import torch
 
         from winrewrite.beams import beam_search
@@ -622,7 +656,7 @@ class Rewriter:
         if k < 1 or not notes:
             return [[] for _ in notes]
         constraints = self._constraints(notes)
-        cache, logits, mask = self._prefill(heads)
+        cache, logits, mask = prefilled or self._prefill(heads)
         cache.batch_repeat_interleave(k)
         mask, logits = mask.repeat_interleave(k, dim=0), logits.repeat_interleave(k, dim=0)
         lean = self._start_lean(cache, mask)
@@ -638,7 +672,12 @@ class Rewriter:
             mask = torch.cat([mask.index_select(0, rows), torch.ones_like(mask[: len(tokens), :1])], dim=1)
             return self._run(ids[:, None], mask, cache)[1]
 
-        found = beam_search(logits, advance, constraints, k, self.config.max_new_tokens, self._stop_ids)
+        def passes(note: int, ids: list[int], score: float) -> bool:
+            return not self._problems(notes[note], self._decode(ids), score)
+
+        found = beam_search(
+            logits, advance, constraints, k, self.config.max_new_tokens, self._stop_ids, passes if early else None
+        )
         return [[(self._decode(c), score) for c, score in candidates] for candidates in found]
 
     def _decode(self, ids: list[int]) -> str:
