@@ -133,3 +133,18 @@ def test_beams_continue_from_the_prompts_the_greedy_pass_read(fast: Rewriter) ->
         _, prefilled = fast._greedy(notes, heads)
         assert prefilled is not None
         assert fast._beams(notes, heads, early=False, prefilled=prefilled) == fast._beams(notes, heads, early=False)
+
+
+def test_beams_read_only_the_head_columns_and_find_the_same_candidates(fast: Rewriter, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the fast path the beam search reads only the head's columns (the rest of each row is -inf):
+    the same candidates, with the same scores, as over the whole vocabulary."""
+    assert fast._fast_head is not None and fast._lean_decoder() is not None
+    assert len(fast._fast_head.columns) < len(fast.tokenizer)  # some of the vocabulary is left out
+    notes = ["cut p99 latency from 340ms to 62ms with int8 and onnx, same accuracy", "auc 0.81 to 0.84"]
+    heads = [prompt_ids(fast.tokenizer, n) for n in notes]
+    with torch.inference_mode():
+        narrow = fast._beams(notes, heads, early=False)
+        monkeypatch.setattr(fast, "_fast_head", None)  # _beams then passes no columns
+        whole = fast._beams(notes, heads, early=False)
+    assert [[c for c, _ in cs] for cs in narrow] == [[c for c, _ in cs] for cs in whole]
+    assert [[s for _, s in cs] for cs in narrow] == [[pytest.approx(s, abs=1e-5) for _, s in cs] for cs in whole]

@@ -35,6 +35,7 @@ def beam_search(
     max_new_tokens: int,
     stop_ids: Collection[int],
     accept: Accept | None = None,
+    columns: torch.Tensor | None = None,
 ) -> list[list[tuple[list[int], float]]]:
     """The ``k`` best finished candidates of each note, best first, as generated token ids with their
     score (mean log-probability per token).
@@ -53,8 +54,11 @@ def beam_search(
         constraints: one per note.
         k: beams per note, and candidates returned per note.
         stop_ids: the tokens that end a candidate.
+        columns: the only vocabulary ids whose logits can be finite (the CPU fast path's head, which holds
+            the stop tokens too), or None for all; the search then reads only those columns of each row.
     """
-    notes, vocab = len(constraints), logits.shape[-1]
+    narrow = _Columns(columns, logits.shape[-1]) if columns is not None else None
+    notes, vocab = len(constraints), logits.shape[-1] if narrow is None else len(narrow.ids)
     keep = max(2, 1 + len(stop_ids)) * k  # transformers' beams_to_keep: enough for k to run on even if many end
     device = logits.device
     stops = torch.tensor(sorted(stop_ids), dtype=torch.long, device=device)
@@ -67,12 +71,12 @@ def beam_search(
     finished_any = torch.zeros((notes, k), dtype=torch.bool, device=device)
     active = list(range(notes))
     verdicts: dict[tuple[int, tuple[int, ...]], bool] = {}
-    log_probs = torch.log_softmax(logits, dim=-1)
+    log_probs = torch.log_softmax(logits if narrow is None else narrow(logits), dim=-1)
     for t in range(max_new_tokens):
         index = torch.tensor(active, device=device)
         rows = [running[i][b] for i in active for b in range(k)]
-        top_scores, top = _best([constraints[i] for i in active], rows, log_probs, running_scores[index], keep)
-        beams, tokens = top // vocab, top % vocab
+        top_scores, top = _best([constraints[i] for i in active], rows, log_probs, running_scores[index], keep, narrow)
+        beams, tokens = top // vocab, top % vocab if narrow is None else narrow.ids[top % vocab]
         ends = torch.isin(tokens, stops) | (t + 1 == max_new_tokens)
         # the k best that do not end run on
         run_scores = top_scores + ends.float() * _NONE
@@ -101,7 +105,8 @@ def beam_search(
         active = [i for a, i in enumerate(active) if going[a]]
         if not active or t + 1 == max_new_tokens:
             break
-        log_probs = torch.log_softmax(advance(fed, parents), dim=-1)
+        logits = advance(fed, parents)
+        log_probs = torch.log_softmax(logits if narrow is None else narrow(logits), dim=-1)
     return [list(zip(finished[i], finished_scores[i].tolist(), strict=True)) for i in range(notes)]
 
 
@@ -129,18 +134,46 @@ def _accepted(
     return out
 
 
+class _Columns:
+    """Some columns of the vocabulary: ``ids`` [n], and a row's values at them (``__call__``)."""
+
+    def __init__(self, ids: torch.Tensor, vocab: int) -> None:
+        self.ids, self.vocab = ids, vocab
+        self.position = torch.full((vocab,), -1, dtype=torch.long, device=ids.device)  # vocabulary id -> column
+        self.position[ids] = torch.arange(len(ids), device=ids.device)
+
+    def __call__(self, rows: torch.Tensor) -> torch.Tensor:
+        return rows.index_select(-1, self.ids)
+
+    def widen(self, row: torch.Tensor) -> torch.Tensor:
+        """A row over these columns as a row over the whole vocabulary (-inf elsewhere)."""
+        out = row.new_full((self.vocab,), -float("inf"))
+        out[self.ids] = row
+        return out
+
+
 def _best(
-    constraints: Sequence[FigureConstraint], rows: list[list[int]], log_probs: torch.Tensor, scores: torch.Tensor, keep: int
+    constraints: Sequence[FigureConstraint],
+    rows: list[list[int]],
+    log_probs: torch.Tensor,
+    scores: torch.Tensor,
+    keep: int,
+    columns: _Columns | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Each note's ``keep`` best allowed continuations over all its beams: their scores and their indices
-    into [beams * vocab], best first (transformers' ``_get_top_k_continuations``)."""
+    into [beams * vocab] (or [beams * columns]), best first (transformers' ``_get_top_k_continuations``)."""
     notes, k = scores.shape
-    allowed = constrain(constraints, rows, log_probs, scores, keep)
+    allowed = constrain(constraints, rows, log_probs, scores, keep, columns)
     return (allowed.view(notes, k, -1) + scores[:, :, None]).view(notes, -1).topk(keep, dim=-1)  # type: ignore[no-any-return]
 
 
 def constrain(
-    constraints: Sequence[FigureConstraint], rows: list[list[int]], log_probs: torch.Tensor, scores: torch.Tensor, keep: int
+    constraints: Sequence[FigureConstraint],
+    rows: list[list[int]],
+    log_probs: torch.Tensor,
+    scores: torch.Tensor,
+    keep: int,
+    columns: _Columns | None = None,
 ) -> torch.Tensor:
     """``log_probs`` [notes * k, vocab] of the beams' next tokens with -inf wherever the constraint forbids
     the token, or where it cannot matter: each note keeps its ``keep`` best continuations over all its beams
@@ -150,10 +183,13 @@ def constrain(
     Each note's beams are read best continuation first, merged over the beams, and only those rows are
     checked (:meth:`FigureConstraint.step`) whose continuations are reached. A note whose beams' top
     ``_TOP`` cannot decide is constrained row by row instead (:meth:`FigureConstraint.best`).
+
+    With ``columns``, ``log_probs`` and the result hold only those columns of the vocabulary.
     """
     k = scores.shape[1]
     values, ids = log_probs.topk(min(_TOP, log_probs.shape[-1]), dim=-1)
-    values_l, ids_l = (values + scores.reshape(-1, 1)).tolist(), ids.tolist()  # ranked with the beams' scores
+    values_l = (values + scores.reshape(-1, 1)).tolist()  # ranked with the beams' scores
+    ids_l = (ids if columns is None else columns.ids[ids]).tolist()
     whole = values.shape[-1] == log_probs.shape[-1]
     out = torch.full_like(log_probs, -float("inf"))
     picked_rows: list[int] = []
@@ -184,16 +220,21 @@ def constrain(
             picked = []
             for r in range(note * k, note * k + k):
                 step = steps.get(r) or constraint.step_after(rows[r])
+                row = log_probs[r] if columns is None else columns.widen(log_probs[r])
                 if step.only is not None:
                     best: list[int] | None = sorted(step.only)
                 else:
-                    best = constraint.best(step, log_probs[r], keep, ids_l[r], values[r].tolist())
+                    best = constraint.best(step, row, keep, ids_l[r], values[r].tolist())
                 if best is None:
-                    out[r] = constraint.mask(step, log_probs[r])
+                    masked = constraint.mask(step, row)
+                    out[r] = masked if columns is None else columns(masked)
                 picked += [(r, token) for token in best or ()]
         picked_rows += [r for r, _ in picked]
         picked_ids += [token for _, token in picked]
     if picked_rows:
         index = (torch.tensor(picked_rows, device=out.device), torch.tensor(picked_ids, device=out.device))
+        if columns is not None:  # a token outside the columns has no finite logit: it stays -inf
+            at = columns.position[index[1]]
+            index = (index[0][at >= 0], at[at >= 0])
         out[index] = log_probs[index]
     return out

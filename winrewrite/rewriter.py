@@ -675,8 +675,9 @@ class Rewriter:
         def passes(note: int, ids: list[int], score: float) -> bool:
             return not self._problems(notes[note], self._decode(ids), score)
 
+        columns = self._fast_head.columns if self._fast_head is not None else None
         found = beam_search(
-            logits, advance, constraints, k, self.config.max_new_tokens, self._stop_ids, passes if early else None
+            logits, advance, constraints, k, self.config.max_new_tokens, self._stop_ids, passes if early else None, columns
         )
         return [[(self._decode(c), score) for c, score in candidates] for candidates in found]
 
