@@ -360,6 +360,22 @@ def test_a_number_the_notes_write_with_a_magnitude_keeps_it() -> None:
     assert constraint.step("saved 55").only is None  # '55m' may be minutes: no magnitude is forced
 
 
+def test_a_number_whose_unit_must_stay_is_written_with_it() -> None:
+    """'70%' and '5x spike' never lose their unit ('by 70 points', 'the next 5 spikes'); a multiple that
+    counts ('8x A100') and a number of a change ('23% -> 11%': 'from 23 to 11%') are left free."""
+    notes = "cold start -70%. autoscaling handled 5x black friday spike on 8x A100, MAPE 23% -> 11%"
+    constraint = FigureConstraint(TOKENIZER, notes, 0)
+    strings = token_table(TOKENIZER).strings
+    for text, units in [("cut cold start by 70", {"%"}), ("absorbed a 5", {"x", "×"})]:
+        step = constraint.step(text)
+        assert step.only, text
+        assert {strings[i] for i in step.only} <= units | {str(d) for d in range(10)} | {".", ","}, text
+        assert {strings[i] for i in step.only} & units, text
+    assert constraint.step("cut cold start by 70%").only is None
+    assert constraint.step("on 8").only is None
+    assert constraint.step("cut MAPE from 23").only is None
+
+
 def _search(seed: int, accept=None):  # type: ignore[no-untyped-def]
     """Beam search (4 beams, 2 notes) over a random 'model' whose logits depend on the whole sequence so
     far; returns the candidates and how many rows the model ran."""
@@ -408,3 +424,24 @@ def test_beam_search_ends_a_note_once_an_accepted_candidate_cannot_be_beaten(see
         picky, picky_rows = _search(seed, accept=lambda n, i, s, note=note, target=target: n != note or i == target[0])
         assert next(c for c in picky[note] if c[0] == target[0]) == target
         assert early_rows <= picky_rows <= full_rows
+
+
+def test_a_change_of_the_notes_is_written_as_one_change() -> None:
+    """After '2K' of '2K -> 18K' no number may come until a word joins the end point ('2K to 18K'), then
+    only the end point, and no clause break (' and', ';', a dash) may split them; the same from the end
+    point back ('18K, up from 2K'); neither is written after 'by'; a number the notes also write on its own
+    leaves the text free."""
+    from winrewrite.constraint import clause_break_tokens
+
+    notes = "- 2K -> 18K training examples\n- rare intent accuracy 54% -> 79%, 54% of tickets"
+    constraint = FigureConstraint(TOKENIZER, notes, 0)
+    assert constraint.allowed_next("grew the set 2K training examples ")[0] == set()
+    assert constraint.allowed_next("grew the set 2K training examples up to ")[0] == {"1"}
+    breaks = clause_break_tokens(token_table(TOKENIZER))
+    assert breaks and breaks <= constraint.step("grew the set 2K training examples").blocked
+    assert not breaks & constraint.step("grew the set 2K to 18K training examples").blocked
+    assert {"1", "5", "7"} <= constraint.allowed_next("raised accuracy on 54% ")[0]  # 54 is also written on its own
+    assert constraint.allowed_next("grew the set to 18K examples ")[0] == set()  # the end point first: the start must follow
+    assert constraint.allowed_next("grew the set to 18K examples compared with ")[0] == {"2"}
+    assert {"5", "7"} <= constraint.allowed_next("grew it to 18K, up from 2K, ")[0]  # both written: free
+    assert constraint.allowed_next("grew the set by ")[0] == {"5"}  # a level of a change is no difference: only 54

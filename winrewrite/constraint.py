@@ -29,6 +29,9 @@ import torch
 
 from winrewrite.figures import DIGITS_RE, QUALIFIER, digit_strings, extract_changes, extract_figures, fixed_scale
 from winrewrite.guard import (
+    BACKWARD_WORD,
+    CHANGE_WORD,
+    CLAUSE_BREAK,
     DANGLING_WORDS,
     JUNK,
     LOOSE_SIGN,
@@ -38,6 +41,7 @@ from winrewrite.guard import (
     counts_something,
     flatten,
     unit_family,
+    unit_must_stay,
     unknown_parts,
 )
 
@@ -50,9 +54,16 @@ _LETTER = re.compile(r"[A-Za-z]")
 _LAST_WORD = re.compile(r"(?<!\w)[A-Za-z]+\Z")  # a whole word of letters at the very end ('the', the 's' of "team's")
 # 'from 70% to ', 'from 2 days to ': the number that follows must be a fitting end point for that start
 _FROM = re.compile(r"\bfrom\s+[$€£]?\Z", re.IGNORECASE)
+_BY = re.compile(r"\bby\s+[$€£]?\Z", re.IGNORECASE)  # 'cut it by ': a difference follows, not a level of a change
 # how a magnitude may be written right after its number ('3' of '$3k' goes on as '3k', '3K' or '3 thousand')
 _SCALE_WORDS = {1e3: ("k", "K", " thousand"), 1e6: ("M", "m", "MM", " million"), 1e9: ("B", "b", "bn", " billion")}
-_SCALE_TOKENS: dict[tuple[int, float], frozenset[int]] = {}
+# how a number may go on to its unit, for the units a statement must keep (guard.unit_must_stay; money's sign comes first)
+_UNIT_WORDS = {
+    "%": ("%", " percent"),
+    "pp": ("pp", " pp", "pts", " pts", " points", " percentage"),
+    "x": ("x", "×", " times", "-fold"),
+}
+_SUFFIX_TOKENS: dict[tuple[int, tuple[str, ...]], frozenset[int]] = {}
 _FROM_TO = re.compile(rf"\bfrom\s+[$€£]?(\d+(?:[.,]\d+)*)\S*(?:\s+\S+){{0,2}}?\s+to\s+(?:{QUALIFIER}\s+)?[$€£]?\Z", re.IGNORECASE)
 
 
@@ -230,15 +241,23 @@ class Step:
     after_space: bool = False  # the text ends in a space: no word fragment (' uckoo') or loose sign (' +%') may follow
 
 
-def scale_tokens(table: TokenTable, scale: float) -> frozenset[int]:
-    """The tokens that write magnitude ``scale`` right after a number: one of its words, then nothing or no letter."""
-    key = (id(table), scale)
-    if key not in _SCALE_TOKENS:
-        words = _SCALE_WORDS.get(scale, ())
-        _SCALE_TOKENS[key] = frozenset(
+def suffix_tokens(table: TokenTable, words: tuple[str, ...]) -> frozenset[int]:
+    """The tokens that write one of ``words`` (a magnitude, a unit) right after a number: the word, then
+    nothing or no letter ('k', 'k,' but not 'kg')."""
+    key = (id(table), words)
+    if key not in _SUFFIX_TOKENS:
+        _SUFFIX_TOKENS[key] = frozenset(
             i for i, s in enumerate(table.strings) for w in words if s.startswith(w) and not s[len(w) : len(w) + 1].isalpha()
         )
-    return _SCALE_TOKENS[key]
+    return _SUFFIX_TOKENS[key]
+
+
+def clause_break_tokens(table: TokenTable) -> frozenset[int]:
+    """The tokens that hold a clause break (' and', ';', a dash): what a change's two figures may not have between them."""
+    key = (id(table), ("clause break",))
+    if key not in _SUFFIX_TOKENS:
+        _SUFFIX_TOKENS[key] = frozenset(i for i, s in enumerate(table.strings) if CLAUSE_BREAK.search(s))
+    return _SUFFIX_TOKENS[key]
 
 
 @dataclass(frozen=True)
@@ -308,14 +327,32 @@ class FigureConstraint:
         counting = [(digits, counts_something(notes, f)) for f, digits in figures]
         self.counts = {d for d, _ in counting} - {d for d, c in counting if not c}  # '45 analyst hrs': never 45%
         self.ends: dict[str, set[str]] = {}  # a change's start -> its end points in the notes ('74->91')
+        joined: dict[tuple[str, bool], list[str]] = {}  # the same both ways, for changes the guard keeps whole
         for c in extract_changes(notes, [f for f, _ in figures]):
             if (a := DIGITS_RE.search(c.before.text)) and (b := DIGITS_RE.search(c.after.text)):
                 self.ends.setdefault(a.group(0), set()).add(b.group(0))
+                if c.before.unit is None or c.after.unit is None or unit_family(c.before.unit) == unit_family(c.after.unit):
+                    joined.setdefault((a.group(0), True), []).append(b.group(0))
+                    joined.setdefault((b.group(0), False), []).append(a.group(0))
         self.in_changes = set(self.ends).union(*self.ends.values())  # every number of a change in the notes
+        # a number the notes write only as the start (True) or only as the end (False) of a change the guard
+        # keeps whole ('74->91', not '45% -> $180k') -> the other numbers of its changes
+        self.partners = {
+            a: (frozenset(others), start) for (a, start), others in joined.items() if len(others) == self.budget[a]
+        }
         self.money = frozenset(d for d, kinds in self.families.items() if kinds == {"$"})  # '$3.2M': written after its sign
-        # a number the notes always write with one magnitude ('$3k') is never written without it
+        # a number the notes always write with one magnitude ('$3k') is never written without it; nor one
+        # whose unit must stay ('23%', '5x spike'), unless it is part of a change ('from 23 to 11%')
         fixed = {d: scale for d, s in scales.items() if len(s) == 1 and (scale := next(iter(s))) is not None}
-        self.scaled = {d: tokens for d, scale in fixed.items() if (tokens := scale_tokens(self.table, scale))}
+        suffixes = {d: _SCALE_WORDS.get(scale, ()) for d, scale in fixed.items()}
+        units: dict[str, set[str | None]] = {}
+        for f, digits in figures:
+            units.setdefault(digits, set()).add(unit_family(f.unit) if unit_must_stay(notes, f) else None)
+        for d, kinds in units.items():
+            kind = next(iter(kinds))
+            if len(kinds) == 1 and kind in _UNIT_WORDS and d not in self.in_changes and d not in suffixes:
+                suffixes[d] = _UNIT_WORDS[kind]
+        self.scaled = {d: tokens for d, words in suffixes.items() if (tokens := suffix_tokens(self.table, words))}
         self.prompt_length = prompt_length
         self.required = {digits for _, digits in figures} if require_all else set()
         self.stop_ids = sorted(stop_ids)
@@ -334,12 +371,38 @@ class FigureConstraint:
 
     def _fitting(self, before: str) -> frozenset[str]:
         """The numbers of the notes that may follow ``before``: after 'from X ... to ' only a fitting end
-        point of X (:meth:`_ends_with`); after 'from ' only a number that has one; else any."""
+        point of X (:meth:`_ends_with`); after 'from ' only a number that has one; inside a change of the
+        notes (:meth:`_open_change`) only its other number, once a word joins them; after 'by ' no number
+        of such a change (both are levels, not the difference); else any."""
         if m := _FROM_TO.search(before):
             return frozenset(a for a in self.allowed if self._ends_with(m.group(1), a))
         if _FROM.search(before):
             return frozenset(a for a in self.allowed if any(self._ends_with(a, b) for b in self.allowed if b != a))
+        if (ends := self._open_change(before)) is not None:
+            return ends
+        if _BY.search(before):  # '6 wks -> 3 wks' is never 'cut by 3 weeks'
+            return self.allowed - self.partners.keys()
         return self.allowed
+
+    def _open_change(self, before: str) -> frozenset[str] | None:
+        """After one number of a change of the notes ('2K' of '2K -> 18K', or '18K' written first; see
+        ``partners``) and before the other: the guard wants the two in one clause, joined by a word ('2K
+        to 18K', '2K examples up to 18K', '18K, up from 2K'; not '2K and 18K', nor another figure between).
+        So: no number until such a word, then only the other one. None when no change is open: the last
+        number is no such number, its partner came first, or a clause break gave the change up (while a
+        change is open, :meth:`step` blocks the tokens that would write one)."""
+        tail = before[-200:]
+        numbers = list(DIGITS_RE.finditer(tail))
+        if not numbers or numbers[-1].group(0) not in self.partners:
+            return None
+        last, gap = numbers[-1].group(0), tail[numbers[-1].end() :]
+        others, forward = self.partners[last]
+        written = Counter(n.group(0) for n in DIGITS_RE.finditer(before))
+        if any(written[other] >= written[last] for other in others):
+            return None
+        if len(gap) > 60 or CLAUSE_BREAK.search(gap):
+            return None
+        return others if (CHANGE_WORD if forward else BACKWARD_WORD).search(gap) else frozenset()
 
     def _ends_with(self, start: str, number: str) -> bool:
         """Whether a change from ``start`` may end at ``number``: the end the notes give it, or (if the notes
@@ -389,9 +452,12 @@ class FigureConstraint:
             free = False
         if not free:  # an unfinished number: only its continuations may follow (if none can, the statement ends)
             return Step(keep or frozenset(self.stop_ids), frozenset(), keep, False, False, False)
+        blocked = frozenset(i for d, i in t.digit_ids.items() if d not in chars)
+        if self.partners and self._open_change(text) is not None:  # '2K' of '2K -> 18K': no ' and' before '18K'
+            blocked |= clause_break_tokens(t)
         return Step(
             only=None,
-            blocked=frozenset(i for d, i in t.digit_ids.items() if d not in chars),
+            blocked=blocked,
             keep=keep,
             no_ratio=bool(m and m.group(1) in self.counts and not m.group(2)),
             no_currency=not signed,  # a sign needs a number to follow
@@ -459,13 +525,15 @@ class FigureConstraint:
     def _plainly_permitted(self, text: str, generated: Sequence[int], token: int) -> bool:
         """A quick sufficient test: True only where ``permits(step(text, generated), token)`` is, for a
         token that no rule but the repeat and name rules can concern (``plain``), after a text that
-        ends in no number or sign, and not glued to a capitalized word."""
+        ends in no number or sign, and not glued to a capitalized word, nor a clause break inside a change."""
         if not self.table.plain[token] or token in self._stops:
             return False
         last = text[-1:]
         if last.isdigit() or last in ("$", "€", "£") or (last in (".", ",") and text[-2:-1].isdigit()):
             return False
         if last == " " and token in self.table.unspaced_set:
+            return False
+        if token in clause_break_tokens(self.table) and self.partners and self._open_change(text) is not None:
             return False
         if last and not last.isspace() and not self.table.strings[token][:1].isspace():
             word = text.rsplit(None, 1)[-1]

@@ -228,15 +228,18 @@ def _drops_ratio_unit(notes: str, text: str, figure: Figure, twins: list[Figure]
         return False
     if any(c.before == figure and c.after.unit for c in extract_changes(text)):
         return False
+    return all(unit_must_stay(notes, g) for g in twins)
 
-    def lost(g: Figure) -> bool:
-        family = unit_family(g.unit)
-        if family == "x":
-            after = _NEXT_WORD.match(notes, g.end)
-            return after is not None and after.group(1).islower() and after.group(1) not in _FUNCTION_WORDS
-        return family in _RATIO_UNITS
 
-    return all(lost(g) for g in twins)
+def unit_must_stay(notes: str, figure: Figure) -> bool:
+    """Whether a statement that writes the number of ``figure`` (of the notes) must write its unit too: a
+    percentage, points, money, or a multiple that qualifies the word after it ('5x spike', not '8x A100'
+    or 'reused 3x since')."""
+    family = unit_family(figure.unit)
+    if family == "x":
+        after = _NEXT_WORD.match(notes, figure.end)
+        return after is not None and after.group(1).islower() and after.group(1) not in _FUNCTION_WORDS
+    return family in _RATIO_UNITS
 
 
 def _clause_start(text: str, end: int) -> int:
@@ -253,9 +256,9 @@ def _period_near(text: str, figure: Figure) -> str | None:
     return next(period for period, spellings in _PERIODS.items() if word.startswith(spellings))
 
 
-_CHANGE_WORD = re.compile(r"\b(?:to|from|vs|versus|down|up)\b")
-_BACKWARD_WORD = re.compile(r"\b(?:from|vs|versus|over|compared|against)\b")
-_CLAUSE_BREAK = re.compile(r"[;—–]|\band\b")  # what a change's two figures may not have between them
+CHANGE_WORD = re.compile(r"\b(?:to|from|vs|versus|down|up)\b")
+BACKWARD_WORD = re.compile(r"\b(?:from|vs|versus|over|compared|against)\b")
+CLAUSE_BREAK = re.compile(r"[;—–]|\band\b")  # what a change's two figures may not have between them
 
 
 def kept_as_change(text: str, change: Change, figures: list[Figure] | None = None) -> bool:
@@ -277,10 +280,10 @@ def kept_as_change(text: str, change: Change, figures: list[Figure] | None = Non
         return True
     for a in befores:
         for b in afters:
-            first, second, joins = (a, b, _CHANGE_WORD) if a.end <= b.start else (b, a, _BACKWARD_WORD)
+            first, second, joins = (a, b, CHANGE_WORD) if a.end <= b.start else (b, a, BACKWARD_WORD)
             gap = text[first.end : second.start]
             between = any(first.end <= f.start < second.start for f in figures)
-            if len(gap) <= 60 and joins.search(gap) and not _CLAUSE_BREAK.search(gap) and not between:
+            if len(gap) <= 60 and joins.search(gap) and not CLAUSE_BREAK.search(gap) and not between:
                 return True
     return False
 
