@@ -376,3 +376,22 @@ def test_a_made_up_change_between_a_count_and_a_span_of_time_is_caught() -> None
     sweep = "ran an Optuna sweep on the ETA model, 200 trials, mean absolute error went from 4.1 down to 3.6 minutes"
     tuned = "Tuned the delivery ETA model with a 200-trial Optuna sweep, reducing mean absolute error from 4.1 to 3.6 minutes."
     assert check(sweep, tuned) == []
+
+
+@pytest.mark.parametrize(
+    ("notes", "text", "flagged"),
+    [
+        ("p99 1.2s->380ms with onnx", "Moved ranking to ONNX, lifting p99 latency from 1.2 seconds to 380 ms.", True),
+        ("p99 1.2s->380ms with onnx", "Moved ranking to ONNX, cutting p99 latency from 1.2 seconds to 380 ms.", False),
+        ("ramp 6 wks -> 3 wks", "Wrote the guide, raising ramp-up time from 6 to 3 weeks.", True),
+        ("backfill 5h -> 50 min", "Partitioned the backfill, cutting it from 5 hours to 50 minutes.", False),
+        ("int8 ASR, 2.3x faster, WER +0.2", "Quantized the ASR model to int8, reducing word error rate by 0.2.", True),
+        ("cold start -70%", "Moved scoring to TorchServe, raising cold start time by 70%.", True),
+        ("cold start -70%", "Moved scoring to TorchServe, cutting cold start time by 70%.", False),
+        # an 'and' ends the clause: the AUC's rise is not the cost's fall
+        ("cost -40%, AUC +0.9pts", "Shared embeddings, cutting training cost by 40% and improving AUC by 0.9 points.", False),
+    ],
+)
+def test_a_word_of_rise_or_fall_must_match_the_direction_of_the_figures(notes: str, text: str, flagged: bool) -> None:
+    problems = [p for p in check(notes, text) if p.startswith("says")]
+    assert bool(problems) is flagged, problems
