@@ -247,7 +247,9 @@ def suffix_tokens(table: TokenTable, words: tuple[str, ...]) -> frozenset[int]:
     key = (id(table), words)
     if key not in _SUFFIX_TOKENS:
         _SUFFIX_TOKENS[key] = frozenset(
-            i for i, s in enumerate(table.strings) for w in words if s.startswith(w) and not s[len(w) : len(w) + 1].isalpha()
+            i
+            for i, s in enumerate(table.strings)
+            if s.startswith(words) and any(s.startswith(w) and not s[len(w) : len(w) + 1].isalpha() for w in words)
         )
     return _SUFFIX_TOKENS[key]
 
@@ -256,7 +258,10 @@ def clause_break_tokens(table: TokenTable) -> frozenset[int]:
     """The tokens that hold a clause break (' and', ';', a dash): what a change's two figures may not have between them."""
     key = (id(table), ("clause break",))
     if key not in _SUFFIX_TOKENS:
-        _SUFFIX_TOKENS[key] = frozenset(i for i, s in enumerate(table.strings) if CLAUSE_BREAK.search(s))
+        marks = ("and", ";", "—", "–")  # a quick test first: the pattern is searched in few of the 262k tokens
+        _SUFFIX_TOKENS[key] = frozenset(
+            i for i, s in enumerate(table.strings) if any(m in s for m in marks) and CLAUSE_BREAK.search(s)
+        )
     return _SUFFIX_TOKENS[key]
 
 
@@ -391,6 +396,8 @@ class FigureConstraint:
         So: no number until such a word, then only the other one. None when no change is open: the last
         number is no such number, its partner came first, or a clause break gave the change up (while a
         change is open, :meth:`step` blocks the tokens that would write one)."""
+        if not self.partners:
+            return None
         tail = before[-200:]
         numbers = list(DIGITS_RE.finditer(tail))
         if not numbers or numbers[-1].group(0) not in self.partners:
