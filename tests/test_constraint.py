@@ -445,3 +445,8 @@ def test_a_change_of_the_notes_is_written_as_one_change() -> None:
     assert constraint.allowed_next("grew the set to 18K examples compared with ")[0] == {"2"}
     assert {"5", "7"} <= constraint.allowed_next("grew it to 18K, up from 2K, ")[0]  # both written: free
     assert constraint.allowed_next("grew the set by ")[0] == {"5"}  # a level of a change is no difference: only 54
+    # once the change cannot be written whole any more (the guard allows 60 characters between), the text ends
+    ending = FigureConstraint(TOKENIZER, notes, 0, stop_ids=[TOKENIZER.eos_token_id], require_all=True)
+    long_gap = "grew the set 2K training examples in the course of the long running programme that we ran over the "
+    assert ending.step(long_gap).only == {TOKENIZER.eos_token_id}
+    assert ending.step("grew the set 2K training examples in the course of the ").only is None

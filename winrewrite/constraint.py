@@ -54,6 +54,8 @@ _LETTER = re.compile(r"[A-Za-z]")
 _LAST_WORD = re.compile(r"(?<!\w)[A-Za-z]+\Z")  # a whole word of letters at the very end ('the', the 's' of "team's")
 # 'from 70% to ', 'from 2 days to ': the number that follows must be a fitting end point for that start
 _FROM = re.compile(r"\bfrom\s+[$€£]?\Z", re.IGNORECASE)
+DIGITS_RE_LAST = re.compile(r"(\d+(?:[.,]\d+)*)\D*\Z")  # the last number of a text, and what follows it
+_CHANGE_GAP = 60  # the most characters the guard allows between a change's two figures
 _BY = re.compile(r"\bby\s+[$€£]?\Z", re.IGNORECASE)  # 'cut it by ': a difference follows, not a level of a change
 # how a magnitude may be written right after its number ('3' of '$3k' goes on as '3k', '3K' or '3 thousand')
 _SCALE_WORDS = {1e3: ("k", "K", " thousand"), 1e6: ("M", "m", "MM", " million"), 1e9: ("B", "b", "bn", " billion")}
@@ -265,6 +267,12 @@ def clause_break_tokens(table: TokenTable) -> frozenset[int]:
     return _SUFFIX_TOKENS[key]
 
 
+def _broken(gap: str) -> bool:
+    """Whether a change of the notes can no longer be written whole after ``gap`` followed one of its numbers:
+    too long, or holding a clause break (the guard would reject the text)."""
+    return len(gap) > _CHANGE_GAP or bool(CLAUSE_BREAK.search(gap))
+
+
 @dataclass(frozen=True)
 class NameContext:
     """The word being written and what stands before it, for the guard's rule on names (``unknown_parts``)."""
@@ -393,23 +401,30 @@ class FigureConstraint:
         """After one number of a change of the notes ('2K' of '2K -> 18K', or '18K' written first; see
         ``partners``) and before the other: the guard wants the two in one clause, joined by a word ('2K
         to 18K', '2K examples up to 18K', '18K, up from 2K'; not '2K and 18K', nor another figure between).
-        So: no number until such a word, then only the other one. None when no change is open: the last
-        number is no such number, its partner came first, or a clause break gave the change up (while a
-        change is open, :meth:`step` blocks the tokens that would write one)."""
+        So: no number until such a word, then only the other one. None when no change is open, or when it
+        is broken (:meth:`_pending_change`)."""
+        pending = self._pending_change(before)
+        if pending is None or _broken(pending[2]):
+            return None
+        others, forward, gap = pending
+        return others if (CHANGE_WORD if forward else BACKWARD_WORD).search(gap) else frozenset()
+
+    def _pending_change(self, before: str) -> tuple[frozenset[str], bool, str] | None:
+        """When the last number of ``before`` is one of a change of the notes whose other number has not come:
+        the other numbers, whether it was the start, and the text since its figure."""
         if not self.partners:
             return None
         tail = before[-200:]
-        numbers = list(DIGITS_RE.finditer(tail))
-        if not numbers or numbers[-1].group(0) not in self.partners:
+        last = DIGITS_RE_LAST.search(tail)
+        if last is None or last.group(1) not in self.partners:
             return None
-        last, gap = numbers[-1].group(0), tail[numbers[-1].end() :]
-        others, forward = self.partners[last]
+        others, forward = self.partners[last.group(1)]
         written = Counter(n.group(0) for n in DIGITS_RE.finditer(before))
-        if any(written[other] >= written[last] for other in others):
+        if any(written[other] >= written[last.group(1)] for other in others):
             return None
-        if len(gap) > 60 or CLAUSE_BREAK.search(gap):
-            return None
-        return others if (CHANGE_WORD if forward else BACKWARD_WORD).search(gap) else frozenset()
+        # the gap is counted from the end of the number's figure, as the guard counts it ('6 weeks| instead of')
+        end = next((f.end for f in extract_figures(tail) if f.start <= last.start(1) < f.end), last.end(1))
+        return others, forward, tail[end:].rstrip("$€£")
 
     def _ends_with(self, start: str, number: str) -> bool:
         """Whether a change from ``start`` may end at ``number``: the end the notes give it, or (if the notes
@@ -460,7 +475,9 @@ class FigureConstraint:
         if not free:  # an unfinished number: only its continuations may follow (if none can, the statement ends)
             return Step(keep or frozenset(self.stop_ids), frozenset(), keep, False, False, False)
         blocked = frozenset(i for d, i in t.digit_ids.items() if d not in chars)
-        if self.partners and self._open_change(text) is not None:  # '2K' of '2K -> 18K': no ' and' before '18K'
+        if (pending := self._pending_change(text)) is not None:  # '2K' of '2K -> 18K': no ' and' before '18K'
+            if _broken(pending[2]):  # the change can no longer be written whole: the candidate ends (the guard rejects it)
+                return Step(frozenset(self.stop_ids), frozenset(), frozenset(), False, False, False)
             blocked |= clause_break_tokens(t)
         return Step(
             only=None,
@@ -540,7 +557,9 @@ class FigureConstraint:
             return False
         if last == " " and token in self.table.unspaced_set:
             return False
-        if token in clause_break_tokens(self.table) and self.partners and self._open_change(text) is not None:
+        if (pending := self._pending_change(text)) is not None and (
+            _broken(pending[2]) or token in clause_break_tokens(self.table)
+        ):
             return False
         if last and not last.isspace() and not self.table.strings[token][:1].isspace():
             word = text.rsplit(None, 1)[-1]
