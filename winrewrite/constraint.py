@@ -54,7 +54,7 @@ _LETTER = re.compile(r"[A-Za-z]")
 _LAST_WORD = re.compile(r"(?<!\w)[A-Za-z]+\Z")  # a whole word of letters at the very end ('the', the 's' of "team's")
 # 'from 70% to ', 'from 2 days to ': the number that follows must be a fitting end point for that start
 _FROM = re.compile(r"\bfrom\s+[$€£]?\Z", re.IGNORECASE)
-DIGITS_RE_LAST = re.compile(r"(\d+(?:[.,]\d+)*)\D*\Z")  # the last number of a text, and what follows it
+_LAST_NUMBER = re.compile(r"(\d+(?:[.,]\d+)*)\D*\Z")  # the last number of a text, and what follows it
 _CHANGE_GAP = 60  # the most characters the guard allows between a change's two figures
 _BY = re.compile(r"\bby\s+[$€£]?\Z", re.IGNORECASE)  # 'cut it by ': a difference follows, not a level of a change
 # how a magnitude may be written right after its number ('3' of '$3k' goes on as '3k', '3K' or '3 thousand')
@@ -65,7 +65,7 @@ _UNIT_WORDS = {
     "pp": ("pp", " pp", "pts", " pts", " points", " percentage"),
     "x": ("x", "×", " times", "-fold"),
 }
-_SUFFIX_TOKENS: dict[tuple[int, tuple[str, ...]], frozenset[int]] = {}
+_TOKEN_SETS: dict[tuple[int, tuple[str, ...]], frozenset[int]] = {}  # (table, what) -> tokens, found once per process
 _FROM_TO = re.compile(rf"\bfrom\s+[$€£]?(\d+(?:[.,]\d+)*)\S*(?:\s+\S+){{0,2}}?\s+to\s+(?:{QUALIFIER}\s+)?[$€£]?\Z", re.IGNORECASE)
 
 
@@ -247,24 +247,24 @@ def suffix_tokens(table: TokenTable, words: tuple[str, ...]) -> frozenset[int]:
     """The tokens that write one of ``words`` (a magnitude, a unit) right after a number: the word, then
     nothing or no letter ('k', 'k,' but not 'kg')."""
     key = (id(table), words)
-    if key not in _SUFFIX_TOKENS:
-        _SUFFIX_TOKENS[key] = frozenset(
+    if key not in _TOKEN_SETS:
+        _TOKEN_SETS[key] = frozenset(
             i
             for i, s in enumerate(table.strings)
             if s.startswith(words) and any(s.startswith(w) and not s[len(w) : len(w) + 1].isalpha() for w in words)
         )
-    return _SUFFIX_TOKENS[key]
+    return _TOKEN_SETS[key]
 
 
 def clause_break_tokens(table: TokenTable) -> frozenset[int]:
     """The tokens that hold a clause break (' and', ';', a dash): what a change's two figures may not have between them."""
     key = (id(table), ("clause break",))
-    if key not in _SUFFIX_TOKENS:
+    if key not in _TOKEN_SETS:
         marks = ("and", ";", "—", "–")  # a quick test first: the pattern is searched in few of the 262k tokens
-        _SUFFIX_TOKENS[key] = frozenset(
+        _TOKEN_SETS[key] = frozenset(
             i for i, s in enumerate(table.strings) if any(m in s for m in marks) and CLAUSE_BREAK.search(s)
         )
-    return _SUFFIX_TOKENS[key]
+    return _TOKEN_SETS[key]
 
 
 def _broken(gap: str) -> bool:
@@ -415,7 +415,7 @@ class FigureConstraint:
         if not self.partners:
             return None
         tail = before[-200:]
-        last = DIGITS_RE_LAST.search(tail)
+        last = _LAST_NUMBER.search(tail)
         if last is None or last.group(1) not in self.partners:
             return None
         others, forward = self.partners[last.group(1)]
