@@ -30,6 +30,7 @@ import torch
 from winrewrite.figures import DIGITS_RE, QUALIFIER, digit_strings, extract_changes, extract_figures, fixed_scale
 from winrewrite.guard import (
     BACKWARD_WORD,
+    BY_END,
     CHANGE_WORD,
     CLAUSE_BREAK,
     DANGLING_WORDS,
@@ -56,7 +57,6 @@ _LAST_WORD = re.compile(r"(?<!\w)[A-Za-z]+\Z")  # a whole word of letters at the
 _FROM = re.compile(r"\bfrom\s+[$€£]?\Z", re.IGNORECASE)
 _LAST_NUMBER = re.compile(r"(\d+(?:[.,]\d+)*)\D*\Z")  # the last number of a text, and what follows it
 _CHANGE_GAP = 60  # the most characters the guard allows between a change's two figures
-_BY = re.compile(r"\bby\s+[$€£]?\Z", re.IGNORECASE)  # 'cut it by ': a difference follows, not a level of a change
 # how a magnitude may be written right after its number ('3' of '$3k' goes on as '3k', '3K' or '3 thousand')
 _SCALE_WORDS = {1e3: ("k", "K", " thousand"), 1e6: ("M", "m", "MM", " million"), 1e9: ("B", "b", "bn", " billion")}
 # how a number may go on to its unit, for the units a statement must keep (guard.unit_must_stay; money's sign comes first)
@@ -334,9 +334,11 @@ class FigureConstraint:
         figures = [(f, m.group(0)) for f in extract_figures(notes) if (m := DIGITS_RE.search(f.text))]  # with digits
         self.families: dict[str, set[str | None]] = {}  # digit string -> the kinds of quantity it has in the notes
         scales: dict[str, set[float | None]] = {}  # digit string -> the magnitudes the notes write it with
+        units: dict[str, set[str | None]] = {}  # digit string -> the units a statement must keep with it (or None)
         for f, digits in figures:
             self.families.setdefault(digits, set()).add(unit_family(f.unit))
             scales.setdefault(digits, set()).add(fixed_scale(f))
+            units.setdefault(digits, set()).add(unit_family(f.unit) if unit_must_stay(notes, f) else None)
         counting = [(digits, counts_something(notes, f)) for f, digits in figures]
         self.counts = {d for d, _ in counting} - {d for d, c in counting if not c}  # '45 analyst hrs': never 45%
         self.ends: dict[str, set[str]] = {}  # a change's start -> its end points in the notes ('74->91')
@@ -358,9 +360,6 @@ class FigureConstraint:
         # whose unit must stay ('23%', '5x spike'), unless it is part of a change ('from 23 to 11%')
         fixed = {d: scale for d, s in scales.items() if len(s) == 1 and (scale := next(iter(s))) is not None}
         suffixes = {d: _SCALE_WORDS.get(scale, ()) for d, scale in fixed.items()}
-        units: dict[str, set[str | None]] = {}
-        for f, digits in figures:
-            units.setdefault(digits, set()).add(unit_family(f.unit) if unit_must_stay(notes, f) else None)
         for d, kinds in units.items():
             kind = next(iter(kinds))
             if len(kinds) == 1 and kind in _UNIT_WORDS and d not in self.in_changes and d not in suffixes:
@@ -393,7 +392,7 @@ class FigureConstraint:
             return frozenset(a for a in self.allowed if any(self._ends_with(a, b) for b in self.allowed if b != a))
         if (ends := self._open_change(before)) is not None:
             return ends
-        if _BY.search(before):  # '6 wks -> 3 wks' is never 'cut by 3 weeks'
+        if BY_END.search(before):  # '6 wks -> 3 wks' is never 'cut by 3 weeks'
             return self.allowed - self.partners.keys()
         return self.allowed
 

@@ -473,7 +473,7 @@ _SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600
 _RISE = re.compile(r"\b(?:rais|lift|increas|boost|grew|grow|doubl|tripl)\w*", re.IGNORECASE)
 _FALL = re.compile(r"\b(?:reduc|cut|lower|decreas|drop|shrank|shrink|shrunk|halv|slash)\w*", re.IGNORECASE)
 _PLUS = re.compile(r"(?:^|[\s(])(?:\+\s?|up\s+)\Z", re.IGNORECASE)  # a rise the notes mark: '+0.2', 'up 4%'
-_BY = re.compile(r"\bby\s+[$€£]?\Z", re.IGNORECASE)
+BY_END = re.compile(r"\bby\s+[$€£]?\Z", re.IGNORECASE)  # 'cut it by ': a difference follows
 
 
 def _verb_before(text: str, start: int) -> tuple[str, bool] | None:
@@ -503,8 +503,8 @@ def direction_problems(notes: str, text: str) -> list[str]:
             problems.append(f"says '{verb[0]}' for a change from {a.text} to {b.text}, which goes {'up' if vb > va else 'down'}")
     notes_figures = extract_figures(notes)
     for f in figures:
-        verb = _verb_before(text, f.start) if _BY.search(text[: f.start]) else None
-        twins = [g for g in notes_figures if same_figure(f, g)]
+        verb = _verb_before(text, f.start) if BY_END.search(text[: f.start]) else None
+        twins = twins_of(f, notes_figures)
         if verb is None or not twins:
             continue
         rises = {bool(_PLUS.search(notes[: g.start])) for g in twins}

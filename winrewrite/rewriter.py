@@ -647,7 +647,8 @@ class Rewriter:
         for the beams.
 
         ``early``: a note's search ends once its best candidate that passes :meth:`_problems` can no longer
-        be beaten, with the candidates found so far (the one it picks is the same)."""
+        be beaten, by the test the search ends on (an estimate: now and then a full search would rank
+        another candidate first), with the candidates found so far."""
         import torch
 
         from winrewrite.beams import beam_search
