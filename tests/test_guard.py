@@ -52,7 +52,7 @@ def test_composer_keeps_every_figure_and_passes_the_guard() -> None:
         Category.MODEL_PERFORMANCE,
     )
     assert check(NOTES, text) == []
-    assert text.startswith("Delivered") and "->" not in text and "um" not in text.split()
+    assert text.startswith("Moved fraud model") and "->" not in text and "um" not in text.split()
 
 
 def test_composer_drops_spoken_fillers_but_keeps_content() -> None:
@@ -63,8 +63,16 @@ def test_composer_drops_spoken_fillers_but_keeps_content() -> None:
         "padding cut it went to $95k."
     )
     assert check(notes, text) == []
-    signs = compose("launched triage, CSAT +9 pts, partnered w/ ops + legal", Category.BUSINESS_IMPACT)
-    assert signs == "Delivered business impact work: launched triage, CSAT up 9 pts, partnered with ops and legal."
+    signs = compose("triage launch, CSAT +9 pts, partnered w/ ops + legal", Category.BUSINESS_IMPACT)
+    assert signs == "Delivered business impact work: triage launch, CSAT up 9 pts, partnered with ops and legal."
+
+
+def test_composer_opens_with_the_notes_own_past_tense_verb() -> None:
+    assert compose("I built the shadow harness, caught 2 regressions", Category.ML_SYSTEMS) == (
+        "Built the shadow harness, caught 2 regressions."
+    )
+    assert compose("we've migrated serving to triton", Category.ML_SYSTEMS) == "Migrated serving to triton."
+    assert compose("need a faster pipeline, 2 days", Category.DATA_FEATURES).startswith("Delivered data and feature")
 
 
 @settings(max_examples=1000, deadline=None)
