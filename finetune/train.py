@@ -41,8 +41,8 @@ ADAPTER_WEIGHTS = "adapter_model.safetensors"
 class TrainConfig:
     data: str = field(default="data/examples.jsonl", metadata={"help": "The seed examples (split into train and held-out)."})
     extra: str | None = field(
-        default="data/extra_examples.jsonl",
-        metadata={"help": "More examples, written for training only (never held out); empty string for none."},
+        default="data/extra_examples*.jsonl",
+        metadata={"help": "More examples (glob), written for training only (never held out); empty string for none."},
     )
     labelled: str | None = field(
         default="data/category_notes*.jsonl",
@@ -165,7 +165,7 @@ def train(config: TrainConfig) -> Path:
     train_examples, held_out = split(examples, seed=config.split_seed)
     seed_train = len(train_examples)
     if config.extra:
-        train_examples += load_examples(config.extra)
+        train_examples += [e for path in sorted(glob.glob(config.extra)) for e in load_examples(path)]
     labelled = [n for path in sorted(glob.glob(config.labelled)) for n in load_labelled_notes(path)] if config.labelled else []
     records = build_records(train_examples, tokenizer, config.swaps, rng, labelled)
     steps_per_epoch = math.ceil(len(records) / config.batch_size)

@@ -111,3 +111,27 @@ def test_a_labelled_note_with_a_foreign_subcategory_is_a_data_error(tmp_path: Pa
     bad.write_text(json.dumps(row))
     with pytest.raises(DataError, match="not a subcategory"):
         load_labelled_notes(bad)
+
+
+WORKPLACE = load_examples(ROOT / "data" / "extra_examples_2.jsonl")
+
+
+def test_workplace_examples_cover_every_subcategory_in_every_style() -> None:
+    from winrewrite.data import WORKPLACE_STYLES
+
+    assert len({e.id for e in WORKPLACE}) == len(WORKPLACE) >= 100
+    per_subcategory = Counter((e.category, e.subcategory) for e in WORKPLACE)
+    assert len(per_subcategory) == 12 and min(per_subcategory.values()) >= 8
+    for e in WORKPLACE:
+        assert set(NOTES_STYLES + WORKPLACE_STYLES) == {n.style for n in e.notes}, e.id
+
+
+@pytest.mark.parametrize("example", WORKPLACE, ids=lambda e: e.id)
+def test_workplace_statements_pass_the_guard_for_every_notes_version(example) -> None:  # type: ignore[no-untyped-def]
+    from winrewrite.guard import check
+
+    for notes in [*(n.text for n in example.notes), example.vague_notes]:
+        statement = example.statement if notes != example.vague_notes else example.vague_statement
+        assert check(notes, statement) == [], notes
+        assert missing_figures(extract_figures(notes), statement) == [], notes
+        assert notes.lower() not in statement.lower()

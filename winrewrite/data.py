@@ -17,9 +17,12 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from winrewrite.categories import Category
 from winrewrite.errors import DataError
 
-NotesStyle = Literal["terse", "dictated", "bullets", "partial"]
+NotesStyle = Literal["terse", "dictated", "bullets", "partial", "chat", "commit", "context"]
 _Record = TypeVar("_Record", "Example", "LabelledNotes")
-NOTES_STYLES: tuple[NotesStyle, ...] = ("terse", "dictated", "bullets", "partial")
+NOTES_STYLES: tuple[NotesStyle, ...] = ("terse", "dictated", "bullets", "partial")  # every example has these four
+# Optional styles of the examples written for training: a Slack or stand-up message, a commit or ticket text,
+# and long notes that open with the background before the work.
+WORKPLACE_STYLES: tuple[NotesStyle, ...] = ("chat", "commit", "context")
 
 
 class Notes(BaseModel):
