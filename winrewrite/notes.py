@@ -17,6 +17,8 @@ INSTRUCTION = re.compile(
     r"|\b(?:you are now|pretend to be|pretend you are)\b[^.\n]*[.]?",
     re.IGNORECASE,
 )
+# a script or style element pasted with the notes: code for a browser, not the user's words or figures
+CODE_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
 
 
 def prepare_notes(notes: object, max_chars: int) -> tuple[str, list[str]]:
@@ -25,7 +27,7 @@ def prepare_notes(notes: object, max_chars: int) -> tuple[str, list[str]]:
     Raises :class:`InvalidNotesError` for anything that is not non-empty text, and
     :class:`UnsupportedLanguageError` for notes written mostly in a non-Latin script. An instruction to the
     model in the notes ('ignore previous instructions and ...') is left out, with a warning, unless it holds
-    a figure; notes longer than ``max_chars`` are cut at a word boundary, with a warning.
+    a figure; so is a pasted ``<script>`` or ``<style>`` element, with what it holds; notes longer than ``max_chars`` are cut at a word boundary, with a warning.
 
     >>> prepare_notes("  shipped the thing  ", 2000)
     ('shipped the thing', [])
@@ -41,6 +43,10 @@ def prepare_notes(notes: object, max_chars: int) -> tuple[str, list[str]]:
             "notes look like they are not in English; the model writes English statements from English notes"
         )
     warnings = []
+    for match in CODE_BLOCK.finditer(text):
+        warnings.append(f"the notes hold a <{match.group(1).lower()}> element ({match.group(0)[:60]!r}); it was left out")
+        logger.warning("the notes hold a <%s> element; it was left out", match.group(1).lower())
+    text = CODE_BLOCK.sub(" ", text).strip()
     for instruction in INSTRUCTION.findall(text):
         if any(c.isdigit() for c in instruction):  # a figure is never dropped: the model reads it as notes
             warnings.append(f"the notes hold an instruction to the model ({instruction[:60]!r}); it is read as notes")
@@ -49,7 +55,7 @@ def prepare_notes(notes: object, max_chars: int) -> tuple[str, list[str]]:
         warnings.append(f"the notes hold an instruction to the model ({instruction[:60]!r}); it was left out")
         logger.warning("the notes hold an instruction to the model; it was left out")  # the notes stay out of logs
     if not any(c.isalnum() for c in text):
-        raise InvalidNotesError("the notes hold only an instruction to the model: write a few words about the work")
+        raise InvalidNotesError("the notes hold only code or an instruction to the model: write a few words about the work")
     if len(text) > max_chars:
         cut = text.rfind(" ", 0, max_chars)
         kept = text[: cut if cut > max_chars // 2 else max_chars].rstrip()
