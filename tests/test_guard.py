@@ -403,3 +403,18 @@ def test_a_made_up_change_between_a_count_and_a_span_of_time_is_caught() -> None
 def test_a_word_of_rise_or_fall_must_match_the_direction_of_the_figures(notes: str, text: str, flagged: bool) -> None:
     problems = [p for p in check(notes, text) if p.startswith("says")]
     assert bool(problems) is flagged, problems
+
+
+def test_thin_notes_get_no_story_the_notes_do_not_hold() -> None:
+    from winrewrite.assess import suggestions_for
+    from winrewrite.guard import is_thin
+
+    story = (
+        "Partnered with the production team to integrate the cloud storage service into the production "
+        "environment, enabling the team to store and retrieve data more quickly and efficiently."
+    )
+    assert any("tells more than the notes hold" in p for p in check("shipped the thing", story))
+    assert is_thin("fixed the flaky test") and not is_thin("mentored 3 interns")  # a figure says something
+    assert not is_thin("wrote the model launch checklist everyone uses now")
+    tips = suggestions_for("shipped the thing", [], Category.ML_SYSTEMS, "fallback")
+    assert tips[0].startswith("The notes say little about the work")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from winrewrite.categories import WHERE_TO_FIND_FIGURES, Category
 from winrewrite.figures import extract_changes
-from winrewrite.guard import starts_with_action_verb
+from winrewrite.guard import is_thin, starts_with_action_verb
 from winrewrite.statement import Figure, Strength
 
 MANY_FIGURES = 6
@@ -31,6 +31,11 @@ def assess_strength(text: str, has_figures: bool) -> Strength:
 def suggestions_for(notes: str, figures: list[Figure], category: Category, source: str) -> list[str]:
     """What would make the statement stronger, in the user's terms."""
     tips = []
+    if is_thin(notes):
+        tips.append(
+            "The notes say little about the work: add what it was, who it helped and what changed, "
+            "and the statement can say it too."
+        )
     if not figures:
         tips.append(f"No measurable result in the notes yet: {WHERE_TO_FIND_FIGURES[category]}.")
     elif not extract_changes(notes, figures) and not any(f.unit in ("%", "x", "$") for f in figures):

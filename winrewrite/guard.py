@@ -514,6 +514,46 @@ def direction_problems(notes: str, text: str) -> list[str]:
     return problems
 
 
+_CONTENT_WORD = re.compile(r"[a-z]{3,}")
+_GLUE_WORDS = frozenset(
+    "the and for with from into onto over under per via its our their this that these those than then was were "
+    "are has had have not all any each every both more most less new same one two also which who what when "
+    "where how can could would will now just some thing things stuff been being very".split()
+)
+THIN_NOTES_WORDS = 3  # notes with no figure and at most this many content words tell almost nothing
+THIN_NOTES_ADDED = 3  # content words a statement for them may add ('the flaky test' -> 'the flaky CI test')
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)][:5]
+    return word[:5]
+
+
+def content_words(text: str) -> list[str]:
+    """The words of ``text`` that carry meaning (three letters or more, not a function word), lower case."""
+    return [w for w in _CONTENT_WORD.findall(text.lower()) if w not in _GLUE_WORDS]
+
+
+def is_thin(notes: str) -> bool:
+    """True for notes with no figure and at most :data:`THIN_NOTES_WORDS` content words ('shipped the thing')."""
+    return not extract_figures(notes) and len(content_words(notes)) <= THIN_NOTES_WORDS
+
+
+def thin_notes_problems(notes: str, text: str) -> list[str]:
+    """Thin notes give a statement nothing to tell: one that adds more than :data:`THIN_NOTES_ADDED` content
+    words of its own is a story the notes do not hold ('shipped the thing' -> '... integrated the cloud
+    storage service into the production environment ...')."""
+    if not is_thin(notes):
+        return []
+    have = {_stem(w) for w in content_words(notes)}
+    added = list(dict.fromkeys(w for w in content_words(text) if _stem(w) not in have))
+    if len(added) <= THIN_NOTES_ADDED:
+        return []
+    return [f"tells more than the notes hold ({', '.join(added[:5])}, ...)"]
+
+
 def check(notes: str, text: str) -> list[str]:
     """Every reason ``text`` may not be returned for ``notes``; empty when it passes."""
     problems = [f"invents the figure {f}" for f in invented_figures(notes, text)]
@@ -523,4 +563,5 @@ def check(notes: str, text: str) -> list[str]:
     problems += direction_problems(notes, text)
     problems += [f"names {n}, which the notes do not mention" for n in unsupported_names(notes, text)]
     problems += [f"writes {w!r}, which is code the notes do not hold" for w in code_words(notes, text)]
+    problems += thin_notes_problems(notes, text)
     return problems + form_problems(text)
