@@ -30,6 +30,8 @@ It is loaded and merged by `winrewrite.Rewriter.from_pretrained()`; its sha256 (
 - `data/extra_examples.jsonl`: {extra} more accomplishments written for this project (about 25 per category,
   varied domains), each statement saying only what its four notes versions say. They teach the model to rewrite
   the notes it is given rather than recall the article's statements; they are never held out.
+  (`data/extra_examples_2.jsonl`, 120 more with three workplace styles besides the four, is not in this
+  adapter's training: an adapter trained with it did no better on the held-out notes; see the project README.)
 - Held out by example, not by notes version ({held_out_n} examples, 2 per category, split seed {split_seed}):
   {held_out}.
 - Training sequences: {sequences} built from {seed_train} seed and {extra} extra examples (each notes version,

@@ -3,7 +3,7 @@
     python -m finetune.category_head [adapter folder]
 
 The features are the fine-tuned model's pooled hidden states (``winrewrite/head.py``). The notes come from
-the training split of ``data/examples.jsonl`` (never the held-out examples), ``data/extra_examples*.jsonl``
+the training split of ``data/examples.jsonl`` (never the held-out examples), ``data/extra_examples.jsonl``
 and the labelled notes of ``data/category_notes*.jsonl``. The L2 weight is chosen by 4-fold cross-validation grouped by example,
 on training notes only. The head's sha256 is added to the adapter's ``sha256.txt``.
 """
@@ -31,7 +31,7 @@ FOLDS = 4
 
 
 def training_notes(
-    data: str = "data/examples.jsonl", extra: str = "data/extra_examples*.jsonl", labelled: str = "data/category_notes*.jsonl"
+    data: str = "data/examples.jsonl", extra: str = "data/extra_examples.jsonl", labelled: str = "data/category_notes*.jsonl"
 ) -> list[tuple[str, str, str, str]]:
     """(group, notes, category, subcategory) for every training note; the group is the example it tells."""
     train, _ = split(load_examples(data))

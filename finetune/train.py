@@ -41,8 +41,11 @@ ADAPTER_WEIGHTS = "adapter_model.safetensors"
 class TrainConfig:
     data: str = field(default="data/examples.jsonl", metadata={"help": "The seed examples (split into train and held-out)."})
     extra: str | None = field(
-        default="data/extra_examples*.jsonl",
-        metadata={"help": "More examples (glob), written for training only (never held out); empty string for none."},
+        default="data/extra_examples.jsonl",
+        metadata={
+            "help": "More examples (glob), written for training only (never held out); empty string for none. "
+            "'data/extra_examples*.jsonl' adds the workplace-style examples (not in the shipped adapter)."
+        },
     )
     labelled: str | None = field(
         default="data/category_notes*.jsonl",
@@ -118,10 +121,19 @@ def completion_loss(
 
 
 def _batches(records: Dataset, size: int, pad: int, rng: random.Random, device: str):  # type: ignore[no-untyped-def]
+    """Shuffled batches of sequences of similar length: each pool of 16 batches is sorted by length before it
+    is cut, so a batch pads little (long 'context' notes and one-line notes rarely share one)."""
     order = list(range(len(records)))
     rng.shuffle(order)
-    for i in range(0, len(order), size):
-        chunk = [records[j] for j in order[i : i + size]]
+    lengths = [len(ids) for ids in records["input_ids"]]
+    pool = size * 16
+    batches = []
+    for p in range(0, len(order), pool):
+        ranked = sorted(order[p : p + pool], key=lengths.__getitem__)
+        batches += [ranked[i : i + size] for i in range(0, len(ranked), size)]
+    rng.shuffle(batches)
+    for batch in batches:
+        chunk = [records[j] for j in batch]
         width = max(len(r["input_ids"]) for r in chunk)
         ids = torch.full((len(chunk), width), pad, dtype=torch.long)
         attn = torch.zeros((len(chunk), width), dtype=torch.long)

@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT))
 from finetune.augment import swap_figures  # noqa: E402
 from finetune.category_head import features_of, fit  # noqa: E402
 from finetune.split import split  # noqa: E402
-from finetune.train import TrainConfig, train  # noqa: E402
+from finetune.train import TrainConfig, _batches, train  # noqa: E402
 from winrewrite.categories import Category  # noqa: E402
 from winrewrite.data import load_examples  # noqa: E402
 from winrewrite.guard import check  # noqa: E402
@@ -47,6 +47,20 @@ def test_figure_swap_is_consistent_and_faithful() -> None:
                 assert statement != ex.statement
                 assert not [p for p in check(notes, statement) if "figure" in p], (notes, statement)
     assert swapped > 250
+
+
+def test_batches_hold_every_sequence_once_and_group_similar_lengths() -> None:
+    from datasets import Dataset
+
+    rng = random.Random(1)
+    lengths = [rng.randint(3, 200) for _ in range(300)]
+    records = Dataset.from_list([{"input_ids": [7] * n, "loss_mask": [1] * n} for n in lengths])
+    seen, padded = [], 0
+    for ids, attention, _mask in _batches(records, 4, 0, random.Random(0), "cpu"):
+        seen += attention.sum(1).tolist()
+        padded += ids.numel()
+    assert sorted(seen) == sorted(lengths)  # every sequence exactly once, none cut
+    assert padded < 1.1 * sum(lengths)  # random batches of 4 would pad about 40% more
 
 
 def test_two_steps_on_a_tiny_model_then_reload_and_generate(tiny_model_dir: Path, tmp_path: Path) -> None:
