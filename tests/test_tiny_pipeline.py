@@ -30,7 +30,7 @@ def test_statement_is_faithful_whatever_the_model_writes(tiny_rewriter, notes: s
 
 
 def test_figures_carry_spans_into_the_notes(tiny_rewriter) -> None:
-    notes = "cut p99 from 340ms to 62ms, saved $4.8k/month"
+    notes = "cut p99 of the search ranking service from 340ms to 62ms, saved $4.8k/month"
     s = tiny_rewriter.rewrite(notes)
     assert [notes[f.start : f.end] for f in s.figures] == [f.text for f in s.figures] == ["340ms", "62ms", "$4.8k"]
     assert s.strength == "strong"

@@ -27,7 +27,8 @@ def prepare_notes(notes: object, max_chars: int) -> tuple[str, list[str]]:
     Raises :class:`InvalidNotesError` for anything that is not non-empty text, and
     :class:`UnsupportedLanguageError` for notes written mostly in a non-Latin script. An instruction to the
     model in the notes ('ignore previous instructions and ...') is left out, with a warning, unless it holds
-    a figure; so is a pasted ``<script>`` or ``<style>`` element, with what it holds; notes longer than ``max_chars`` are cut at a word boundary, with a warning.
+    a figure; so is a pasted ``<script>`` or ``<style>`` element, with what it holds; notes longer than
+    ``max_chars`` are cut at a word boundary, with a warning.
 
     >>> prepare_notes("  shipped the thing  ", 2000)
     ('shipped the thing', [])
