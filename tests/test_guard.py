@@ -67,6 +67,28 @@ def test_composer_drops_spoken_fillers_but_keeps_content() -> None:
     assert signs == "Delivered business impact work: triage launch, CSAT up 9 pts, partnered with ops and legal."
 
 
+@pytest.mark.parametrize(
+    ("notes", "text"),
+    [
+        ("docs: add onboarding guide; ramp 6 wks -> 3 wks", "Added onboarding guide, ramp 6 weeks to 3 weeks."),
+        (
+            "chore(serving): autoscale gateway on gpu util, idle cost ~$18k/mo",
+            "Autoscaled gateway on GPU util, idle cost about $18k a month.",
+        ),
+        ("fix: ship the dedupe step, ctr features 7% less inflated", "Shipped the dedupe step, CTR features 7% less inflated."),
+        (
+            "hey all, just fyi: retrained the asr model, wer 9.1 -> 8.2, 6h to 40min",
+            "Retrained the ASR model, WER 9.1 to 8.2, 6 hours to 40 minutes.",
+        ),
+    ],
+)
+def test_composer_reads_chat_and_commit_messages_as_prose(notes: str, text: str) -> None:
+    from winrewrite.figures import extract_figures, invented_figures, missing_figures
+
+    assert compose(notes, Category.ML_SYSTEMS) == text
+    assert missing_figures(extract_figures(notes), text) == [] and invented_figures(notes, text) == []
+
+
 def test_composer_opens_with_the_notes_own_past_tense_verb() -> None:
     assert compose("I built the shadow harness, caught 2 regressions", Category.ML_SYSTEMS) == (
         "Built the shadow harness, caught 2 regressions."

@@ -8,6 +8,8 @@ other notes are introduced by their category:
 'Moved fraud model to focal loss, precision 74 to 91, about 45 analyst hours per week saved.'
 >>> compose("fraud model: precision 74->91", Category.MODEL_PERFORMANCE)
 'Delivered model performance work: fraud model: precision 74 to 91.'
+>>> compose("docs: add onboarding guide for ML platform; new hire ramp 6 wks -> 3 wks", Category.LEADERSHIP)
+'Added onboarding guide for ML platform, new hire ramp 6 weeks to 3 weeks.'
 """
 
 from __future__ import annotations
@@ -25,6 +27,34 @@ _FILLERS = re.compile(
     re.IGNORECASE,
 )
 _SUBJECT = re.compile(r"^(?:i|we)(?:'ve| have)?\s+(?=\S)", re.IGNORECASE)  # 'I built' -> 'built'
+# a chat message's greeting ('hey all, just fyi') and a commit message's type ('feat(serving): ') say nothing
+_OPENER = re.compile(
+    r"^(?:(?:hey|hi|hello)(?:\s+(?:all|team|folks|everyone))?\s*[,!:-]?\s*)?(?:(?:just\s+)?fyi\s*[,:-]?\s*)?"
+    r"(?:quick\s+update\s*[:,-]\s*)?",
+    re.IGNORECASE,
+)
+_COMMIT_TYPE = re.compile(r"^(?:feat|fix|perf|docs|chore|refactor|test|build|ci|style)(?:\([^)]*\))?!?:\s*", re.IGNORECASE)
+_IMPERATIVES = frozenset(
+    "add fix remove update build make cut move use swap train ship drop migrate replace autoscale dedupe improve "
+    "reduce enable rewrite split merge port wire tune switch introduce implement support cache batch quantize prune "
+    "distill log track document stream refactor clean rename expose deploy roll launch create set run write speed".split()
+)
+_IRREGULAR = {"build": "built", "make": "made", "rewrite": "rewrote", "run": "ran", "write": "wrote", "speed": "sped"}
+_DOUBLED = frozenset("ship drop swap log wrap trim".split())  # 'ship' -> 'shipped'
+_UNITS = [  # unit shorthand after a number; the figure is the same ('6 wks' and '6 weeks')
+    (re.compile(r"(?<=\d)\s?wks?\b", re.IGNORECASE), " weeks"),
+    (re.compile(r"(?<=\d)\s?qtrs?\b", re.IGNORECASE), " quarters"),
+    (re.compile(r"(?<=\d)\s?(?:hrs?|h)\b", re.IGNORECASE), " hours"),
+    (re.compile(r"(?<=\d)\s?mins?\b", re.IGNORECASE), " minutes"),
+    (re.compile(r"(?<=\d)\s?yrs?\b", re.IGNORECASE), " years"),
+    (re.compile(r"(?<=[\dkKmM])/mo\b", re.IGNORECASE), " a month"),
+    (re.compile(r"(?<=[\dkKmM])/yr\b", re.IGNORECASE), " a year"),
+    (re.compile(r"(?<=[\dkKmM])/wk\b", re.IGNORECASE), " a week"),
+]
+# metric and model acronyms notes write in lower case
+_ACRONYMS = re.compile(
+    r"\b(ctr|cvr|auc|ndcg|wape|mape|rmse|wer|csat|nps|mttr|lstm|tcn|cnn|rnn|gbm|llm|ann|ocr|asr|sql|api|gpu|cpu|ml|ab)\b"
+)
 _REPLACEMENTS = [
     (re.compile(r"\s*(?:->|→|=>|-->)\s*"), " to "),
     (re.compile(r"~\s*"), "about "),
@@ -50,8 +80,12 @@ def compose(notes: str, category: Category) -> str:
     """One sentence that starts with a past-tense verb and carries the notes' content and figures."""
     text = clean_notes(notes).replace("; ", ", ")
     text = _FILLERS.sub("", _ASIDE.sub("", text))
-    for pattern, replacement in _REPLACEMENTS:
+    text = _OPENER.sub("", text)
+    if commit := _COMMIT_TYPE.match(text):
+        text = _past_tense(text[commit.end() :])
+    for pattern, replacement in _REPLACEMENTS + _UNITS:
         text = pattern.sub(replacement, text)
+    text = _ACRONYMS.sub(lambda m: m.group(1).upper(), text)
     # One sentence: inner full stops (not decimal points) become commas.
     text = re.sub(r"(?<!\d)[.!?]+\s+|[.!?]+(?=\s|$)", ", ", text)
     text = re.sub(r"\s*,(?:\s*,)+", ",", text)
@@ -64,3 +98,20 @@ def compose(notes: str, category: Category) -> str:
     if not text[1:2].isupper():  # 'Moved the model' -> 'moved the model', but 'LTV model' stays
         text = text[0].lower() + text[1:]
     return f"Delivered {_NOUNS[category]}: {text}."
+
+
+def _past_tense(text: str) -> str:
+    """'add onboarding guide' -> 'added onboarding guide': a commit message's imperative, told as done."""
+    word, _, rest = text.partition(" ")
+    verb = word.lower()
+    if verb not in _IMPERATIVES:
+        return text
+    if verb in _IRREGULAR:
+        past = _IRREGULAR[verb]
+    elif verb in ("cut", "set"):
+        past = verb
+    elif verb in _DOUBLED:
+        past = verb + verb[-1] + "ed"
+    else:
+        past = verb + ("d" if verb.endswith("e") else "ed")
+    return f"{past} {rest}".strip()
