@@ -440,3 +440,13 @@ def test_thin_notes_get_no_story_the_notes_do_not_hold() -> None:
     assert not is_thin("wrote the model launch checklist everyone uses now")
     tips = suggestions_for("shipped the thing", [], Category.ML_SYSTEMS, "fallback")
     assert tips[0].startswith("The notes say little about the work")
+
+
+def test_a_count_written_as_an_age_or_a_period_is_caught() -> None:
+    notes = "fix: null handling in the claims job, broke 3 downstream models last month; also cleaned up 2 dashboards"
+    for text in (
+        "Resolved a 3-month-old data quality issue in the claims job, adding null handling and cleaning up 2 dashboards.",
+        "Fixed null handling in the claims job that broke 3 downstream models, cleaning up 2 dashboards in a 2-month period.",
+    ):
+        assert any("in time, which the notes do not" in p for p in check(notes, text))
+    assert check("ran the A/B for 6 wks, ctr +2%", "Ran a 6-week A/B test of the new ranking model, raising CTR by 2%.") == []

@@ -101,6 +101,7 @@ _FUNCTION_WORDS = frozenset(
     "percent pct pts pt points point dollars dollar usd bucks times fold thousand million billion "
     "arr mrr gmv revenue rev sales spend".split()
 )
+_CALENDAR_UNITS = frozenset("day week month quarter year".split())  # '3-month-old', 'a 5-year trend'
 _SPELLED_UNITS = frozenset("percent pct pts pt points point percentage dollars dollar usd times fold".split())
 
 
@@ -352,12 +353,13 @@ def figure_misuse(notes: str, text: str) -> list[str]:
             words = " or ".join(sorted(str(w) for w in labels))
             problems.append(f"writes {f.text} apart from the {words} it labels in the notes")
         elif (
-            f.unit is None
-            and (unit := _UNIT_AFTER.match(text, f.end))
-            and _TIME_WORD.fullmatch(unit.group(1))
+            (
+                (f.unit is None and (unit := _UNIT_AFTER.match(text, f.end)) and _TIME_WORD.fullmatch(unit.group(1)))
+                or (f.unit is not None and "-" in f.text and f.unit.lower().rstrip("s") in _CALENDAR_UNITS)
+            )
             and twins
             and all(g.unit is None and not _time_units_near(notes, g) for g in twins)
-        ):  # '~140 prod models' written as '140 model-years'
+        ):  # '~140 prod models' written as '140 model-years'; 'broke 3 downstream models' as 'a 3-month-old issue'
             problems.append(f"counts {f.text} in time, which the notes do not")
     for f in text_figures:  # '-0.011' for notes that say '+0.011': the sign is part of the figure
         negative_in_notes = any(same_figure(f, g) and _NEGATIVE.search(notes[: g.start]) for g in notes_figures)
