@@ -450,3 +450,19 @@ def test_a_count_written_as_an_age_or_a_period_is_caught() -> None:
     ):
         assert any("in time, which the notes do not" in p for p in check(notes, text))
     assert check("ran the A/B for 6 wks, ctr +2%", "Ran a 6-week A/B test of the new ranking model, raising CTR by 2%.") == []
+
+
+def test_a_level_written_as_a_change_is_caught() -> None:
+    notes = "moved account takeover from rules to an ML model, blocked $1.1M in Q1, false positive rate 0.8%"
+    bad = (
+        "Moved account takeover detection from rules to an ML model, blocking $1.1M in Q1 "
+        "and cutting the false positive rate by 0.8%."
+    )
+    assert any("as a level, not a change" in p for p in check(notes, bad))
+    good = bad.replace("cutting the false positive rate by 0.8%", "holding the false positive rate at 0.8%")
+    assert check(notes, good) == []
+    # a word of change near the figure makes it one: 'killed 34 percent', '$2M incremental', '45 hrs/wk back'
+    assert check("calibration layer killed 34 percent of the NER false positives", "Added a calibration layer to the NER "
+                 "model, cutting its false positives by 34 percent for the downstream extraction pipeline.") == []
+    assert check("a/b done: revenue $2M incremental", "Launched the ranking change after an A/B test, raising "
+                 "revenue by $2M for the marketplace.") == []

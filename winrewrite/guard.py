@@ -488,10 +488,22 @@ def _verb_before(text: str, start: int) -> tuple[str, bool] | None:
     return max(found)[1:] if found else None
 
 
+# words near a figure of the notes that make it a change rather than a level ('+2%', 'saved 45 hrs', '70% cheaper')
+_CHANGE_MARK = re.compile(
+    r"[+\-−]|\b(?:up|down|fell|rose|ris\w*|increas\w*|decreas\w*|reduc\w*|cut|cuts|sav\w*|less|fewer|more|cheaper|faster|"
+    r"slower|smaller|larger|lower|higher|improv\w*|gain\w*|lift\w*|drop\w*|boost\w*|by|jump\w*|grew|growth|shr[ai]n\w*|"
+    r"from|to|vs|over|under|better|worse|delta|relative|off|plus|minus|added|extra|incremental|additional|back|trim\w*|"
+    r"freed|reclaimed|avoided|prevented|won|uplift|kill\w*|eliminat\w*|remov\w*|halv\w*|doubl\w*|tripl\w*|slash\w*|"
+    r"shav\w*|beat|beats|outperform\w*|climb\w*|spik\w*|surg\w*|declin\w*|plung\w*|lost|los[ei]\w*|sped|speed\w*)\b",
+    re.IGNORECASE,
+)
+
+
 def direction_problems(notes: str, text: str) -> list[str]:
     """A word of rise for a change that goes down, or of fall for one that goes up ('lifting p99 latency
     from 1.2 s to 380 ms'); a fall 'by' a figure the notes give as a rise ('WER +0.2' written as 'reducing
-    word error rate by 0.2'), or the reverse."""
+    word error rate by 0.2'), or the reverse; a rise or fall 'by' a figure the notes give as a level, with
+    no word of change near it ('FP rate 0.8%' written as 'cutting the false-positive rate by 0.8%')."""
     problems = []
     figures = extract_figures(text)
     for change in extract_changes(text, figures):
@@ -513,6 +525,8 @@ def direction_problems(notes: str, text: str) -> list[str]:
         falls = {bool(_NEGATIVE.search(notes[: g.start])) or notes[: g.start].lower().endswith("down ") for g in twins}
         if (rises == {True} and not verb[1]) or (falls == {True} and verb[1]):
             problems.append(f"says '{verb[0]}' by {f.text}, which the notes give as a {'fall' if verb[1] else 'rise'}")
+        elif all(not _CHANGE_MARK.search(notes[max(0, g.start - 25) : g.start] + " " + notes[g.end : g.end + 25]) for g in twins):
+            problems.append(f"says '{verb[0]}' by {f.text}, which the notes give as a level, not a change")
     return problems
 
 
