@@ -77,6 +77,10 @@ def test_composer_drops_spoken_fillers_but_keeps_content() -> None:
         ),
         ("fix: ship the dedupe step, ctr features 7% less inflated", "Shipped the dedupe step, CTR features 7% less inflated."),
         (
+            "thanks all for the retro today, quick recap of what I drove: standardized model cards (31 so far)",
+            "Standardized model cards (31 so far).",
+        ),
+        (
             "hey all, just fyi: retrained the asr model, wer 9.1 -> 8.2, 6h to 40min",
             "Retrained the ASR model, WER 9.1 to 8.2, 6 hours to 40 minutes.",
         ),

@@ -29,8 +29,9 @@ _FILLERS = re.compile(
 _SUBJECT = re.compile(r"^(?:i|we)(?:'ve| have)?\s+(?=\S)", re.IGNORECASE)  # 'I built' -> 'built'
 # a chat message's greeting ('hey all, just fyi') and a commit message's type ('feat(serving): ') say nothing
 _OPENER = re.compile(
-    r"^(?:(?:hey|hi|hello)(?:\s+(?:all|team|folks|everyone))?\s*[,!:-]?\s*)?(?:(?:just\s+)?fyi\s*[,:-]?\s*)?"
-    r"(?:quick\s+update\s*[:,-]\s*)?",
+    r"^(?:(?:hey|hi|hello)(?:\s+(?:all|team|folks|everyone))?\s*[,!:-]?\s*)?"
+    r"(?:thanks\s+(?:all|everyone|team|folks)(?:\s+for\s+[^,.:;]{1,40})?\s*[,.:;!-]\s*)?(?:(?:just\s+)?fyi\s*[,:-]?\s*)?"
+    r"(?:(?:quick\s+)?(?:update|recap|summary)(?:\s+of\s+what\s+(?:i|we)\s+\w+(?:\s+on)?)?\s*[:,-]\s*)?",
     re.IGNORECASE,
 )
 _COMMIT_TYPE = re.compile(r"^(?:feat|fix|perf|docs|chore|refactor|test|build|ci|style)(?:\([^)]*\))?!?:\s*", re.IGNORECASE)
