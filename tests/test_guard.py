@@ -464,6 +464,8 @@ def test_a_level_written_as_a_change_is_caught() -> None:
     )
     assert any("as a level, not a change" in p for p in check(notes, bad))
     good = bad.replace("cutting the false positive rate by 0.8%", "holding the false positive rate at 0.8%")
+    zero = "Migrated the ranking features to the online store, reducing training-serving skew alerts by 0 points."
+    assert any("no change" in p for p in check("migrated ranking feats to online store, 0 skew alerts since", zero))
     assert check(notes, good) == []
     # a word of change near the figure makes it one: 'killed 34 percent', '$2M incremental', '45 hrs/wk back'
     assert check("calibration layer killed 34 percent of the NER false positives", "Added a calibration layer to the NER "

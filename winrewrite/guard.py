@@ -523,7 +523,9 @@ def direction_problems(notes: str, text: str) -> list[str]:
             continue
         rises = {bool(_PLUS.search(notes[: g.start])) for g in twins}
         falls = {bool(_NEGATIVE.search(notes[: g.start])) or notes[: g.start].lower().endswith("down ") for g in twins}
-        if (rises == {True} and not verb[1]) or (falls == {True} and verb[1]):
+        if f.value == 0:  # '0 skew alerts since' written as 'reducing skew alerts by 0'
+            problems.append(f"says '{verb[0]}' by {f.text}, which is no change")
+        elif (rises == {True} and not verb[1]) or (falls == {True} and verb[1]):
             problems.append(f"says '{verb[0]}' by {f.text}, which the notes give as a {'fall' if verb[1] else 'rise'}")
         elif all(not _CHANGE_MARK.search(notes[max(0, g.start - 25) : g.start] + " " + notes[g.end : g.end + 25]) for g in twins):
             problems.append(f"says '{verb[0]}' by {f.text}, which the notes give as a level, not a change")
