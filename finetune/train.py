@@ -134,7 +134,7 @@ def _batches(records: Dataset, size: int, pad: int, rng: random.Random, device: 
     rng.shuffle(batches)
     for batch in batches:
         chunk = [records[j] for j in batch]
-        width = max(len(r["input_ids"]) for r in chunk)
+        width = max(lengths[j] for j in batch)
         ids = torch.full((len(chunk), width), pad, dtype=torch.long)
         attn = torch.zeros((len(chunk), width), dtype=torch.long)
         mask = torch.zeros((len(chunk), width), dtype=torch.long)

@@ -40,7 +40,16 @@ _IMPERATIVES = frozenset(
     "reduce enable rewrite split merge port wire tune switch introduce implement support cache batch quantize prune "
     "distill log track document stream refactor clean rename expose deploy roll launch create set run write speed".split()
 )
-_IRREGULAR = {"build": "built", "make": "made", "rewrite": "rewrote", "run": "ran", "write": "wrote", "speed": "sped"}
+_IRREGULAR = {
+    "build": "built",
+    "make": "made",
+    "rewrite": "rewrote",
+    "run": "ran",
+    "write": "wrote",
+    "speed": "sped",
+    "cut": "cut",
+    "set": "set",
+}
 _DOUBLED = frozenset("ship drop swap log wrap trim".split())  # 'ship' -> 'shipped'
 _UNITS = [  # unit shorthand after a number; the figure is the same ('6 wks' and '6 weeks')
     (re.compile(r"(?<=\d)\s?wks?\b", re.IGNORECASE), " weeks"),
@@ -109,8 +118,6 @@ def _past_tense(text: str) -> str:
         return text
     if verb in _IRREGULAR:
         past = _IRREGULAR[verb]
-    elif verb in ("cut", "set"):
-        past = verb
     elif verb in _DOUBLED:
         past = verb + verb[-1] + "ed"
     else:
