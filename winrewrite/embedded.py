@@ -24,6 +24,10 @@ logger = logging.getLogger(__name__)
 CACHE_ENV = "WINREWRITE_CACHE"
 _FORMAT = 1  # bump when the layout of the converted folder changes
 _MARKER = "winrewrite-converted.json"
+# Gemma's tokenizer is a byte-fallback BPE. transformers before 5.18 converted the GGUF's tokenizer to a
+# Unigram model instead, which splits words differently from the model's training: every statement then
+# reads garbled. A cache converted that way is rebuilt.
+_TOKENIZER_KIND = "BPE"
 
 
 def cache_dir() -> Path:
@@ -68,11 +72,37 @@ def _is_complete(folder: Path, sha256: str) -> bool:
         from safetensors import safe_open
 
         with safe_open(str(folder / "model.safetensors"), framework="pt") as f:
-            return len(list(f.keys())) == info["tensors"]
+            if len(list(f.keys())) != info["tensors"]:
+                return False
     except (OSError, ValueError, KeyError, TypeError):
         return False
     except Exception:  # safetensors raises its own error types for a damaged header
         return False
+    return _tokenizer_fits(folder, info)
+
+
+def _tokenizer_fits(folder: Path, info: dict[str, object]) -> bool:
+    """Whether the converted tokenizer is Gemma's BPE. A marker written before this was recorded gets the
+    answer added, so the 14 MB file is read once."""
+    kind = info.get("tokenizer") or tokenizer_kind(folder)
+    if kind != _TOKENIZER_KIND:
+        logger.warning("%s holds a %s tokenizer, not Gemma's %s (transformers < 5.18 wrote it)", folder, kind, _TOKENIZER_KIND)
+        return False
+    if "tokenizer" not in info:
+        try:
+            (folder / _MARKER).write_text(json.dumps({**info, "tokenizer": kind}, indent=1))
+        except OSError:  # a read-only cache is checked again next time
+            pass
+    return True
+
+
+def tokenizer_kind(folder: Path) -> str | None:
+    """The model type of the tokenizer saved in ``folder`` ('BPE', 'Unigram', ...), or None if unreadable."""
+    try:
+        kind = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))["model"]["type"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return kind if isinstance(kind, str) else None
 
 
 def _convert(gguf_pkg: object, target: Path) -> None:
@@ -94,12 +124,21 @@ def _convert(gguf_pkg: object, target: Path) -> None:
         out = work / "hf"
         model.save_pretrained(out)
         tokenizer.save_pretrained(out)
+        kind = tokenizer_kind(out)
+        if kind != _TOKENIZER_KIND:
+            import transformers
+
+            raise ModelLoadError(
+                f"transformers {transformers.__version__} read Gemma's tokenizer as {kind}, not {_TOKENIZER_KIND}: "
+                "statements would be garbled; install transformers>=5.24"
+            )
         from safetensors import safe_open
 
         with safe_open(str(out / "model.safetensors"), framework="pt") as f:
             tensors = len(list(f.keys()))
         files = {p.name: p.stat().st_size for p in out.iterdir() if p.is_file()}
-        marker = {"format": _FORMAT, "gguf_sha256": gguf_pkg.EXPECTED_SHA256, "files": files, "tensors": tensors}  # type: ignore[attr-defined]
+        sha = gguf_pkg.EXPECTED_SHA256  # type: ignore[attr-defined]
+        marker = {"format": _FORMAT, "gguf_sha256": sha, "files": files, "tensors": tensors, "tokenizer": kind}
         (out / _MARKER).write_text(json.dumps(marker, indent=1))
         os.replace(out, target)
     except Exception as e:
