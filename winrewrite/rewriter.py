@@ -119,6 +119,15 @@ def _rows(prefilled: Prefilled, rows: list[int]) -> Prefilled:
     return cache, logits, mask
 
 
+def _logit(ids: list[int], values: list[float], logits: torch.Tensor, row: int, token: int) -> float:
+    """``logits[row, token]``, read from the row's best ``ids`` and their ``values`` when it is among them
+    (nearly always: on a GPU each read of the tensor waits for the device)."""
+    for i, value in zip(ids, values, strict=True):
+        if i == token:
+            return value
+    return float(logits[row, token])
+
+
 class Rewriter:
     """Turns raw notes about a win into one categorized, quantified accomplishment statement.
 
@@ -170,7 +179,8 @@ class Rewriter:
         # On a GPU the statement is written in the same vocabulary as on the CPU fast path (whose head holds
         # no other tokens): the statement vocabulary, the labels and, per batch, the notes' own tokens.
         self._vocabulary: torch.Tensor | None = None
-        self._allowed: torch.Tensor | None = None
+        self._allowed: torch.Tensor | None = None  # this batch's: the vocabulary and the notes' own tokens
+        self._allowed_ids: torch.Tensor | None = None  # the same, as sorted ids
         if self.device.type != "cpu":
             import torch
 
@@ -369,6 +379,7 @@ class Rewriter:
             if self._vocabulary is not None:
                 self._allowed = self._vocabulary.clone()
                 self._allowed[torch.tensor([i for p in prompts for i in p], device=self.device)] = True
+                self._allowed_ids = self._allowed.nonzero().squeeze(1)
             scores, subs, read = self._classify(prompts)
             probs = torch.softmax(scores, dim=-1).tolist()
             chosen = [categories[int(i)] for i in scores.argmax(-1)]
@@ -579,7 +590,7 @@ class Rewriter:
                 token = self._pad_id
                 if alive[row]:
                     token = constraint.best_allowed(texts[row], ids_l[row], values_l[row], logits[row], generated[row])
-                    log_prob[row] += float(logits[row, token]) - norms[row]
+                    log_prob[row] += _logit(ids_l[row], values_l[row], logits, row, token) - norms[row]
                     if token in self._stop_ids:
                         alive[row], token = False, self._pad_id
                     else:
@@ -605,16 +616,20 @@ class Rewriter:
 
         return [FigureConstraint(self.tokenizer, n, prompt_length=0, stop_ids=self._stop_ids, require_all=True) for n in notes]
 
+    def _columns(self) -> torch.Tensor | None:
+        """The only vocabulary ids whose logits can be finite in this batch (the rest are -inf): the CPU fast
+        path's head columns, or on a GPU the statement vocabulary and the notes' tokens; None for all."""
+        return self._fast_head.columns if self._fast_head is not None else self._allowed_ids
+
     def _top(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Each row's ``_TOP`` best logits, their ids, and the row's log-normaliser (logsumexp); on the fast
-        path only among the head's columns (a quarter of the vocabulary: the rest is -inf), which halves the
-        cost of a greedy step's top-k."""
+        """Each row's ``_TOP`` best logits, their ids, and the row's log-normaliser (logsumexp); only among
+        :meth:`_columns` (a fifth to a quarter of the vocabulary), which halves the cost of a step's top-k."""
         import torch
 
-        if self._fast_head is None:
+        columns = self._columns()
+        if columns is None:
             values, ids = logits.topk(min(_TOP, logits.shape[-1]), dim=-1)
             return values, ids, torch.logsumexp(logits.float(), dim=-1)
-        columns = self._fast_head.columns
         kept = logits.index_select(-1, columns)
         values, ids = kept.topk(min(_TOP, len(columns)), dim=-1)
         return values, columns[ids], torch.logsumexp(kept.float(), dim=-1)
@@ -676,7 +691,7 @@ class Rewriter:
         def passes(note: int, ids: list[int], score: float) -> bool:
             return not self._problems(notes[note], self._decode(ids), score)
 
-        columns = self._fast_head.columns if self._fast_head is not None else None
+        columns = self._columns()
         found = beam_search(
             logits, advance, constraints, k, self.config.max_new_tokens, self._stop_ids, passes if early else None, columns
         )
