@@ -446,6 +446,21 @@ def test_thin_notes_get_no_story_the_notes_do_not_hold() -> None:
     assert tips[0].startswith("The notes say little about the work")
 
 
+def test_short_notes_may_get_a_short_statement_that_stays_within_them() -> None:
+    """Notes under twelve words may be told in as many words as they hold, as long as the statement adds at
+    most two content words: there is no room for context, so whatever else it says is made up."""
+    notes = "distilled 7B to 1.3B for intent classification"
+    assert check(notes, "Distilled 7B to 1.3B for the intent classification model.") == []
+    assert check("fraud model saved about $4M chargebacks FY", "Saved $4M in annual chargebacks for the fraud model.") == []
+    pruned = "Pruned the ensemble architecture for the gradient boosting model."
+    made_up = check("pruned the ensemble, same accuracy, way cheaper", pruned)
+    assert any(p.startswith("is short and still adds") for p in made_up), made_up
+    assert any("words (want 7 to" in p for p in check(notes, "Distilled 7B to 1.3B."))  # shorter than the notes
+    long_notes = notes + ", same accuracy on the eval set, serving cost down a lot"
+    short = "Distilled 7B to 1.3B for intent classification at the same accuracy."
+    assert any("words (want 12 to" in p for p in check(long_notes, short))
+
+
 def test_a_count_written_as_an_age_or_a_period_is_caught() -> None:
     notes = "fix: null handling in the claims job, broke 3 downstream models last month; also cleaned up 2 dashboards"
     for text in (

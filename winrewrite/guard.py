@@ -148,12 +148,25 @@ def starts_with_action_verb(text: str) -> bool:
     return word in IRREGULAR_PAST or (word.endswith("ed") and len(word) > 4 and word not in _NOT_PAST)
 
 
-def form_problems(text: str) -> list[str]:
-    """What is wrong with the form of a statement, independent of the notes."""
+def shortest_for(notes: str) -> int:
+    """The fewest words a statement for ``notes`` may have: ``MIN_WORDS``, or as many as notes shorter than
+    that hold. Seven words of notes ('distilled 7B to 1.3B for intent classification') make an honest
+    statement of eight ('Distilled 7B to 1.3B for the intent-classification model.'); twelve would need a
+    claim the notes do not make.
+
+    >>> shortest_for("distilled 7B to 1.3B for intent classification"), shortest_for("word " * 40)
+    (7, 12)
+    """
+    return max(1, min(MIN_WORDS, len(notes.split())))
+
+
+def form_problems(text: str, min_words: int = MIN_WORDS) -> list[str]:
+    """What is wrong with the form of a statement, independent of the notes (but for ``min_words``: see
+    :func:`shortest_for`)."""
     problems = []
     words = len(text.split())
-    if not MIN_WORDS <= words <= MAX_WORDS:
-        problems.append(f"has {words} words (want {MIN_WORDS} to {MAX_WORDS})")
+    if not min_words <= words <= MAX_WORDS:
+        problems.append(f"has {words} words (want {min_words} to {MAX_WORDS})")
     if not starts_with_action_verb(text):
         problems.append("does not start with a past-tense action verb")
     if "\n" in text or _SENTENCE_BREAK.search(text.rstrip(".")) or not text.rstrip().endswith("."):
@@ -540,6 +553,7 @@ _GLUE_WORDS = frozenset(
 )
 THIN_NOTES_WORDS = 3  # notes with no figure and at most this many content words tell almost nothing
 THIN_NOTES_ADDED = 3  # content words a statement for them may add ('the flaky test' -> 'the flaky CI test')
+SHORT_ADDED = 2  # content words a statement under MIN_WORDS may add ('for intent classification' -> '... model')
 
 
 def _stem(word: str) -> str:
@@ -565,11 +579,28 @@ def thin_notes_problems(notes: str, text: str) -> list[str]:
     storage service into the production environment ...')."""
     if not is_thin(notes):
         return []
-    have = {_stem(w) for w in content_words(notes)}
-    added = list(dict.fromkeys(w for w in content_words(text) if _stem(w) not in have))
+    added = added_words(notes, text)
     if len(added) <= THIN_NOTES_ADDED:
         return []
     return [f"tells more than the notes hold ({', '.join(added[:5])}, ...)"]
+
+
+def short_statement_problems(notes: str, text: str) -> list[str]:
+    """A statement under ``MIN_WORDS`` (which short notes allow: :func:`shortest_for`) has no room for
+    context, so it may add at most :data:`SHORT_ADDED` content words to the notes: 'pruned the ensemble,
+    same accuracy, way cheaper' is not 'Pruned the ensemble architecture for the gradient boosting model.'"""
+    if len(text.split()) >= MIN_WORDS:
+        return []
+    added = added_words(notes, text)
+    if len(added) <= SHORT_ADDED:
+        return []
+    return [f"is short and still adds what the notes do not hold ({', '.join(added[:5])})"]
+
+
+def added_words(notes: str, text: str) -> list[str]:
+    """The content words of ``text`` whose stem the notes lack, in order, once each."""
+    have = {_stem(w) for w in content_words(notes)}
+    return list(dict.fromkeys(w for w in content_words(text) if _stem(w) not in have))
 
 
 def check(notes: str, text: str) -> list[str]:
@@ -581,5 +612,5 @@ def check(notes: str, text: str) -> list[str]:
     problems += direction_problems(notes, text)
     problems += [f"names {n}, which the notes do not mention" for n in unsupported_names(notes, text)]
     problems += [f"writes {w!r}, which is code the notes do not hold" for w in code_words(notes, text)]
-    problems += thin_notes_problems(notes, text)
-    return problems + form_problems(text)
+    problems += thin_notes_problems(notes, text) + short_statement_problems(notes, text)
+    return problems + form_problems(text, shortest_for(notes))
