@@ -446,6 +446,21 @@ def test_thin_notes_get_no_story_the_notes_do_not_hold() -> None:
     assert tips[0].startswith("The notes say little about the work")
 
 
+def test_a_level_reached_written_as_the_change_is_caught() -> None:
+    """'to under 10%' and the end of '30ms -> 12ms' are where a change arrived, not how much it moved."""
+    reached = "says 'Reduced' by 10%, which the notes give as the level reached"
+    text = "Reduced GPU idle time by 10% by batching the training jobs of each team onto shared nodes."
+    assert any(p.startswith(reached) for p in check("reduced GPU idle time to under 10%", text))
+    assert check("reduced GPU idle time to under 10%", text.replace("by 10%", "to under 10%")) == []
+    arrow = check("p50 30ms -> 12ms after the grpc port", "Ported the ranking service to gRPC, cutting p50 latency by 12ms.")
+    assert any("level reached" in p for p in arrow), arrow
+    # 'up to' is a ceiling of the change, and 'to 3x' says the same as 'by 3x'
+    improved = "Improved mobile latency of the ranking service by 30% with a new batching layer."
+    assert check("latency improved up to 30% on mobile", improved) == []
+    raised = "Raised the serving throughput of the ranking service by 3x with a rewrite of the batching layer."
+    assert check("throughput to 3x", raised) == []
+
+
 def test_short_notes_may_get_a_short_statement_that_stays_within_them() -> None:
     """Notes under twelve words may be told in as many words as they hold, as long as the statement adds at
     most two content words: there is no room for context, so whatever else it says is made up."""

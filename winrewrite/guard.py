@@ -512,11 +512,20 @@ _CHANGE_MARK = re.compile(
 )
 
 
+# a figure the notes give as the level a change reached: 'idle time to under 10%' (not 'up to 10%', a ceiling)
+_TO_LEVEL = re.compile(
+    r"(?<!\bup )\bto\s+(?:(?:just\s+)?(?:under|below|over|above|about|around|roughly|nearly|almost|less than|more than|within)"
+    r"\s+|~\s*)?[$€£]?\Z",
+    re.IGNORECASE,
+)
+
+
 def direction_problems(notes: str, text: str) -> list[str]:
     """A word of rise for a change that goes down, or of fall for one that goes up ('lifting p99 latency
     from 1.2 s to 380 ms'); a fall 'by' a figure the notes give as a rise ('WER +0.2' written as 'reducing
     word error rate by 0.2'), or the reverse; a rise or fall 'by' a figure the notes give as a level, with
-    no word of change near it ('FP rate 0.8%' written as 'cutting the false-positive rate by 0.8%')."""
+    no word of change near it ('FP rate 0.8%' written as 'cutting the false-positive rate by 0.8%'), or as
+    the level a change reached ('idle time to under 10%', '30ms -> 12ms': not 'reducing idle time by 10%')."""
     problems = []
     figures = extract_figures(text)
     for change in extract_changes(text, figures):
@@ -529,6 +538,7 @@ def direction_problems(notes: str, text: str) -> list[str]:
         if verb and va != vb and verb[1] != (vb > va):
             problems.append(f"says '{verb[0]}' for a change from {a.text} to {b.text}, which goes {'up' if vb > va else 'down'}")
     notes_figures = extract_figures(notes)
+    reached = {c.after.start for c in extract_changes(notes, notes_figures)}  # where each change of the notes ends
     for f in figures:
         verb = _verb_before(text, f.start) if BY_END.search(text[: f.start]) else None
         twins = twins_of(f, notes_figures)
@@ -542,6 +552,8 @@ def direction_problems(notes: str, text: str) -> list[str]:
             problems.append(f"says '{verb[0]}' by {f.text}, which the notes give as a {'fall' if verb[1] else 'rise'}")
         elif all(not _CHANGE_MARK.search(notes[max(0, g.start - 25) : g.start] + " " + notes[g.end : g.end + 25]) for g in twins):
             problems.append(f"says '{verb[0]}' by {f.text}, which the notes give as a level, not a change")
+        elif unit_family(f.unit) != "x" and all(g.start in reached or _TO_LEVEL.search(notes[: g.start]) for g in twins):
+            problems.append(f"says '{verb[0]}' by {f.text}, which the notes give as the level reached, not the change")
     return problems
 
 
