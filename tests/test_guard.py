@@ -101,6 +101,36 @@ def test_composer_opens_with_the_notes_own_past_tense_verb() -> None:
     assert compose("need a faster pipeline, 2 days", Category.DATA_FEATURES).startswith("Delivered data and feature")
 
 
+LONG_NOTES = (
+    "context: every fraud model release was a scary manual diff in a notebook, and we shipped a bad threshold last "
+    "year that blocked good customers for a weekend\n- built shadow deployment harness for the fraud scorer\n"
+    "- mirrors 100% of live traffic to the candidate model and diffs decisions\n- caught 2 regressions before launch "
+    "that offline eval missed\n- cut model release cycle from ~3 weeks to 4 days\n- wrote docs + runbook, trained the "
+    "oncall rotation on it\n- payments team asked to reuse it, pairing with them next quarter on the integration"
+)
+
+
+def test_composer_keeps_long_notes_to_one_readable_sentence() -> None:
+    """The background and the last clauses without a quantity go (and are named in the suggestions); the
+    first past-tense verb leads; every figure stays."""
+    from winrewrite.assess import suggestions_for
+    from winrewrite.composer import LONGEST, left_out
+    from winrewrite.figures import extract_figures, missing_figures
+
+    text = compose(LONG_NOTES, Category.ML_SYSTEMS)
+    assert text.startswith("Built shadow deployment harness for the fraud scorer, mirrors 100% of live traffic")
+    assert len(text.split()) <= LONGEST and missing_figures(extract_figures(LONG_NOTES), text) == []
+    omitted = left_out(LONG_NOTES, Category.ML_SYSTEMS)
+    assert omitted[0].startswith("context: every fraud model release") and omitted[-1].startswith("pairing with them")
+    tips = suggestions_for(LONG_NOTES, extract_figures(LONG_NOTES), Category.ML_SYSTEMS, "fallback")
+    assert any(t.startswith("To keep it to one sentence it leaves out 'context:") for t in tips)
+    # a leading topic is the subject, not background; a clause with a quantity in words is never left out
+    churn = "so the churn model, we wired it into the CRM so the retention team gets a daily call list, " * 2
+    told = compose(churn + "churn dropped by half", Category.BUSINESS_IMPACT)
+    assert "the churn model" in told and told.endswith("by half.")
+    assert left_out("built the harness, caught 2 regressions", Category.ML_SYSTEMS) == []  # short notes stay whole
+
+
 @settings(max_examples=1000, deadline=None)
 @given(notes=st.text(), text=st.text())
 def test_guard_never_raises(notes: str, text: str) -> None:

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from winrewrite.categories import WHERE_TO_FIND_FIGURES, Category
+from winrewrite.composer import left_out
 from winrewrite.figures import extract_changes
 from winrewrite.guard import is_thin, starts_with_action_verb
 from winrewrite.statement import Figure, Strength
@@ -53,4 +54,7 @@ def suggestions_for(notes: str, figures: list[Figure], category: Category, sourc
         tips.append(
             "The model's drafts did not pass the checks, so this statement was assembled from your notes: edit it before use."
         )
+        if omitted := left_out(notes, category):
+            quoted = "; ".join(f"'{c}'" for c in omitted)
+            tips.append(f"To keep it to one sentence it leaves out {quoted}: add back what matters most.")
     return tips

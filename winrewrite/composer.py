@@ -10,6 +10,10 @@ other notes are introduced by their category:
 'Delivered model performance work: fraud model: precision 74 to 91.'
 >>> compose("docs: add onboarding guide for ML platform; new hire ramp 6 wks -> 3 wks", Category.LEADERSHIP)
 'Added onboarding guide for ML platform, new hire ramp 6 weeks to 3 weeks.'
+
+Long notes become a statement of at most ``LONGEST`` words where they can: the background of notes that
+open with it ('context: ...'), up to the first past-tense verb, and the last clauses that hold no quantity
+are left out (:func:`left_out` lists them, and the Statement's suggestions name them); every figure stays.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from __future__ import annotations
 import re
 
 from winrewrite.categories import Category
-from winrewrite.guard import starts_with_action_verb
+from winrewrite.figures import extract_figures, missing_figures
+from winrewrite.guard import holds_quantity, starts_with_action_verb
 from winrewrite.prompt import clean_notes
 
 _ASIDE = re.compile(r",\s*(?:um+|uh+|erm)\s*,", re.IGNORECASE)  # 'so I, uh, built': no commas left around it
@@ -26,6 +31,8 @@ _FILLERS = re.compile(
     r"|like(?=\s+(?:about\s+)?[$€£~\d]))\s*,?\s*",  # 'like $240k' is '$240k'; 'features like dwell time' stays
     re.IGNORECASE,
 )
+_CONTEXT = re.compile(r"^(?:context|background|for context)\s*[:-]", re.IGNORECASE)  # notes that open with the why
+_JOINER = re.compile(r"^(?:and|so|then|but|plus)\s+", re.IGNORECASE)  # 'and we shipped', 'so I did'
 _SUBJECT = re.compile(r"^(?:i|we)(?:'ve| have)?\s+(?=\S)", re.IGNORECASE)  # 'I built' -> 'built'
 # a chat message's greeting ('hey all, just fyi') and a commit message's type ('feat(serving): ') say nothing
 _OPENER = re.compile(
@@ -86,8 +93,61 @@ _NOUNS = {
 }
 
 
+LONGEST = 40  # words; the training statements run 15 to 41
+
+
 def compose(notes: str, category: Category) -> str:
     """One sentence that starts with a past-tense verb and carries the notes' content and figures."""
+    return _compose(notes, category)[0]
+
+
+def left_out(notes: str, category: Category) -> list[str]:
+    """The clauses of the notes that :func:`compose` leaves out to keep a long statement short (none holds
+    a figure or a quantity in words), as they read in it.
+
+    >>> left_out("context: releases were a manual diff, built a shadow harness, caught 2 regressions", Category.ML_SYSTEMS)
+    []
+    """
+    return _compose(notes, category)[1]
+
+
+def _compose(notes: str, category: Category) -> tuple[str, list[str]]:
+    text = _prose(notes)
+    if not text:
+        text = "the work described in the notes"
+    text, dropped = _shorten(text)
+    if missing_figures(extract_figures(notes), text):  # the clauses split a figure: keep them all
+        text, dropped = _shorten(_prose(notes), cut=False)
+    verb_first = _SUBJECT.sub("", text)
+    if starts_with_action_verb(verb_first):
+        return f"{verb_first[0].upper()}{verb_first[1:]}.", dropped
+    if not text[1:2].isupper():  # 'Moved the model' -> 'moved the model', but 'LTV model' stays
+        text = text[0].lower() + text[1:]
+    return f"Delivered {_NOUNS[category]}: {text}.", dropped
+
+
+def _shorten(text: str, cut: bool = True) -> tuple[str, list[str]]:
+    """Over ``LONGEST`` words: the clauses before the first that opens with a past-tense verb, then the last
+    clauses, as long as they hold no quantity, until it fits. The text kept, and the clauses left out."""
+    clauses = text.split(", ")
+    if not cut or len(text.split()) <= LONGEST or len(clauses) < 2:
+        return text, []
+    start = 0
+    if _CONTEXT.match(clauses[0]):  # up to the first clause that opens with a past-tense verb, not joined on
+        verbs = (i for i, c in enumerate(clauses) if not _JOINER.match(c) and starts_with_action_verb(_SUBJECT.sub("", c)))
+        lead = next(verbs, 0)
+        while start < lead and not holds_quantity(clauses[start]):
+            start += 1
+    dropped, kept = clauses[:start], clauses[start:]
+    kept[0] = _JOINER.sub("", kept[0])
+    end = len(kept)
+    while end > 1 and sum(len(c.split()) for c in kept[:end]) > LONGEST and not holds_quantity(kept[end - 1]):
+        end -= 1
+    return ", ".join(kept[:end]), dropped + kept[end:]
+
+
+def _prose(notes: str) -> str:
+    """The notes as one run of prose: fillers, openers and shorthand gone, figures as written."""
     text = clean_notes(notes).replace("; ", ", ")
     text = _FILLERS.sub("", _ASIDE.sub("", text))
     text = _OPENER.sub("", text)
@@ -99,15 +159,7 @@ def compose(notes: str, category: Category) -> str:
     # One sentence: inner full stops (not decimal points) become commas.
     text = re.sub(r"(?<!\d)[.!?]+\s+|[.!?]+(?=\s|$)", ", ", text)
     text = re.sub(r"\s*,(?:\s*,)+", ",", text)
-    text = re.sub(r"\s+", " ", text).strip(" ,;:")
-    if not text:
-        text = "the work described in the notes"
-    verb_first = _SUBJECT.sub("", text)
-    if starts_with_action_verb(verb_first):
-        return f"{verb_first[0].upper()}{verb_first[1:]}."
-    if not text[1:2].isupper():  # 'Moved the model' -> 'moved the model', but 'LTV model' stays
-        text = text[0].lower() + text[1:]
-    return f"Delivered {_NOUNS[category]}: {text}."
+    return re.sub(r"\s+", " ", text).strip(" ,;:")
 
 
 def _past_tense(text: str) -> str:

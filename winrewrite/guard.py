@@ -441,6 +441,16 @@ _TIME_SPAN = re.compile(
 )
 
 
+def holds_quantity(text: str) -> bool:
+    """Whether ``text`` holds a figure or a quantity in words ('half the time', 'two teams'; 'next quarter' is a
+    date)."""
+    spelled = [m for m in _SPELLED.finditer(text) if not _CALENDAR_QUARTER.search(text[: m.end()])]
+    return bool(re.search(r"\d", text) or extract_figures(text) or spelled)
+
+
+_CALENDAR_QUARTER = re.compile(r"\b(?:next|last|this|that|each|every|per|the)\s+quarters?\Z", re.IGNORECASE)
+
+
 def spelled_quantities(notes: str, text: str) -> list[str]:
     """Quantities ``text`` writes in words that the notes do not give, in words or digits: 'two teams' for
     notes with no 2 in them, 'from an hour to minutes' for notes that never count in hours or minutes. A
