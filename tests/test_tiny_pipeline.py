@@ -208,7 +208,8 @@ def test_a_candidate_whose_last_clause_fails_keeps_its_leading_clauses(tiny_rewr
     written candidates: what is tested is the choice among them, not the search.)"""
     notes = ["fraud model saved ~$4M chargebacks FY, rolled out to all card products", "wrote the runbook"]
     good = "Saved $4M in annual chargebacks with the fraud model across all card products"
-    beams = [[(f"{good}, cutting them tenfold.", -0.2)], [("Wrote the runbook, cutting pages tenfold.", -0.2)]]
+    invented = "Wrote the incident runbook for the payments platform team, cutting pages tenfold."  # no clause of it holds
+    beams = [[(f"{good}, cutting them tenfold.", -0.2)], [(invented, -0.2)]]
     monkeypatch.setattr(tiny_rewriter, "_beams", lambda n, h, prefilled=None: beams)
     drafts = [(f"{good} by two thirds.", -0.2), ("Wrote it.", -0.2)]
     settled = tiny_rewriter._settle(notes, [[], []], drafts, [Category.BUSINESS_IMPACT] * 2)
