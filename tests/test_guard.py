@@ -514,6 +514,10 @@ def test_a_count_written_as_an_age_or_a_period_is_caught() -> None:
     ):
         assert any("in time, which the notes do not" in p for p in check(notes, text))
     assert check("ran the A/B for 6 wks, ctr +2%", "Ran a 6-week A/B test of the new ranking model, raising CTR by 2%.") == []
+    pilot = "trained a small vision model to detect shelf gaps, 93% precision in pilot at 5 stores, ops wants it in 200 stores"
+    years = "Trained a vision model to detect shelf gaps, reaching 93% precision in a pilot and reaching 200 stores in 5 years."
+    assert "counts 5 years in time, where the notes count stores" in check(pilot, years)
+    assert check(pilot, years.replace("in a pilot and", "in a pilot at 5 stores,").replace(" in 5 years", "")) == []
 
 
 def test_a_level_written_as_a_change_is_caught() -> None:

@@ -324,6 +324,14 @@ def code_words(notes: str, text: str) -> list[str]:
     return [m.group(0) for m in _CODE_WORD.finditer(text) if m.group(0).rstrip(".") not in notes]
 
 
+def _counted_noun(text: str, f: Figure) -> str | None:
+    """The word right after a bare figure when it names what is counted ('5 stores'), else None."""
+    m = _NEXT_WORD.match(text, f.end)
+    if m is None or len(m.group(1)) < 3 or m.group(1).lower() in _GLUE_WORDS or _TIME_WORD.fullmatch(m.group(1)):
+        return None
+    return m.group(1)
+
+
 def figure_misuse(notes: str, text: str) -> list[str]:
     """Figures used with another unit than in the notes ('42ms' written as '42%', '45 analyst hours' as
     '45%'), or a change to the same value."""
@@ -374,6 +382,13 @@ def figure_misuse(notes: str, text: str) -> list[str]:
             and all(g.unit is None and not _time_units_near(notes, g) for g in twins)
         ):  # '~140 prod models' written as '140 model-years'; 'broke 3 downstream models' as 'a 3-month-old issue'
             problems.append(f"counts {f.text} in time, which the notes do not")
+        elif (
+            f.unit is not None
+            and f.unit.lower().rstrip("s") in _CALENDAR_UNITS
+            and twins
+            and all(g.unit is None and not _time_units_near(notes, g) and _counted_noun(notes, g) for g in twins)
+        ):  # 'a pilot at 5 stores' written as 'in 5 years'
+            problems.append(f"counts {f.text} in time, where the notes count {_counted_noun(notes, twins[0])}")
     for f in text_figures:  # '-0.011' for notes that say '+0.011': the sign is part of the figure
         negative_in_notes = any(same_figure(f, g) and _NEGATIVE.search(notes[: g.start]) for g in notes_figures)
         if _NEGATIVE.search(text[: f.start]) and not negative_in_notes:
