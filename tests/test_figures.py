@@ -54,6 +54,28 @@ def test_changes() -> None:
     assert extract_changes("2 apples to 3 pears") == []
 
 
+
+def test_changes_written_new_value_first() -> None:
+    """'300 stores (was 40)' and '18K, up from 2K' are changes from the second figure to the first."""
+    pairs = lambda t: [(c.before.text, c.after.text) for c in extract_changes(t)]  # noqa: E731
+    assert pairs("covers 300 stores (was 40)") == [("40", "300")]
+    assert pairs("labels 18K, up from 2K; p99 62ms (was ~340ms); churn 3.1%, down from 3.4%") == [
+        ("2K", "18K"), ("340ms", "62ms"), ("3.4%", "3.1%")
+    ]
+    assert pairs("helpfulness 4.1/5.0 (was 3.2)") == []  # '/5.0' is the scale, not the new value
+    assert pairs("trained 5 models from 40 teams") == []
+
+
+def test_a_change_written_new_value_first_is_kept_whole() -> None:
+    from winrewrite.guard import check
+
+    notes = "the forecasting model now covers 300 stores (was 40), error about the same"
+    wrong = "Designed the forecasting model for the store staffing system, covering 300 stores with a fixed error rate of 40%."
+    assert any("splits the change from 40 to 300" in p for p in check(notes, wrong))
+    assert check("new claim form model: 5 days (was 6 weeks)", "Shipped claim-form templates, letting analysts stand up new "
+                 "models in 5 days instead of 6 weeks.") == []
+
+
 def test_invented_and_missing() -> None:
     notes = "p99 340ms->62ms w/ int8"
     assert invented_figures(notes, "Cut p99 latency from 340ms to 62ms with INT8 on 8 GPUs.") == ["8 GPUs"]

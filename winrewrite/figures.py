@@ -33,6 +33,10 @@ QUALIFIER = r"(?:under|below|above|over|about|around|nearly|almost|just|roughly|
 _CHANGE_RE = re.compile(
     rf"(?:(?:\s+(?:per|a)\s+|\s*/\s*)[A-Za-z]+)?\s*(?:->|→|=>|-->|—>|(?:down |up )?to(?: {QUALIFIER})?)\s*", re.IGNORECASE
 )  # '2.1 per hour to 0.4 per hour' is a change too
+# the new value first, then the old one: '300 stores (was 40)', '18K, up from 2K'
+_BACK_RE = re.compile(
+    rf"\s*(?:[A-Za-z]+\s*)?(?:\(\s*|[,;]\s*)(?:was|were|up from|down from)\s+(?:{QUALIFIER}\s*|~\s*)?", re.IGNORECASE
+)
 
 
 def _number(raw: str) -> float:
@@ -113,10 +117,11 @@ class Change:
 
 
 def extract_changes(text: str, figures: list[Figure] | None = None) -> list[Change]:
-    """Pair figures joined by an arrow or 'to' ('74->91', 'from 23% to 11%').
+    """Pair figures joined by an arrow or 'to' ('74->91', 'from 23% to 11%'), or written new value first
+    ('300 stores (was 40)', '18K, up from 2K').
 
-    >>> [(c.before.text, c.after.text) for c in extract_changes("MAPE 23% -> 11%")]
-    [('23%', '11%')]
+    >>> [(c.before.text, c.after.text) for c in extract_changes("MAPE 23% -> 11%, covers 300 stores (was 40)")]
+    [('23%', '11%'), ('40', '300')]
     """
     figures = extract_figures(text) if figures is None else figures
     changes = []
@@ -124,6 +129,8 @@ def extract_changes(text: str, figures: list[Figure] | None = None) -> list[Chan
         gap = text[a.end : b.start]
         if _CHANGE_RE.fullmatch(gap) or re.fullmatch(r"\s*\w{1,12}\s*(?:->|→)\s*", gap):
             changes.append(Change(a, b))
+        elif _BACK_RE.fullmatch(gap) and text[a.start - 1 : a.start] != "/":  # not '4.1/5.0 (was 3.2)'
+            changes.append(Change(b, a))
     return changes
 
 

@@ -271,7 +271,7 @@ def _period_near(text: str, figure: Figure) -> str | None:
 
 
 CHANGE_WORD = re.compile(r"\b(?:to|from|vs|versus|down|up)\b")
-BACKWARD_WORD = re.compile(r"\b(?:from|vs|versus|over|compared|against)\b")
+BACKWARD_WORD = re.compile(r"\b(?:from|vs|versus|over|compared|against|instead|rather|was)\b")
 CLAUSE_BREAK = re.compile(r"[;—–]|\band\b")  # what a change's two figures may not have between them
 
 
