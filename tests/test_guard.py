@@ -491,6 +491,18 @@ def test_a_level_reached_written_as_the_change_is_caught() -> None:
     assert check("throughput to 3x", raised) == []
 
 
+def test_an_adoption_the_notes_never_mention_is_caught() -> None:
+    notes = "churn 3.1%, down from 3.4%, after the retention model launch"
+    told = "Launched a retention model that reduced churn from 3.4% to 3.1% for the subscription business"
+    assert any("took the work up" in p for p in check(notes, told + " — adopted as the default model for the next campaign."))
+    assert check(notes, told + ".") == []
+    for notes, text in [
+        ("wrote the ML style guide, everyone uses it now", "Wrote the ML style guide, adopted by every engineer."),
+        ("ML CR checklist = team standard now", "Created the ML code review checklist, adopted as the team standard."),
+    ]:
+        assert not any("took the work up" in p for p in check(notes, text)), check(notes, text)
+
+
 def test_short_notes_may_get_a_short_statement_that_stays_within_them() -> None:
     """Notes under twelve words may be told in as many words as they hold, as long as the statement adds at
     most two content words: there is no room for context, so whatever else it says is made up."""

@@ -189,6 +189,22 @@ def form_problems(text: str, min_words: int = MIN_WORDS) -> list[str]:
     return problems
 
 
+_ADOPTED = re.compile(r"\badopt\w*", re.IGNORECASE)
+# what notes say when others took the work up ('everyone uses it now', 'payments team asked to reuse it')
+_TAKEN_UP = re.compile(
+    r"\b(?:adopt\w*|standard\w*|std|default|requir\w*|mandat\w*|us(?:e|es|ed|ing)|reus\w*|everyone|teams?|rolled out|"
+    r"since|went in|signed off)\b",
+    re.IGNORECASE,
+)
+
+
+def unsupported_adoption(notes: str, text: str) -> list[str]:
+    """A claim that the work was adopted ('— adopted as the default model for the next campaign') for notes
+    that never say anyone took it up: the seed statements often end so, and the model copies the habit."""
+    m = _ADOPTED.search(text)
+    return [f"says '{m.group(0)}', but the notes do not say anyone took the work up"] if m and not _TAKEN_UP.search(notes) else []
+
+
 def unsupported_names(notes: str, text: str) -> list[str]:
     """Names in ``text`` (capitalized words after the first) that the notes never mention, in any case."""
     flat = flatten(notes)
@@ -648,6 +664,7 @@ def check(notes: str, text: str) -> list[str]:
     problems += figure_misuse(notes, text)
     problems += direction_problems(notes, text)
     problems += [f"names {n}, which the notes do not mention" for n in unsupported_names(notes, text)]
+    problems += unsupported_adoption(notes, text)
     problems += [f"writes {w!r}, which is code the notes do not hold" for w in code_words(notes, text)]
     problems += thin_notes_problems(notes, text) + short_statement_problems(notes, text)
     return problems + form_problems(text, shortest_for(notes))
