@@ -221,7 +221,7 @@ def test_a_candidate_whose_last_clause_fails_keeps_its_leading_clauses(tiny_rewr
 def test_a_candidate_the_model_finds_garbled_is_rejected_like_a_guard_failure(tiny_rewriter, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A draft that passes the guard but whose tokens average a log-probability under ``min_token_log_prob``
     gives way to a beam candidate that reads fluently; with the gate off (-inf) the draft stands."""
-    notes = ["fraud model saved ~$4M chargebacks FY"]
+    notes = ["fraud model saved ~$4M chargebacks FY, the finance team confirmed it, fewer chargeback fees and rollover"]
     garbled = "Saved $4M in chargeback fees for the fraud model, reducing the annual rollover from spiked funnel decisions."
     fluent = "Saved $4M in annual chargebacks with the fraud model, which the finance team confirmed for the fiscal year."
     monkeypatch.setattr(tiny_rewriter, "_beams", lambda n, h, prefilled=None: [[(fluent, -0.3)] for _ in n])

@@ -90,7 +90,7 @@ _RATIO_UNITS = frozenset({"%", "pp", "x", "$"})
 _LABEL_BEFORE = re.compile(
     r"\b(day|week|month|quarter|year|sprint|phase|stage|step|round|iteration|version|v|gen|tier|level|wave)\s?\Z", re.IGNORECASE
 )
-_UNIT_AFTER = re.compile(r"[\s-]*(?:[A-Za-z]+-)?([A-Za-z]+)\b")  # '140 model-years' -> 'years'
+_WORDS_AFTER = re.compile(r"[\s-]*([A-Za-z]+)\b(?:[\s-]([A-Za-z]+)\b)?")  # '140 model-years', '200 model years'
 # a word only code holds ('accuracy_threshold', 'k=5'): it may be copied from the notes, never made up
 _CODE_WORD = re.compile(r"[^\s(),;:]*(?:[A-Za-z0-9]_[A-Za-z0-9]|=)[^\s(),;:]*")
 _NEXT_WORD = re.compile(r"\s+([A-Za-z]+)")
@@ -340,6 +340,19 @@ def code_words(notes: str, text: str) -> list[str]:
     return [m.group(0) for m in _CODE_WORD.finditer(text) if m.group(0).rstrip(".") not in notes]
 
 
+def _time_word_after(text: str, f: Figure) -> bool:
+    """Whether the word after a bare figure is a unit of time, or the one after that ('140 model-years', '200 model
+    years'; not '9 per month', a rate)."""
+    after = _WORDS_AFTER.match(text, f.end)
+    if after is None:
+        return False
+    first, second = after.group(1), after.group(2) or ""
+    return bool(_TIME_WORD.fullmatch(first) or (first.lower() not in _RATE_WORDS and _TIME_WORD.fullmatch(second)))
+
+
+_RATE_WORDS = frozenset("per a an every each times".split())
+
+
 def _counted_noun(text: str, f: Figure) -> str | None:
     """The word right after a bare figure when it names what is counted ('5 stores'), else None."""
     m = _NEXT_WORD.match(text, f.end)
@@ -391,7 +404,7 @@ def figure_misuse(notes: str, text: str) -> list[str]:
             problems.append(f"writes {f.text} apart from the {words} it labels in the notes")
         elif (
             (
-                (f.unit is None and (unit := _UNIT_AFTER.match(text, f.end)) and _TIME_WORD.fullmatch(unit.group(1)))
+                (f.unit is None and _time_word_after(text, f))
                 or (f.unit is not None and "-" in f.text and f.unit.lower().rstrip("s") in _CALENDAR_UNITS)
             )
             and twins
@@ -499,7 +512,7 @@ def spelled_quantities(notes: str, text: str) -> list[str]:
     return found
 
 
-_CLAUSE_END = re.compile(r"\s+[—–-]\s+|,\s+|;\s+")
+_CLAUSE_END = re.compile(r"\s+[—–-]\s+|,\s+|;\s+|\s+(?:by|while|after)\s+(?=[a-z]+ing\b)")  # '... by replacing ...'
 _NO_LAST_WORD = DANGLING_WORDS | {"while"}
 
 
@@ -606,6 +619,8 @@ _GLUE_WORDS = frozenset(
 )
 THIN_NOTES_WORDS = 3  # notes with no figure and at most this many content words tell almost nothing
 THIN_NOTES_ADDED = 3  # content words a statement for them may add ('the flaky test' -> 'the flaky CI test')
+TERSE_NOTES_WORDS = 6  # notes with at most this many content words are terse ('killed 11 unused dashboards')
+TERSE_ADDED = 6  # content words a statement for them may add ('WER' -> 'word error rate', 'the ranking model')
 SHORT_ADDED = 2  # content words a statement under MIN_WORDS may add ('for intent classification' -> '... model')
 
 
@@ -638,6 +653,19 @@ def thin_notes_problems(notes: str, text: str) -> list[str]:
     return [f"tells more than the notes hold ({', '.join(added[:5])}, ...)"]
 
 
+def terse_notes_problems(notes: str, text: str) -> list[str]:
+    """Terse notes (at most :data:`TERSE_NOTES_WORDS` content words) leave a statement room to spell out an
+    acronym and name the model, not to add a story: one that adds more than :data:`TERSE_ADDED` content
+    words ('killed 11 unused dashboards' -> '..., replacing them with AI-powered dashboards that filtered
+    data for the first time') is rejected, and its leading clauses are tried instead."""
+    if len(set(content_words(notes))) > TERSE_NOTES_WORDS or is_thin(notes):
+        return []
+    added = added_words(notes, text)
+    if len(added) <= TERSE_ADDED:
+        return []
+    return [f"adds more than terse notes hold ({', '.join(added[:5])}, ...)"]
+
+
 def short_statement_problems(notes: str, text: str) -> list[str]:
     """A statement under ``MIN_WORDS`` (which short notes allow: :func:`shortest_for`) has no room for
     context, so it may add at most :data:`SHORT_ADDED` content words to the notes: 'pruned the ensemble,
@@ -666,5 +694,5 @@ def check(notes: str, text: str) -> list[str]:
     problems += [f"names {n}, which the notes do not mention" for n in unsupported_names(notes, text)]
     problems += unsupported_adoption(notes, text)
     problems += [f"writes {w!r}, which is code the notes do not hold" for w in code_words(notes, text)]
-    problems += thin_notes_problems(notes, text) + short_statement_problems(notes, text)
+    problems += thin_notes_problems(notes, text) + terse_notes_problems(notes, text) + short_statement_problems(notes, text)
     return problems + form_problems(text, shortest_for(notes))
