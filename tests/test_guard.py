@@ -93,6 +93,16 @@ def test_composer_reads_chat_and_commit_messages_as_prose(notes: str, text: str)
     assert missing_figures(extract_figures(notes), text) == [] and invented_figures(notes, text) == []
 
 
+def test_composer_tells_a_metric_that_moved_with_a_verb() -> None:
+    assert compose("cold start recall up 12% with content tower", Category.BUSINESS_IMPACT) == (
+        "Raised cold start recall by 12% with content tower."
+    )
+    assert compose("speech model WER 14% to 9% on noisy calls", Category.MODEL_PERFORMANCE) == (
+        "Cut speech model WER from 14% to 9% on noisy calls."
+    )
+    assert compose("eval harness runs nightly, 14 benchmarks", Category.ML_SYSTEMS).startswith("Delivered ML systems work")
+
+
 def test_composer_opens_with_the_notes_own_past_tense_verb() -> None:
     assert compose("I built the shadow harness, caught 2 regressions", Category.ML_SYSTEMS) == (
         "Built the shadow harness, caught 2 regressions."

@@ -121,9 +121,33 @@ def _compose(notes: str, category: Category) -> tuple[str, list[str]]:
     verb_first = _SUBJECT.sub("", text)
     if starts_with_action_verb(verb_first):
         return f"{verb_first[0].upper()}{verb_first[1:]}.", dropped
+    if told := _as_change(text):
+        return f"{told}.", dropped
     if not text[1:2].isupper():  # 'Moved the model' -> 'moved the model', but 'LTV model' stays
         text = text[0].lower() + text[1:]
     return f"Delivered {_NOUNS[category]}: {text}.", dropped
+
+
+_MOVED = re.compile(r"(?P<subject>[A-Za-z][^\d,;:()]{1,60}?)\s+(?P<way>up|down)\s+(?:by\s+)?")  # 'recall up '
+_FROM = re.compile(r"(?P<subject>[A-Za-z][^\d,;:()]{1,60}?)\s+(?:from\s+)?")  # 'CER ', 'p99 from '
+
+
+def _as_change(text: str) -> str | None:
+    """Notes that open with a metric and its change, told with a verb: 'cold start recall up 12% with content
+    tower' -> 'Raised cold start recall by 12% with content tower'; 'CER 9.1% to 4.7% on receipts' -> 'Cut CER
+    from 9.1% to 4.7% on receipts'. None for notes that open otherwise."""
+    figures = extract_figures(text)
+    if not figures:
+        return None
+    first, head = figures[0], text[: figures[0].start]
+    if m := _MOVED.fullmatch(head):
+        return f"{'Raised' if m['way'] == 'up' else 'Cut'} {m['subject']} by {text[first.start :]}"
+    if (m := _FROM.fullmatch(head)) and len(figures) > 1 and re.fullmatch(r"\s+to\s+", text[first.end : figures[1].start]):
+        second = figures[1]
+        if first.unit != second.unit or first.value == second.value:
+            return None
+        return f"{'Raised' if second.value > first.value else 'Cut'} {m['subject']} from {text[first.start :]}"
+    return None
 
 
 def _shorten(text: str, cut: bool = True) -> tuple[str, list[str]]:
