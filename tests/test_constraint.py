@@ -95,6 +95,17 @@ def test_require_all_keeps_the_statement_open_until_every_figure_is_written() ->
     assert constraint(ids("cut from 340ms to 62ms."), scores)[0, eos] == 0
 
 
+def test_require_all_keeps_the_statement_open_until_a_quantity_in_words_is_written() -> None:
+    """'errors cut in half' is a figure the user gave: the statement may not end before 'half' or 'halved'."""
+    eos = TOKENIZER.eos_token_id
+    constraint = FigureConstraint(TOKENIZER, "errors cut in half", prompt_length=0, stop_ids=[eos], require_all=True)
+    scores = torch.zeros((1, len(TOKENIZER)))
+    assert constraint(_ids("Fixed the parser."), scores)[0, eos] == -float("inf")
+    assert constraint(_ids("Halved the parser errors."), scores)[0, eos] == 0
+    nothing = FigureConstraint(TOKENIZER, "shipped it next quarter", prompt_length=0, stop_ids=[eos], require_all=True)
+    assert nothing(_ids("Shipped it."), scores)[0, eos] == 0  # 'next quarter' is a date
+
+
 def _ids(text: str) -> torch.Tensor:
     return torch.tensor([TOKENIZER(text, add_special_tokens=False)["input_ids"]])
 

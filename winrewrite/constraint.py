@@ -41,6 +41,7 @@ from winrewrite.guard import (
     WORD,
     counts_something,
     flatten,
+    quantity_words,
     unit_family,
     unit_must_stay,
     unknown_parts,
@@ -367,6 +368,8 @@ class FigureConstraint:
         self.scaled = {d: tokens for d, words in suffixes.items() if (tokens := suffix_tokens(self.table, words))}
         self.prompt_length = prompt_length
         self.required = {digits for _, digits in figures} if require_all else set()
+        # quantities the notes write in words ('errors cut in half'): required too, in any form ('halved')
+        self.required_words = [again for _, again, _ in quantity_words(notes)] if require_all else []
         self.stop_ids = sorted(stop_ids)
         self.no_money = [c for c in "$€£" if c not in notes]  # a currency sign the notes never use is not written
         t = self.table
@@ -463,7 +466,9 @@ class FigureConstraint:
         chars, free, signed = self._next(text)
         numeric = {**t.digit_ids, **t.separator_ids}
         keep = frozenset(numeric[c] for c in chars if c in numeric)
-        missing = bool(self.required) and not self.required <= digit_strings(text)
+        missing = (bool(self.required) and not self.required <= digit_strings(text)) or any(
+            not again.search(text) for again in self.required_words
+        )
         if missing and _DIGIT_POINT.search(text):  # '4.' may only go on to '4.8' while a figure is missing
             free = False
         m = _TRAILING_NUMBER.search(text)

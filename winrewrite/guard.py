@@ -492,7 +492,28 @@ def holds_quantity(text: str) -> bool:
     return bool(re.search(r"\d", text) or extract_figures(text) or spelled)
 
 
-_CALENDAR_QUARTER = re.compile(r"\b(?:next|last|this|that|each|every|per|the)\s+quarters?\Z", re.IGNORECASE)
+_CALENDAR_QUARTER = re.compile(r"\b(?:next|last|this|that|each|every|per|the|first|second)\s+(?:quarters?|half)\Z", re.IGNORECASE)
+
+
+def quantity_words(notes: str) -> list[tuple[str, re.Pattern[str], frozenset[str]]]:
+    """The quantities ``notes`` write in words ('half the cost', 'twice as fast'; not 'next quarter', a date):
+    each as written, the pattern that finds it again in any form ('half', 'halved'), and the digits that
+    say the same ('2', '50')."""
+    found = []
+    for m in _SPELLED.finditer(notes):
+        if _CALENDAR_QUARTER.search(notes[: m.end()]):
+            continue
+        word = m.group(1).lower()
+        stem = "hal[fv]" if word.startswith("hal") else word if len(word) <= 5 else word[:-1]
+        found.append((m.group(0), re.compile(rf"\b{stem}", re.IGNORECASE), frozenset(_NUMBER_WORDS[word])))
+    return found
+
+
+def dropped_quantities(notes: str, text: str) -> list[str]:
+    """Quantities the notes write in words that ``text`` gives neither in words nor in digits: a figure the
+    user gave, dropped."""
+    digits = {m.group(0) for m in re.finditer(r"\d+(?:[.,]\d+)*", text)}
+    return [q for q, again, same in quantity_words(notes) if not again.search(text) and not digits & same]
 
 
 def spelled_quantities(notes: str, text: str) -> list[str]:
@@ -689,6 +710,7 @@ def check(notes: str, text: str) -> list[str]:
     problems = [f"invents the figure {f}" for f in invented_figures(notes, text)]
     problems += [f"writes the quantity {q!r}, which the notes do not give" for q in spelled_quantities(notes, text)]
     problems += [f"drops the figure {f.text}" for f in missing_figures(extract_figures(notes), text)]
+    problems += [f"drops the quantity {q!r}" for q in dropped_quantities(notes, text)]
     problems += figure_misuse(notes, text)
     problems += direction_problems(notes, text)
     problems += [f"names {n}, which the notes do not mention" for n in unsupported_names(notes, text)]
