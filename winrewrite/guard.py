@@ -495,15 +495,21 @@ def holds_quantity(text: str) -> bool:
 _CALENDAR_QUARTER = re.compile(r"\b(?:next|last|this|that|each|every|per|the|first|second)\s+(?:quarters?|half)\Z", re.IGNORECASE)
 
 
+# number words that tell a result ('errors halved', 'twice as fast', 'a third less', 'tenfold'); a count in
+# words is more often context ('the two paths', 'hundreds of breeds') and 'quarter' often a date
+_RESULT_WORDS = frozenset("half halve twice double triple quadruple third fifth tenth magnitude".split())
+
+
 def quantity_words(notes: str) -> list[tuple[str, re.Pattern[str], frozenset[str]]]:
-    """The quantities ``notes`` write in words ('half the cost', 'twice as fast'; not 'next quarter', a date):
-    each as written, the pattern that finds it again in any form ('half', 'halved'), and the digits that
-    say the same ('2', '50')."""
+    """The results ``notes`` give in words ('half the cost', 'twice as fast', 'tenfold'): each as written, the
+    pattern that finds it again in any form ('half', 'halved'), and the digits that say the same ('2', '50')."""
     found = []
     for m in _SPELLED.finditer(notes):
-        if _CALENDAR_QUARTER.search(notes[: m.end()]):
-            continue
         word = m.group(1).lower()
+        if word not in _RESULT_WORDS and not m.group(0).lower().endswith("fold"):  # 'the two paths', 'hundreds of breeds'
+            continue
+        if _CALENDAR_QUARTER.search(notes[: m.end()]):  # 'next half'
+            continue
         stem = "hal[fv]" if word.startswith("hal") else word if len(word) <= 5 else word[:-1]
         found.append((m.group(0), re.compile(rf"\b{stem}", re.IGNORECASE), frozenset(_NUMBER_WORDS[word])))
     return found
