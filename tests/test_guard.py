@@ -109,6 +109,8 @@ def test_composer_opens_with_the_notes_own_past_tense_verb() -> None:
     )
     assert compose("we've migrated serving to triton", Category.ML_SYSTEMS) == "Migrated serving to triton."
     assert compose("need a faster pipeline, 2 days", Category.DATA_FEATURES).startswith("Delivered data and feature")
+    # what is left after an instruction was left out ('..., ok actual stuff: led ...')
+    assert compose("anyway: migrated 30 pipelines, 0 incidents", Category.ML_SYSTEMS) == "Migrated 30 pipelines, 0 incidents."
 
 
 LONG_NOTES = (

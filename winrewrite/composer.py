@@ -38,7 +38,8 @@ _SUBJECT = re.compile(r"^(?:i|we)(?:'ve| have)?\s+(?=\S)", re.IGNORECASE)  # 'I 
 _OPENER = re.compile(
     r"^(?:(?:hey|hi|hello)(?:\s+(?:all|team|folks|everyone))?\s*[,!:-]?\s*)?"
     r"(?:thanks\s+(?:all|everyone|team|folks)(?:\s+for\s+[^,.:;]{1,40})?\s*[,.:;!-]\s*)?(?:(?:just\s+)?fyi\s*[,:-]?\s*)?"
-    r"(?:(?:quick\s+)?(?:update|recap|summary)(?:\s+of\s+what\s+(?:i|we)\s+\w+(?:\s+on)?)?\s*[:,-]\s*)?",
+    r"(?:(?:quick\s+)?(?:update|recap|summary)(?:\s+of\s+what\s+(?:i|we)\s+\w+(?:\s+on)?)?\s*[:,-]\s*)?"
+    r"(?:(?:ok(?:ay)?\s+)?(?:anyway|actual stuff|real notes)\s*[:,-]\s*)?",  # what is left after an instruction
     re.IGNORECASE,
 )
 _COMMIT_TYPE = re.compile(r"^(?:feat|fix|perf|docs|chore|refactor|test|build|ci|style)(?:\([^)]*\))?!?:\s*", re.IGNORECASE)
