@@ -71,9 +71,9 @@ def test_notes_without_figures(real_rewriter) -> None:
 
 def test_thin_notes_get_no_invented_story(real_rewriter) -> None:
     s = real_rewriter.rewrite("shipped the thing")
-    from winrewrite.guard import thin_notes_problems
+    from winrewrite.guard import added_content_problems
 
-    assert thin_notes_problems(s.notes, s.text) == []  # what the notes say, not a story around them
+    assert added_content_problems(s.notes, s.text) == []  # what the notes say, not a story around them
     assert s.source == "fallback" or check(s.notes, s.text) == []
     assert s.suggestions[0].startswith("The notes say little about the work")
 

@@ -668,41 +668,27 @@ def is_thin(notes: str) -> bool:
     return not extract_figures(notes) and len(content_words(notes)) <= THIN_NOTES_WORDS
 
 
-def thin_notes_problems(notes: str, text: str) -> list[str]:
-    """Thin notes give a statement nothing to tell: one that adds more than :data:`THIN_NOTES_ADDED` content
-    words of its own is a story the notes do not hold ('shipped the thing' -> '... integrated the cloud
-    storage service into the production environment ...')."""
-    if not is_thin(notes):
-        return []
-    added = added_words(notes, text)
-    if len(added) <= THIN_NOTES_ADDED:
-        return []
-    return [f"tells more than the notes hold ({', '.join(added[:5])}, ...)"]
+def added_content_problems(notes: str, text: str) -> list[str]:
+    """How many content words of its own a statement may add depends on how much the notes say:
 
-
-def terse_notes_problems(notes: str, text: str) -> list[str]:
-    """Terse notes (at most :data:`TERSE_NOTES_WORDS` content words) leave a statement room to spell out an
-    acronym and name the model, not to add a story: one that adds more than :data:`TERSE_ADDED` content
-    words ('killed 11 unused dashboards' -> '..., replacing them with AI-powered dashboards that filtered
-    data for the first time') is rejected, and its leading clauses are tried instead."""
-    if len(set(content_words(notes))) > TERSE_NOTES_WORDS or is_thin(notes):
-        return []
-    added = added_words(notes, text)
-    if len(added) <= TERSE_ADDED:
-        return []
-    return [f"adds more than terse notes hold ({', '.join(added[:5])}, ...)"]
-
-
-def short_statement_problems(notes: str, text: str) -> list[str]:
-    """A statement under ``MIN_WORDS`` (which short notes allow: :func:`shortest_for`) has no room for
-    context, so it may add at most :data:`SHORT_ADDED` content words to the notes: 'pruned the ensemble,
-    same accuracy, way cheaper' is not 'Pruned the ensemble architecture for the gradient boosting model.'"""
-    if len(text.split()) >= MIN_WORDS:
-        return []
-    added = added_words(notes, text)
-    if len(added) <= SHORT_ADDED:
-        return []
-    return [f"is short and still adds what the notes do not hold ({', '.join(added[:5])})"]
+    - thin notes (no figure, at most :data:`THIN_NOTES_WORDS` content words) give it nothing to tell:
+      :data:`THIN_NOTES_ADDED` ('shipped the thing' is not '... integrated the cloud storage service ...');
+    - terse notes (at most :data:`TERSE_NOTES_WORDS`) leave room to spell out an acronym and name the model,
+      not for a story: :data:`TERSE_ADDED` ('killed 11 unused dashboards' is not '..., replacing them with
+      AI-powered dashboards that filtered data for the first time'); its leading clauses are tried instead;
+    - a statement under ``MIN_WORDS`` (which short notes allow: :func:`shortest_for`) has no room for
+      context: :data:`SHORT_ADDED` ('pruned the ensemble, same accuracy, way cheaper' is not 'Pruned the
+      ensemble architecture for the gradient boosting model.').
+    """
+    limits = []
+    if is_thin(notes):
+        limits.append((THIN_NOTES_ADDED, "tells more than the notes hold"))
+    elif len(set(content_words(notes))) <= TERSE_NOTES_WORDS:
+        limits.append((TERSE_ADDED, "adds more than terse notes hold"))
+    if len(text.split()) < MIN_WORDS:
+        limits.append((SHORT_ADDED, "is short and still adds what the notes do not hold"))
+    added = added_words(notes, text) if limits else []
+    return [f"{reason} ({', '.join(added[:5])}, ...)" for limit, reason in limits if len(added) > limit]
 
 
 def added_words(notes: str, text: str) -> list[str]:
@@ -722,5 +708,5 @@ def check(notes: str, text: str) -> list[str]:
     problems += [f"names {n}, which the notes do not mention" for n in unsupported_names(notes, text)]
     problems += unsupported_adoption(notes, text)
     problems += [f"writes {w!r}, which is code the notes do not hold" for w in code_words(notes, text)]
-    problems += thin_notes_problems(notes, text) + terse_notes_problems(notes, text) + short_statement_problems(notes, text)
+    problems += added_content_problems(notes, text)
     return problems + form_problems(text, shortest_for(notes))
