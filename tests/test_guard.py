@@ -539,12 +539,17 @@ def test_a_count_followed_by_a_word_and_a_unit_of_time_is_caught() -> None:
 
 
 def test_a_quantity_the_notes_give_in_words_is_kept() -> None:
+    from winrewrite.guard import quantity_words, spelled_quantities
+
     notes = "added a calibration layer to the NER model, false positives -34%, downstream extraction errors halved"
     kept = "Added a calibration layer to the NER model, cutting false positives by 34% and halving downstream extraction errors."
     assert check(notes, kept) == []
     dropped = check(notes, kept.replace(" and halving downstream extraction errors", ""))
     assert "drops the quantity 'halved'" in dropped, dropped
     assert not any("drops the quantity" in p for p in check(notes + ", shipping next half", kept))  # a date
+    # after a comma too ('..., twice the throughput'); only a number word right after a figure belongs to it
+    assert [q for q, _, _ in quantity_words("latency halved, twice the throughput")] == ["halved", "twice"]
+    assert spelled_quantities("latency halved", "Halved the latency, and two teams adopted it.") == ["two"]
 
 
 def test_short_notes_may_get_a_short_statement_that_stays_within_them() -> None:

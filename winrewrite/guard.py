@@ -470,7 +470,7 @@ _NUMBER_WORDS = {
     "twice": {"2"}, "double": {"2"}, "triple": {"3"}, "quadruple": {"4"},
 }  # fmt: skip
 _SPELLED = re.compile(  # 'one-third' is a third; a 'third-party' tool is no quantity
-    r"(?<![\d.,$€£]\s)(?<![\w-])(?:(?:one|two)-)?(" + "|".join(_NUMBER_WORDS) + r")(?:s|d|ed|ing|-?fold)?\b(?!-part)",
+    r"(?<![\d$€£]\s)(?<!\d[.,]\s)(?<![\w-])(?:(?:one|two)-)?(" + "|".join(_NUMBER_WORDS) + r")(?:s|d|ed|ing|-?fold)?\b(?!-part)",
     re.IGNORECASE,
 )
 _TIME_SPANS = {  # how notes write each unit; a one-letter form only right after a number ('3s', '2 h')
