@@ -113,12 +113,10 @@ def left_out(notes: str, category: Category) -> list[str]:
 
 
 def _compose(notes: str, category: Category) -> tuple[str, list[str]]:
-    text = _prose(notes)
-    if not text:
-        text = "the work described in the notes"
-    text, dropped = _shorten(text)
+    prose = _prose(notes) or "the work described in the notes"
+    text, dropped = _shorten(prose)
     if missing_figures(extract_figures(notes), text):  # the clauses split a figure: keep them all
-        text, dropped = _shorten(_prose(notes), cut=False)
+        text, dropped = prose, []
     verb_first = _SUBJECT.sub("", text)
     if starts_with_action_verb(verb_first):
         return f"{verb_first[0].upper()}{verb_first[1:]}.", dropped
@@ -151,11 +149,12 @@ def _as_change(text: str) -> str | None:
     return None
 
 
-def _shorten(text: str, cut: bool = True) -> tuple[str, list[str]]:
-    """Over ``LONGEST`` words: the clauses before the first that opens with a past-tense verb, then the last
-    clauses, as long as they hold no quantity, until it fits. The text kept, and the clauses left out."""
+def _shorten(text: str) -> tuple[str, list[str]]:
+    """Over ``LONGEST`` words: the background of notes that open with it ('context: ...', up to the first clause
+    that opens with a past-tense verb), then the last clauses, as long as they hold no quantity, until it
+    fits. The text kept, and the clauses left out."""
     clauses = text.split(", ")
-    if not cut or len(text.split()) <= LONGEST or len(clauses) < 2:
+    if len(text.split()) <= LONGEST or len(clauses) < 2:
         return text, []
     start = 0
     if _CONTEXT.match(clauses[0]):  # up to the first clause that opens with a past-tense verb, not joined on
