@@ -488,11 +488,11 @@ _TIME_SPAN = re.compile(
 def holds_quantity(text: str) -> bool:
     """Whether ``text`` holds a figure or a quantity in words ('half the time', 'two teams'; 'next quarter' is a
     date)."""
-    spelled = [m for m in _SPELLED.finditer(text) if not _CALENDAR_QUARTER.search(text[: m.end()])]
+    spelled = [m for m in _SPELLED.finditer(text) if not _DATE_PERIOD.search(text[: m.end()])]
     return bool(re.search(r"\d", text) or extract_figures(text) or spelled)
 
 
-_CALENDAR_QUARTER = re.compile(r"\b(?:next|last|this|that|each|every|per|the|first|second)\s+(?:quarters?|half)\Z", re.IGNORECASE)
+_DATE_PERIOD = re.compile(r"\b(?:next|last|this|that|each|every|per|the|first|second)\s+(?:quarters?|half)\Z", re.IGNORECASE)
 
 
 # number words that tell a result ('errors halved', 'twice as fast', 'a third less', 'tenfold'); a count in
@@ -508,7 +508,7 @@ def quantity_words(notes: str) -> list[tuple[str, re.Pattern[str], frozenset[str
         word = m.group(1).lower()
         if word not in _RESULT_WORDS and not m.group(0).lower().endswith("fold"):  # 'the two paths', 'hundreds of breeds'
             continue
-        if _CALENDAR_QUARTER.search(notes[: m.end()]):  # 'next half'
+        if _DATE_PERIOD.search(notes[: m.end()]):  # 'next half'
             continue
         stem = "hal[fv]" if word.startswith("hal") else word if len(word) <= 5 else word[:-1]
         found.append((m.group(0), re.compile(rf"\b{stem}", re.IGNORECASE), frozenset(_NUMBER_WORDS[word])))
@@ -601,6 +601,11 @@ _TO_LEVEL = re.compile(
 )
 
 
+def _reached_level(notes: str, figure: Figure) -> bool:
+    """Whether the notes write ``figure`` as the level something was brought to ('to under 10%')."""
+    return bool(_TO_LEVEL.search(notes[max(0, figure.start - 40) : figure.start]))
+
+
 def direction_problems(notes: str, text: str) -> list[str]:
     """A word of rise for a change that goes down, or of fall for one that goes up ('lifting p99 latency
     from 1.2 s to 380 ms'); a fall 'by' a figure the notes give as a rise ('WER +0.2' written as 'reducing
@@ -633,7 +638,7 @@ def direction_problems(notes: str, text: str) -> list[str]:
             problems.append(f"says '{verb[0]}' by {f.text}, which the notes give as a {'fall' if verb[1] else 'rise'}")
         elif all(not _CHANGE_MARK.search(notes[max(0, g.start - 25) : g.start] + " " + notes[g.end : g.end + 25]) for g in twins):
             problems.append(f"says '{verb[0]}' by {f.text}, which the notes give as a level, not a change")
-        elif unit_family(f.unit) != "x" and all(g.start in reached or _TO_LEVEL.search(notes[: g.start]) for g in twins):
+        elif unit_family(f.unit) != "x" and all(g.start in reached or _reached_level(notes, g) for g in twins):
             problems.append(f"says '{verb[0]}' by {f.text}, which the notes give as the level reached, not the change")
     return problems
 
