@@ -534,6 +534,10 @@ def test_a_count_followed_by_a_word_and_a_unit_of_time_is_caught() -> None:
     notes = "shelf-gap model: 93% precision in pilot at 5 stores, ops wants it in 200 stores next year"
     text = "Trained a shelf-gap detection model, achieving 93% precision at 5 stores within the next 200 model years."
     assert "counts 200 in time, which the notes do not" in check(notes, text)
+    endpoints = "migrated the checkout service from python 2 to 3, zero downtime, 140 endpoints"
+    per_second = "Migrated the checkout service from Python 2 to 3, with zero downtime across 140 endpoints per second."
+    assert "gives 140 a rate (per second) the notes do not" in check(endpoints, per_second)
+    assert check("image dedup handles 2M images/day now", "Built the image dedup service, handling 2M images a day.") == []
     rate = "Moved the fraud backfill to dbt models, cutting nightly pipeline failures from 9 per month to 1."
     assert check("backfill to dbt, pipeline failing like 9 times a month, now 1", rate) == []
 

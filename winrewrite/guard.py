@@ -351,6 +351,12 @@ def _time_word_after(text: str, f: Figure) -> bool:
 
 
 _RATE_WORDS = frozenset("per a an every each times".split())
+# a rate right after a count ('140 endpoints per second', '2M images/day', '35 pages a week', '300 qps')
+_RATE_AFTER = re.compile(
+    r"[\s-]*(?:[A-Za-z]+[\s-]*){0,2}?((?:per|a|an|every|each)\s+(?:second|sec|minute|min|hour|hr|day|week|wk|month|year|yr)\b"
+    r"|/\s*(?:s|sec|second|min|minute|h|hr|hour|d|day|w|wk|week|mo|month|y|yr|year)\b|[qr]ps\b)",
+    re.IGNORECASE,
+)
 
 
 def _counted_noun(text: str, f: Figure) -> str | None:
@@ -418,6 +424,12 @@ def figure_misuse(notes: str, text: str) -> list[str]:
             and all(g.unit is None and not _time_units_near(notes, g) and _counted_noun(notes, g) for g in twins)
         ):  # 'a pilot at 5 stores' written as 'in 5 years'
             problems.append(f"counts {f.text} in time, where the notes count {_counted_noun(notes, twins[0])}")
+        elif (
+            (rate := _RATE_AFTER.match(text, f.end))
+            and twins
+            and all(_counted_noun(notes, g) and not _RATE_AFTER.match(notes, g.end) and not _period_near(notes, g) for g in twins)
+        ):  # '140 endpoints' written as '140 endpoints per second'
+            problems.append(f"gives {f.text} a rate ({rate.group(1).strip()}) the notes do not")
     for f in text_figures:  # '-0.011' for notes that say '+0.011': the sign is part of the figure
         negative_in_notes = any(same_figure(f, g) and _NEGATIVE.search(notes[: g.start]) for g in notes_figures)
         if _NEGATIVE.search(text[: f.start]) and not negative_in_notes:
