@@ -351,11 +351,15 @@ def _time_word_after(text: str, f: Figure) -> bool:
 
 
 _RATE_WORDS = frozenset("per a an every each times".split())
-# a rate right after a count ('140 endpoints per second', '2M images/day', '35 pages a week', '300 qps')
-_RATE_AFTER = re.compile(
-    r"[\s-]*(?:[A-Za-z]+[\s-]*){0,2}?((?:per|a|an|every|each)\s+(?:second|sec|minute|min|hour|hr|day|week|wk|month|year|yr)\b"
-    r"|/\s*(?:s|sec|second|min|minute|h|hr|hour|d|day|w|wk|week|mo|month|y|yr|year)\b|[qr]ps\b)",
-    re.IGNORECASE,
+_RATE = (
+    r"(?:per|a|an|every|each)\s+(?:second|sec|minute|min|hour|hr|day|week|wk|month|year|yr)\b"
+    r"|/\s*(?:s|sec|second|min|minute|h|hr|hour|d|day|w|wk|week|mo|month|y|yr|year)\b|[qr]ps\b"
+)
+# a rate right after a count in a statement ('140 endpoints per second', '2M images/day', '300 qps'); in the
+# notes, anywhere later in its clause, in any form ('7 unannounced schema breaks a month', '$1.2M yearly', 'FY')
+_RATE_AFTER = re.compile(rf"[\s-]*(?:[A-Za-z]+[\s-]*){{0,2}}?({_RATE})", re.IGNORECASE)
+_RATE_IN_CLAUSE = re.compile(
+    rf"[^,;.\n]{{0,50}}?({_RATE}|\b(?:daily|weekly|monthly|quarterly|yearly|annual(?:ly)?|fy|fiscal year)\b)", re.IGNORECASE
 )
 
 
@@ -427,7 +431,7 @@ def figure_misuse(notes: str, text: str) -> list[str]:
         elif (
             (rate := _RATE_AFTER.match(text, f.end))
             and twins
-            and all(_counted_noun(notes, g) and not _RATE_AFTER.match(notes, g.end) and not _period_near(notes, g) for g in twins)
+            and all(_counted_noun(notes, g) and not _RATE_IN_CLAUSE.match(notes, g.end) for g in twins)
         ):  # '140 endpoints' written as '140 endpoints per second'
             problems.append(f"gives {f.text} a rate ({rate.group(1).strip()}) the notes do not")
     for f in text_figures:  # '-0.011' for notes that say '+0.011': the sign is part of the figure
