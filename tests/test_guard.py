@@ -534,6 +534,11 @@ def test_a_count_followed_by_a_word_and_a_unit_of_time_is_caught() -> None:
     notes = "shelf-gap model: 93% precision in pilot at 5 stores, ops wants it in 200 stores next year"
     text = "Trained a shelf-gap detection model, achieving 93% precision at 5 stores within the next 200 model years."
     assert "counts 200 in time, which the notes do not" in check(notes, text)
+    hosting = "Removed the legacy authentication service, saving $60k/yr in monthly hosting costs."
+    assert "counts $60k per year and calls it monthly" in check("deprecated the legacy auth service, saved $60k/yr", hosting)
+    retries = "Moved the nightly scoring job to batch inference, cutting cost by $4,800/month and ending weekly manual restarts."
+    scoring = "nightly scoring on batch inference, cost -$4,800/month, no weekly restarts"
+    assert not any("calls it" in p for p in check(scoring, retries))
     endpoints = "migrated the checkout service from python 2 to 3, zero downtime, 140 endpoints"
     per_second = "Migrated the checkout service from Python 2 to 3, with zero downtime across 140 endpoints per second."
     assert "gives 140 a rate (per second) the notes do not" in check(endpoints, per_second)

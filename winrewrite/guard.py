@@ -277,6 +277,18 @@ def _clause_start(text: str, end: int) -> int:
     return max(text.rfind(mark, 0, end) for mark in (",", ";", "—", "–", " - ")) + 1
 
 
+def _other_period(text: str, figure: Figure, period: str) -> str | None:
+    """A word of another period in the clause after a figure counted per ``period`` ('$60k/yr in monthly
+    hosting costs' -> 'monthly'), else None."""
+    clause = re.split(r"[,;]|\s[—–-]\s|\b(?:and|with|without|that|which|while|but)\b", text[figure.end :], maxsplit=1)[0]
+    near = " ".join(clause.split()[:4])  # the figure's own phrase: '/yr in monthly hosting'
+    for m in re.finditer(r"\b(daily|weekly|monthly|quarterly|yearly|annual(?:ly)?)\b", near, re.IGNORECASE):
+        word = m.group(1).lower()
+        if not any(word.startswith(spelling) for spelling in _PERIODS[period] if len(spelling) > 2):
+            return m.group(1)
+    return None
+
+
 def _period_near(text: str, figure: Figure) -> str | None:
     """The period a rate is counted over, just after a figure ('45 analyst hrs/wk' -> 'week')."""
     m = _PERIOD.search(text[figure.end : figure.end + 30])
@@ -402,6 +414,8 @@ def figure_misuse(notes: str, text: str) -> list[str]:
             and not _ANY_PERIOD.search(text, _clause_start(text, f.start))
         ):  # '45 analyst hrs/wk saved' written as 'a 45-hour cycle'; '$3k/month' as '$3k'
             problems.append(f"writes {f.text} without the period the notes count it per ({_period_near(notes, twins[0])})")
+        elif twins and (period := _period_near(text, f)) and (other := _other_period(text, f, period)):
+            problems.append(f"counts {f.text} per {period} and calls it {other}")  # '$60k/yr in monthly hosting costs'
         elif twins and not families and unit_family(f.unit) in _RATIO_UNITS and all(counts_something(notes, g) for g in twins):
             problems.append(f"writes {f.text} where the notes count {notes[twins[0].start : twins[0].end + 12].strip()}...")
     for f, twins in zip(text_figures, all_twins, strict=True):  # 'week 2' of the notes is a label: not 'improved by 2'
