@@ -83,7 +83,7 @@ def _is_complete(folder: Path, sha256: str) -> bool:
 
 def _tokenizer_fits(folder: Path, info: dict[str, object]) -> bool:
     """Whether the converted tokenizer is Gemma's BPE. A marker written before this was recorded gets the
-    answer added, so the 14 MB file is read once."""
+    answer added, so ``tokenizer.json`` is parsed once."""
     kind = info.get("tokenizer") or tokenizer_kind(folder)
     if kind != _TOKENIZER_KIND:
         logger.warning("%s holds a %s tokenizer, not Gemma's %s (transformers < 5.18 wrote it)", folder, kind, _TOKENIZER_KIND)

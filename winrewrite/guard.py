@@ -13,7 +13,16 @@ from __future__ import annotations
 
 import re
 
-from winrewrite.figures import QUALIFIER, Change, extract_changes, extract_figures, invented_figures, missing_figures, same_figure
+from winrewrite.figures import (
+    QUALIFIER,
+    Change,
+    digit_strings,
+    extract_changes,
+    extract_figures,
+    invented_figures,
+    missing_figures,
+    same_figure,
+)
 from winrewrite.statement import Figure
 
 MIN_WORDS, MAX_WORDS = 12, 55  # the training statements run 15 to 41 words; the evaluation's form is 12 to 60
@@ -66,6 +75,7 @@ _TIME_WORD = re.compile(
     r"quarters?|qtrs?|years?|yrs?",
     re.IGNORECASE,
 )
+_PERIOD_WORDS = r"daily|weekly|monthly|quarterly|yearly|annual(?:ly)?"  # a period as an adjective
 _PERIODS = {
     "day": ("d", "day", "daily"),
     "week": ("w", "week", "wk"),
@@ -75,14 +85,14 @@ _PERIODS = {
 }
 _PERIOD = re.compile(
     r"^[^,;.]{0,20}?(?:/\s*|\bper\s+|\ba\s+|\bevery\s+|\beach\s+)(days?|d|weeks?|wks?|w|months?|mos?|mo|quarters?|qtrs?|q|years?|yrs?|y)\b"
-    r"|^[^,;.]{0,20}?\b(daily|weekly|monthly|quarterly|yearly|annually|annual)\b",
+    rf"|^[^,;.]{{0,20}}?\b({_PERIOD_WORDS})\b",
     re.IGNORECASE,
 )
 # a period anywhere after a figure, or before it in its clause: 'hours per week', '$2M a year', '/mo',
 # 'weekly', 'analyst-time-per-week spend by 45 hours'
 _ANY_PERIOD = re.compile(
     r"\b(?:per|a|an|every|each)[\s-]+(?:day|week|month|quarter|year|sprint)|/\s*(?:d|day|wk|week|mo|month|yr|year)\b"
-    r"|\b(?:daily|weekly|monthly|quarterly|yearly|annually|annual)\b",
+    rf"|\b(?:{_PERIOD_WORDS})\b",
     re.IGNORECASE,
 )
 _RATIO_UNITS = frozenset({"%", "pp", "x", "$"})
@@ -282,7 +292,7 @@ def _other_period(text: str, figure: Figure, period: str) -> str | None:
     hosting costs' -> 'monthly'), else None."""
     clause = re.split(r"[,;]|\s[—–-]\s|\b(?:and|with|without|that|which|while|but)\b", text[figure.end :], maxsplit=1)[0]
     near = " ".join(clause.split()[:4])  # the figure's own phrase: '/yr in monthly hosting'
-    for m in re.finditer(r"\b(daily|weekly|monthly|quarterly|yearly|annual(?:ly)?)\b", near, re.IGNORECASE):
+    for m in re.finditer(rf"\b({_PERIOD_WORDS})\b", near, re.IGNORECASE):
         word = m.group(1).lower()
         if not any(word.startswith(spelling) for spelling in _PERIODS[period] if len(spelling) > 2):
             return m.group(1)
@@ -371,7 +381,7 @@ _RATE = (
 # notes, anywhere later in its clause, in any form ('7 unannounced schema breaks a month', '$1.2M yearly', 'FY')
 _RATE_AFTER = re.compile(rf"[\s-]*(?:[A-Za-z]+[\s-]*){{0,2}}?({_RATE})", re.IGNORECASE)
 _RATE_IN_CLAUSE = re.compile(
-    rf"[^,;.\n]{{0,50}}?({_RATE}|\b(?:daily|weekly|monthly|quarterly|yearly|annual(?:ly)?|fy|fiscal year)\b)", re.IGNORECASE
+    rf"[^,;.\n]{{0,50}}?({_RATE}|\b(?:{_PERIOD_WORDS}|fy|fiscal year)\b)", re.IGNORECASE
 )
 
 
@@ -515,11 +525,16 @@ _TIME_SPAN = re.compile(
 )
 
 
+def _spelled_stem(word: str) -> str:
+    """A pattern for a number word in any form: 'half' and 'halved', 'double' and 'doubling'."""
+    return "hal[fv]" if word.startswith("hal") else word if len(word) <= 5 else word[:-1]
+
+
 def holds_quantity(text: str) -> bool:
     """Whether ``text`` holds a figure or a quantity in words ('half the time', 'two teams'; 'next quarter' is a
     date)."""
     spelled = [m for m in _SPELLED.finditer(text) if not _DATE_PERIOD.search(text[: m.end()])]
-    return bool(re.search(r"\d", text) or extract_figures(text) or spelled)
+    return bool(re.search(r"\d", text) or spelled)
 
 
 _DATE_PERIOD = re.compile(r"\b(?:next|last|this|that|each|every|per|the|first|second)\s+(?:quarters?|half)\Z", re.IGNORECASE)
@@ -540,15 +555,14 @@ def quantity_words(notes: str) -> list[tuple[str, re.Pattern[str], frozenset[str
             continue
         if _DATE_PERIOD.search(notes[: m.end()]):  # 'next half'
             continue
-        stem = "hal[fv]" if word.startswith("hal") else word if len(word) <= 5 else word[:-1]
-        found.append((m.group(0), re.compile(rf"\b{stem}", re.IGNORECASE), frozenset(_NUMBER_WORDS[word])))
+        found.append((m.group(0), re.compile(rf"\b{_spelled_stem(word)}", re.IGNORECASE), frozenset(_NUMBER_WORDS[word])))
     return found
 
 
 def dropped_quantities(notes: str, text: str) -> list[str]:
     """Quantities the notes write in words that ``text`` gives neither in words nor in digits: a figure the
     user gave, dropped."""
-    digits = {m.group(0) for m in re.finditer(r"\d+(?:[.,]\d+)*", text)}
+    digits = digit_strings(text)
     return [q for q, again, same in quantity_words(notes) if not again.search(text) and not digits & same]
 
 
@@ -556,12 +570,11 @@ def spelled_quantities(notes: str, text: str) -> list[str]:
     """Quantities ``text`` writes in words that the notes do not give, in words or digits: 'two teams' for
     notes with no 2 in them, 'from an hour to minutes' for notes that never count in hours or minutes. A
     number word right after a figure ('1.2 million') belongs to that figure and is checked with it."""
-    lowered, digits = notes.lower(), {m.group(0) for m in re.finditer(r"\d+(?:[.,]\d+)*", notes)}
+    lowered, digits = notes.lower(), digit_strings(notes)
     found = []
     for m in _SPELLED.finditer(text):
         word = m.group(1).lower()
-        stem = "hal[fv]" if word.startswith("hal") else word if len(word) <= 5 else word[:-1]  # 'halved', 'doubling'
-        if not re.search(rf"\b{stem}", lowered) and not digits & _NUMBER_WORDS[word]:
+        if not re.search(rf"\b{_spelled_stem(word)}", lowered) and not digits & _NUMBER_WORDS[word]:
             found.append(m.group(0))
     for m in _TIME_SPAN.finditer(text):
         if not re.search(rf"(?<![a-z])(?:{_TIME_SPANS[m.group(1).lower()]})\b", lowered):  # '1 hr', '45min', 'hours'
