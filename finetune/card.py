@@ -47,6 +47,9 @@ It is loaded and merged by `winrewrite.Rewriter.from_pretrained()`; its sha256 (
 LoRA r={rank}, alpha={alpha}, dropout={dropout} on all linear layers; AdamW lr {lr}, linear warm-up then cosine;
 batch {batch_size}; {steps} steps; {train_minutes} minutes on {device} ({torch_threads} threads).
 Reproduce with `make finetune && make evaluate`.
+This adapter and its category head were trained on prompts with the notes' shorthand as written; the library
+now spells shorthand words out before the model reads them ('calib', 'FPs': `winrewrite/shorthand.py`), and
+the evaluation below is of the library as it is. A new `make finetune` trains on the spelled-out prompts.
 
 ## Category head
 {head}
@@ -56,7 +59,10 @@ Reproduce with `make finetune && make evaluate`.
 
 `base` is the same pipeline on Gemma 3 270M without the adapter. Invented figures are impossible by
 construction (decoding constraint + guard); the fallback keeps every figure, so figure recall also counts
-fallbacks: "figure recall of the model's own drafts" shows what the model achieves alone.
+fallbacks: "figure recall of the model's own drafts" shows what the model achieves alone. "Category accuracy
+on fresh labelled notes" is measured on `data/category_eval.jsonl`: {fresh} notes labelled with a category,
+written apart from the training data and never trained on (the base model sees the same share of them as of
+the held-out cases).
 
 ## Intended use and limits
 - Drafting accomplishment statements from your own notes about ML/engineering work, in English, on your machine.
@@ -85,6 +91,7 @@ def head_section(folder: Path) -> str:
 def write_card(folder: Path) -> Path:
     train = json.loads((folder / "train_config.json").read_text())
     table = (folder / "metrics.md").read_text().strip() if (folder / "metrics.md").exists() else "(not evaluated yet)"
+    metrics = json.loads((folder / "metrics.json").read_text()) if (folder / "metrics.json").exists() else {}
     c = train["config"]
     text = TEMPLATE.format(
         held_out_n=len(train["held_out_ids"]),
@@ -98,6 +105,7 @@ def write_card(folder: Path) -> Path:
         device=train["device"],
         torch_threads=train["torch_threads"],
         table=table,
+        fresh=metrics.get("fresh_labelled_notes", "no"),
         head=head_section(folder),
         **{k: c[k] for k in ("rank", "alpha", "dropout", "lr", "batch_size")},
         epochs=c["epochs"],

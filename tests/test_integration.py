@@ -54,6 +54,11 @@ def test_most_statements_come_from_the_model(unseen: dict[str, Statement]) -> No
     assert sources.count("model") >= 4, sources
 
 
+def test_classify_labels_many_notes_as_rewrite_does(real_rewriter, unseen: dict[str, Statement]) -> None:  # type: ignore[no-untyped-def]
+    labels = real_rewriter.classify(list(UNSEEN))  # one batch, left-padded: the same reading as one by one
+    assert labels == [(unseen[n].category, unseen[n].subcategory) for n in UNSEEN]
+
+
 def test_logs_never_carry_the_notes(real_rewriter, caplog: pytest.LogCaptureFixture) -> None:
     import logging
 

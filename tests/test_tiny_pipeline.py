@@ -228,3 +228,12 @@ def test_a_candidate_the_model_finds_garbled_is_rejected_like_a_guard_failure(ti
     assert tiny_rewriter._settle(notes, [[]], [(garbled, -1.4)], [Category.BUSINESS_IMPACT]) == [(fluent, "model")]
     monkeypatch.setattr(tiny_rewriter.config, "min_token_log_prob", -float("inf"))
     assert tiny_rewriter._settle(notes, [[]], [(garbled, -1.4)], [Category.BUSINESS_IMPACT]) == [(garbled, "model")]
+
+
+def test_classify_chooses_what_rewrite_chooses_without_writing(tiny_rewriter) -> None:  # type: ignore[no-untyped-def]
+    notes = ["cut p99 340ms->62ms", "mentored 2 new grads", "built 14 session features, auc 0.81->0.84"]
+    labels = tiny_rewriter.classify(notes)
+    statements = tiny_rewriter.rewrite_many(notes, progress=False)
+    assert labels == [(s.category, s.subcategory) for s in statements]
+    with pytest.raises(InvalidNotesError):
+        tiny_rewriter.classify("one note, not a list")

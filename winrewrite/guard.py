@@ -23,6 +23,7 @@ from winrewrite.figures import (
     missing_figures,
     same_figure,
 )
+from winrewrite.shorthand import expand_shorthand
 from winrewrite.statement import Figure
 
 MIN_WORDS, MAX_WORDS = 12, 55  # the training statements run 15 to 41 words; the evaluation's form is 12 to 60
@@ -746,7 +747,9 @@ def added_words(notes: str, text: str) -> list[str]:
 
 
 def check(notes: str, text: str) -> list[str]:
-    """Every reason ``text`` may not be returned for ``notes``; empty when it passes."""
+    """Every reason ``text`` may not be returned for ``notes``; empty when it passes. The notes are read with
+    their shorthand spelled out, as the model read them ('FPs' holds 'false positives')."""
+    notes = expand_shorthand(notes)
     problems = [f"invents the figure {f}" for f in invented_figures(notes, text)]
     problems += [f"writes the quantity {q!r}, which the notes do not give" for q in spelled_quantities(notes, text)]
     problems += [f"drops the figure {f.text}" for f in missing_figures(extract_figures(notes), text)]

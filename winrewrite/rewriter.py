@@ -357,6 +357,28 @@ class Rewriter:
                 bar.update(len(chunk))
         return out
 
+    def classify(self, notes: list[str]) -> list[tuple[Category, str]]:
+        """The category and subcategory of each of ``notes``, chosen as :meth:`rewrite_many` chooses them but
+        without writing statements: one pass over each batch of notes, many times faster than rewriting.
+
+        >>> rewriter.classify(["mentored 2 new grads through their first launches"])  # doctest: +SKIP
+        [(<Category.LEADERSHIP: 'leadership'>, 'Mentorship & Standards')]
+        """
+        import torch
+
+        if not isinstance(notes, (list, tuple)):
+            raise InvalidNotesError(f"classify takes a list of str, not {type(notes).__name__}")
+        prepared = [prepare_notes(n, self.config.max_notes_chars)[0] for n in notes]
+        size = _GPU_BATCH if self.device.type == "cuda" else _CPU_BATCH
+        out: list[tuple[Category, str]] = []
+        with self._lock, torch.inference_mode():
+            for i in range(0, len(prepared), size):
+                prompts = [prompt_ids(self.tokenizer, n) for n in prepared[i : i + size]]
+                self._allow(prompts)
+                chosen, subs, _, _ = self._label(prompts)
+                out.extend(zip(chosen, subs, strict=True))
+        return out
+
     def rewrite(self, notes: str) -> Statement:
         """Rewrite one note into a :class:`Statement`."""
         prepared = prepare_notes(notes, self.config.max_notes_chars)
@@ -374,18 +396,9 @@ class Rewriter:
         categories = list(Category)
         with torch.inference_mode():
             prompts = [prompt_ids(self.tokenizer, n) for n in notes]
-            if self._fast_head is not None:  # names from the notes may be copied even if they are not ASCII
-                self._fast_head.set_extra([i for p in prompts for i in p])
-            if self._vocabulary is not None:
-                self._allowed = self._vocabulary.clone()
-                self._allowed[torch.tensor([i for p in prompts for i in p], device=self.device)] = True
-                self._allowed_ids = self._allowed.nonzero().squeeze(1)
-            scores, subs, read = self._classify(prompts)
-            probs = torch.softmax(scores, dim=-1).tolist()
-            chosen = [categories[int(i)] for i in scores.argmax(-1)]
-            with_category = [p + self._labels[c] for p, c in zip(prompts, chosen, strict=True)]
-            subs = subs or self._score_subcategories(with_category, chosen)
-            heads = [w + self._sublabels[s] for w, s in zip(with_category, subs, strict=True)]
+            self._allow(prompts)
+            chosen, subs, probs, read = self._label(prompts)
+            heads = [p + self._labels[c] + self._sublabels[s] for p, c, s in zip(prompts, chosen, subs, strict=True)]
             self.last_timings = {"labels_s": time.perf_counter() - t0}
             drafts, prefilled = self._greedy(notes, heads, read)
             written = self._settle(notes, heads, drafts, chosen, prefilled)
@@ -462,6 +475,27 @@ class Rewriter:
         if log_prob < self.config.min_token_log_prob:
             problems.append(f"reads garbled to the model (mean token log-probability {log_prob:.2f})")
         return problems
+
+    def _allow(self, prompts: list[list[int]]) -> None:
+        """Let the batch's own tokens be written besides the statement vocabulary: names from the notes may
+        be copied even if they are not ASCII."""
+        import torch
+
+        if self._fast_head is not None:
+            self._fast_head.set_extra([i for p in prompts for i in p])
+        if self._vocabulary is not None:
+            self._allowed = self._vocabulary.clone()
+            self._allowed[torch.tensor([i for p in prompts for i in p], device=self.device)] = True
+            self._allowed_ids = self._allowed.nonzero().squeeze(1)
+
+    def _label(self, prompts: list[list[int]]) -> tuple[list[Category], list[str], list[list[float]], Any]:
+        """Each prompt's category, subcategory and category probabilities, and what :meth:`_classify` read."""
+        import torch
+
+        scores, subs, read = self._classify(prompts)
+        chosen = [list(Category)[int(i)] for i in scores.argmax(-1)]
+        subs = subs or self._score_subcategories([p + self._labels[c] for p, c in zip(prompts, chosen, strict=True)], chosen)
+        return chosen, subs, torch.softmax(scores, dim=-1).tolist(), read
 
     def _classify(self, prompts: list[list[int]]) -> tuple[torch.Tensor, list[str] | None, Any]:
         """Category scores [rows, 6]; with a category head, each row's subcategory (else None: the
