@@ -607,3 +607,25 @@ def test_a_level_written_as_a_change_is_caught() -> None:
     assert check("ranking change launched after the a/b: revenue $2M incremental for the marketplace",
                  "Launched the ranking change after an A/B test, raising "
                  "revenue by $2M for the marketplace.") == []
+
+
+WORK = "Delivered model performance work: "
+
+
+@pytest.mark.parametrize(
+    ("notes", "text"),
+    [
+        ("logloss -1.8% on the CTR model", "Cut logloss by 1.8% on the CTR model."),
+        ("optuna sweep on the CTR model, logloss -1.8%", WORK + "optuna sweep on the CTR model, logloss down 1.8%."),
+        ("auto-triage routes ~35% w/o an agent", WORK + "auto-triage routes about 35% without an agent."),
+        ("pretrain on sensor logs b4 finetuning", WORK + "pretrain on sensor logs before finetuning."),
+        ("retro note: TorchServe cutover, 70% less latency", WORK + "TorchServe cutover, 70% less latency."),
+        ("commit msg: replace one-hot w/ entity embs, +11% acc", "Replaced one-hot with entity embeddings, up 11% accuracy."),
+        ("temperature range -5 to 10, 3-5 days", WORK + "temperature range -5 to 10, 3-5 days."),
+    ],
+)
+def test_composer_writes_signs_shorthand_and_note_labels_as_prose(notes: str, text: str) -> None:
+    from winrewrite.figures import extract_figures, invented_figures, missing_figures
+
+    assert compose(notes, Category.MODEL_PERFORMANCE) == text
+    assert missing_figures(extract_figures(notes), text) == [] and invented_figures(notes, text) == []

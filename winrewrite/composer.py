@@ -39,10 +39,14 @@ _OPENER = re.compile(
     r"^(?:(?:hey|hi|hello)(?:\s+(?:all|team|folks|everyone))?\s*[,!:-]?\s*)?"
     r"(?:thanks\s+(?:all|everyone|team|folks)(?:\s+for\s+[^,.:;]{1,40})?\s*[,.:;!-]\s*)?(?:(?:just\s+)?fyi\s*[,:-]?\s*)?"
     r"(?:(?:quick\s+)?(?:update|recap|summary)(?:\s+of\s+what\s+(?:i|we)\s+\w+(?:\s+on)?)?\s*[:,-]\s*)?"
+    r"(?:(?:retro|release|standup|brag)\s+(?:notes?|doc)\s*[:,-]\s*)?"  # 'retro note: ...'
     r"(?:(?:ok(?:ay)?\s+)?(?:anyway|actual stuff|real notes)\s*[:,-]\s*)?",  # what is left after an instruction
     re.IGNORECASE,
 )
-_COMMIT_TYPE = re.compile(r"^(?:feat|fix|perf|docs|chore|refactor|test|build|ci|style)(?:\([^)]*\))?!?:\s*", re.IGNORECASE)
+_COMMIT_TYPE = re.compile(
+    r"^(?:(?:feat|fix|perf|docs|chore|refactor|test|build|ci|style)(?:\([^)]*\))?!?|commit\s+(?:msg|message))\s*:\s*",
+    re.IGNORECASE,
+)
 _IMPERATIVES = frozenset(
     "add fix remove update build make cut move use swap train ship drop migrate replace autoscale dedupe improve "
     "reduce enable rewrite split merge port wire tune switch introduce implement support cache batch quantize prune "
@@ -76,12 +80,15 @@ _ACRONYMS = re.compile(
 _REPLACEMENTS = [
     (re.compile(r"\s*(?:->|→|=>|-->)\s*"), " to "),
     (re.compile(r"~\s*"), "about "),
+    (re.compile(r"\bw/o\b", re.IGNORECASE), "without"),  # before 'w/': 'w/o an agent' is not 'with o an agent'
     (re.compile(r"\bw/\s*", re.IGNORECASE), "with "),
+    (re.compile(r"\bb4\b", re.IGNORECASE), "before"),
     (re.compile(r"\bb/c\b", re.IGNORECASE), "because"),
     (re.compile(r"\bhrs?/wk\b", re.IGNORECASE), "hours per week"),
     (re.compile(r"\.\.\.+|…"), ", "),
     (re.compile(r"\bTODO\b:?", re.IGNORECASE), ""),
     (re.compile(r"(?<!\S)\+(?=\d)"), "up "),  # 'CSAT +9 pts': a sign standing apart is not prose
+    (re.compile(r"(?<!\S)[-−](?=\d[\d.,]*\s?(?:%|pp\b|pts?\b|points\b))"), "down "),  # 'logloss -1.8%'
     (re.compile(r"\s\+\s"), " and "),  # 'ctr + cvr'
 ]
 _NOUNS = {
@@ -122,7 +129,8 @@ def _compose(notes: str, category: Category) -> tuple[str, list[str]]:
         return f"{verb_first[0].upper()}{verb_first[1:]}.", dropped
     if told := _as_change(text):
         return f"{told}.", dropped
-    if not text[1:2].isupper():  # 'Moved the model' -> 'moved the model', but 'LTV model' stays
+    first = text.split(" ", 1)[0]
+    if first[1:].islower() or first == "A":  # 'Moved the model' -> 'moved the model'; 'LTV', 'TorchServe' stay
         text = text[0].lower() + text[1:]
     return f"Delivered {_NOUNS[category]}: {text}.", dropped
 
