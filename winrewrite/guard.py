@@ -11,6 +11,7 @@ starts with a past-tense action verb, has a sensible length and copies no shorth
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from winrewrite.figures import (
@@ -687,6 +688,54 @@ def direction_problems(notes: str, text: str) -> list[str]:
     return problems
 
 
+# where a clause of notes ends: a comma, a semicolon, a line break, an ellipsis, a dash between spaces, a full stop
+_NOTES_CLAUSE_END = re.compile(r"[,;\n]|\.\.\.|…|\s[—–-]\s|\.(?=\s)")
+# 'cutting chargebacks by ' (with 'about', 'nearly' ... between): what precedes a figure is what it changed
+_BY_BEFORE = re.compile(r"\bby\s+(?:(?:about|nearly|almost|over|roughly|more than)\s+)?[$€£]?\Z", re.IGNORECASE)
+_OWN_PHRASE_START = re.compile(r"[,;(—–]|\s-\s|\b(?:and|while|with)\b", re.IGNORECASE)
+_NO_SUBJECT = re.compile(r"\A(?:improv|model|rate|time|overall|total|averag)", re.IGNORECASE)
+
+
+def misattributed_figures(notes: str, text: str) -> list[str]:
+    """A change written 'by' a figure of the notes, to a thing the notes tie only to another figure of theirs:
+    'chargebacks down 23%, manual review queue -30%' written as '... reducing chargebacks by 30%'. The thing is
+    the last two content words before 'by', back to the previous figure, comma or 'and'; a word the notes also
+    use without a figure, or in the figure's own clause, is never counted against it.
+
+    >>> notes = "fraud model v3, chargebacks down 23%, manual review queue -30%"
+    >>> misattributed_figures(notes, "Shipped fraud model v3, cutting chargebacks by 30% and the review queue by 23%.")
+    ["ties 30% to 'chargebacks', which the notes tie to 23%", "ties 23% to 'review', which the notes tie to 30%"]
+    >>> misattributed_figures(notes, "Shipped fraud model v3, cutting chargebacks by 23% and the review queue by 30%.")
+    []
+    """
+    figures = extract_figures(notes)
+    if len(figures) < 2:
+        return []
+    starts = [0] + [m.end() for m in _NOTES_CLAUSE_END.finditer(notes)]
+    clause = [bisect.bisect_right(starts, f.start) - 1 for f in figures]
+    words = [{_stem(w) for w in content_words(notes[a:b])} for a, b in zip(starts, [*starts[1:], len(notes)], strict=True)]
+    holders = {c: f for f, c in reversed(list(zip(figures, clause, strict=True)))}  # clause -> its first figure
+    problems = []
+    for f in extract_figures(text):
+        by = _BY_BEFORE.search(text, 0, f.start)
+        own = {clause[i] for i, g in enumerate(figures) if same_figure(f, g)}
+        if by is None or not own:
+            continue
+        head = text[: by.start()]
+        if earlier := extract_figures(head):
+            head = head[earlier[-1].end :]
+        head = _OWN_PHRASE_START.split(head)[-1]
+        for word in content_words(head)[-2:]:
+            stem = _stem(word)
+            where = {c for c, stems in enumerate(words) if stem in stems}
+            if _NO_SUBJECT.match(word) or _RISE.match(word) or _FALL.match(word) or not where or where & own:
+                continue
+            if all(c in holders for c in where):
+                problems.append(f"ties {f.text} to {word!r}, which the notes tie to {holders[min(where)].text}")
+                break
+    return problems
+
+
 _CONTENT_WORD = re.compile(r"[a-z]{3,}")
 _GLUE_WORDS = frozenset(
     "the and for with from into onto over under per via its our their this that these those than then was were "
@@ -756,6 +805,7 @@ def check(notes: str, text: str) -> list[str]:
     problems += [f"drops the quantity {q!r}" for q in dropped_quantities(notes, text)]
     problems += figure_misuse(notes, text)
     problems += direction_problems(notes, text)
+    problems += misattributed_figures(notes, text)
     problems += [f"names {n}, which the notes do not mention" for n in unsupported_names(notes, text)]
     problems += unsupported_adoption(notes, text)
     problems += [f"writes {w!r}, which is code the notes do not hold" for w in code_words(notes, text)]
