@@ -31,6 +31,7 @@ def test_shorthand_words_are_spelled_out(notes: str, spelled: str) -> None:
         "feat(ranker): new loss",  # a commit type
         "joined on product_id and val_loss went down",  # identifiers
         "std dev down, ex ante check",  # two common readings: left as written
+        "trained in sim, thanks Val for the user seg",  # simulation or similarity; a name; segment or segmentation
     ],
 )
 def test_units_identifiers_and_ambiguous_words_are_left_as_written(notes: str) -> None:

@@ -4,8 +4,8 @@ Notes jotted in a hurry say 'calib', 'embs' and 'FPs'; a small model reads them 
 adversarial evasion' for 'contrastive embs') and a fallback statement must not copy them. Only whole words
 made of letters are spelled out, never one that touches a digit, a slash or an underscore, so figures and
 their units ('3h/wk', 'fp16', 'product_id') stay exactly as written. Units and number words are left to the
-figure rules (``winrewrite/figures.py``), and words with two common readings ('std', 'ex', 'conv') are left
-as they are.
+figure rules (``winrewrite/figures.py``), and words with two common readings ('std', 'ex', 'conv'; 'sim' is
+similarity or simulation, 'seg' segment or segmentation) or that are also names ('Val') are left as they are.
 
 >>> expand_shorthand("NER calib + fallback routing... FPs -34%, extraction errs ~halved")
 'NER calibration + fallback routing... false positives -34%, extraction errors ~halved'
@@ -67,11 +67,8 @@ SHORTHAND_WORDS: dict[str, str] = {
     "recos": "recommendations",
     "recs": "recommendations",
     "reqs": "requests",
-    "seg": "segmentation",
-    "sim": "similarity",
     "svc": "service",
     "thresh": "threshold",
-    "val": "validation",
     "xfmr": "transformer",
 }
 # a whole word of letters, with no digit, slash, underscore, hyphen or dot joined to it ('fp16', 'h/wk', 'std.dev')
