@@ -673,3 +673,19 @@ def test_changes_written_with_their_own_things_pass_the_attribution_rule(notes: 
     from winrewrite.guard import misattributed_figures
 
     assert misattributed_figures(notes, text) == []
+
+
+@pytest.mark.parametrize(
+    ("notes", "text", "rejected"),
+    [
+        ("dataset distillation: -60% labeled data needed", "Distilled 60% of the labeled data for the image model.", True),
+        ("flask -> torchserve, cold start 70% lower", "Migrated 70% of the traffic from Flask to TorchServe.", True),
+        ("ner calib, FPs -34% on ambiguous types", "Eliminated 34% of false positives on ambiguous entity types.", False),
+        ("cascade: only 7% of files go to the big model, cost -$31K/mo", "Sent only 7% of files to the big model.", False),
+        ("bot traffic made up 6% of clicks, filtered it", "Filtered bot traffic that made up 6% of all clicks.", False),
+    ],
+)
+def test_a_change_written_as_a_share_is_rejected(notes: str, text: str, rejected: bool) -> None:
+    from winrewrite.guard import change_as_share
+
+    assert bool(change_as_share(notes, text)) is rejected

@@ -688,6 +688,41 @@ def direction_problems(notes: str, text: str) -> list[str]:
     return problems
 
 
+# a percentage the notes mark as a change right where it is written: '-60%', 'down 60%', '60% fewer', '70% lower'
+_SIGNED_BEFORE = re.compile(r"(?:[-+−]|\b(?:down|(?<!made )up|by|cut|cuts|dropped|drops|fell|rose)\s+)\Z", re.IGNORECASE)
+_SIGNED_AFTER = re.compile(r"\s*(?:fewer|less|lower|more|higher|down|up|drop|reduction|faster|slower|cheaper)\b", re.IGNORECASE)
+# a verb that makes 'N% of' a change after all: 'eliminated 34% of the false positives'
+_SHARE_VERB = re.compile(
+    r"\b(?:eliminat|remov|sav|avoid|prevent|block|caught|catch|automat|handl|deflect|freed|free|recover|clos|resolv|fix|"
+    r"kill|reclaim|shed|trimm|prun|dropp)\w*",
+    re.IGNORECASE,
+)
+
+
+def change_as_share(notes: str, text: str) -> list[str]:
+    """A percentage the notes give as a change ('-60% labeled data', 'cold start 70% lower') written as a share
+    of something ('Distilled 60% of the labeled data', 'Migrated 70% of the traffic'), with no verb of change
+    in its clause that would make the share the change ('eliminated 34% of the false positives' is one).
+
+    >>> change_as_share("cold start 70% lower after torchserve", "Migrated 70% of the traffic to TorchServe.")
+    ['writes 70% as a share (70% of ...), which the notes give as a change']
+    >>> change_as_share("FPs -34% on ambiguous types", "Eliminated 34% of false positives on ambiguous types.")
+    []
+    """
+    notes_figures = extract_figures(notes)
+    problems = []
+    for f in extract_figures(text):
+        if f.unit != "%" or not re.match(r"\s+of\b", text[f.end :]):
+            continue
+        twins = twins_of(f, notes_figures)
+        marked = all(_SIGNED_BEFORE.search(notes, 0, g.start) or _SIGNED_AFTER.match(notes, g.end) for g in twins)
+        changed = _verb_before(text, f.start) or _SHARE_VERB.search(text, _clause_start(text, f.start), f.start)
+        if not twins or not marked or changed:
+            continue
+        problems.append(f"writes {f.text} as a share ({f.text} of ...), which the notes give as a change")
+    return problems
+
+
 # where a clause of notes ends: a comma, a semicolon, a line break, an ellipsis, a dash between spaces, a full stop
 _NOTES_CLAUSE_END = re.compile(r"[,;\n]|\.\.\.|…|\s[—–-]\s|\.(?=\s)")
 # 'cutting chargebacks by ' (with 'about', 'nearly' ... between): what precedes a figure is what it changed
@@ -806,6 +841,7 @@ def check(notes: str, text: str) -> list[str]:
     problems += figure_misuse(notes, text)
     problems += direction_problems(notes, text)
     problems += misattributed_figures(notes, text)
+    problems += change_as_share(notes, text)
     problems += [f"names {n}, which the notes do not mention" for n in unsupported_names(notes, text)]
     problems += unsupported_adoption(notes, text)
     problems += [f"writes {w!r}, which is code the notes do not hold" for w in code_words(notes, text)]

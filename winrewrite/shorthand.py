@@ -48,6 +48,8 @@ SHORTHAND_WORDS: dict[str, str] = {
     "fps": "false positives",
     "hyperparam": "hyperparameter",
     "hyperparams": "hyperparameters",
+    "img": "image",
+    "imgs": "images",
     "impl": "implementation",
     "infra": "infrastructure",
     "init": "initialization",
