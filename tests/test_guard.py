@@ -622,6 +622,7 @@ WORK = "Delivered model performance work: "
         ("retro note: TorchServe cutover, 70% less latency", WORK + "TorchServe cutover, 70% less latency."),
         ("commit msg: replace one-hot w/ entity embs, +11% acc", "Replaced one-hot with entity embeddings, up 11% accuracy."),
         ("temperature range -5 to 10, 3-5 days", WORK + "temperature range -5 to 10, 3-5 days."),
+        ("distillation: 60% fewer labels", WORK + "distillation, 60% fewer labels."),  # one colon per sentence
     ],
 )
 def test_composer_writes_signs_shorthand_and_note_labels_as_prose(notes: str, text: str) -> None:

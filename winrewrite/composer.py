@@ -132,6 +132,7 @@ def _compose(notes: str, category: Category) -> tuple[str, list[str]]:
     first = text.split(" ", 1)[0]
     if first[1:].islower() or first == "A":  # 'Moved the model' -> 'moved the model'; 'LTV', 'TorchServe' stay
         text = text[0].lower() + text[1:]
+    text = re.sub(r"(?<!\d):\s+", ", ", text)  # one colon per sentence: 'distillation: 60% fewer labels'
     return f"Delivered {_NOUNS[category]}: {text}.", dropped
 
 
