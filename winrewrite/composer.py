@@ -7,7 +7,7 @@ other notes are introduced by their category:
 >>> compose("- moved fraud model to focal loss\\n- precision 74->91, ~45 analyst hrs/wk saved", Category.MODEL_PERFORMANCE)
 'Moved fraud model to focal loss, precision 74 to 91, about 45 analyst hours per week saved.'
 >>> compose("fraud model: precision 74->91", Category.MODEL_PERFORMANCE)
-'Delivered model performance work: fraud model: precision 74 to 91.'
+'Delivered model performance work: fraud model, precision 74 to 91.'
 >>> compose("docs: add onboarding guide for ML platform; new hire ramp 6 wks -> 3 wks", Category.LEADERSHIP)
 'Added onboarding guide for ML platform, new hire ramp 6 weeks to 3 weeks.'
 
