@@ -690,3 +690,16 @@ def test_a_change_written_as_a_share_is_rejected(notes: str, text: str, rejected
     from winrewrite.guard import change_as_share
 
     assert bool(change_as_share(notes, text)) is rejected
+
+
+def test_a_fallback_says_what_to_change_in_the_notes() -> None:
+    from winrewrite.assess import suggestions_for
+    from winrewrite.figures import extract_figures
+
+    notes = "fraud model v3, chargebacks down 23%, manual review queue -30%"
+    figures = extract_figures(notes)
+    moved = suggestions_for(notes, figures, Category.ML_SYSTEMS, "fallback", ["ties 30% to 'chargebacks', which ..."])
+    assert any("naming what each figure measures" in t for t in moved)
+    terse = suggestions_for("killed 11 dashboards", [], Category.ML_SYSTEMS, "fallback", ["adds more than terse notes hold (x)"])
+    assert any(t.startswith("The notes are terse") for t in terse)
+    assert not any("naming" in t or "terse" in t for t in suggestions_for(notes, figures, Category.ML_SYSTEMS, "model"))

@@ -213,8 +213,8 @@ def test_a_candidate_whose_last_clause_fails_keeps_its_leading_clauses(tiny_rewr
     monkeypatch.setattr(tiny_rewriter, "_beams", lambda n, h, prefilled=None: beams)
     drafts = [(f"{good} by two thirds.", -0.2), ("Wrote it.", -0.2)]
     settled = tiny_rewriter._settle(notes, [[], []], drafts, [Category.BUSINESS_IMPACT] * 2)
-    assert settled[0] == (good + ".", "model")
-    assert settled[1][1] == "fallback"
+    assert settled[0] == (good + ".", "model", [])
+    assert settled[1][1] == "fallback" and any("tenfold" in p for p in settled[1][2])  # what the candidates did wrong
     assert tiny_rewriter.last_timings["trimmed"] == 1
 
 
@@ -225,9 +225,9 @@ def test_a_candidate_the_model_finds_garbled_is_rejected_like_a_guard_failure(ti
     garbled = "Saved $4M in chargeback fees for the fraud model, reducing the annual rollover from spiked funnel decisions."
     fluent = "Saved $4M in annual chargebacks with the fraud model, which the finance team confirmed for the fiscal year."
     monkeypatch.setattr(tiny_rewriter, "_beams", lambda n, h, prefilled=None: [[(fluent, -0.3)] for _ in n])
-    assert tiny_rewriter._settle(notes, [[]], [(garbled, -1.4)], [Category.BUSINESS_IMPACT]) == [(fluent, "model")]
+    assert tiny_rewriter._settle(notes, [[]], [(garbled, -1.4)], [Category.BUSINESS_IMPACT]) == [(fluent, "model", [])]
     monkeypatch.setattr(tiny_rewriter.config, "min_token_log_prob", -float("inf"))
-    assert tiny_rewriter._settle(notes, [[]], [(garbled, -1.4)], [Category.BUSINESS_IMPACT]) == [(garbled, "model")]
+    assert tiny_rewriter._settle(notes, [[]], [(garbled, -1.4)], [Category.BUSINESS_IMPACT]) == [(garbled, "model", [])]
 
 
 def test_classify_chooses_what_rewrite_chooses_without_writing(tiny_rewriter) -> None:  # type: ignore[no-untyped-def]

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from winrewrite.categories import WHERE_TO_FIND_FIGURES, Category
 from winrewrite.composer import left_out
 from winrewrite.figures import extract_changes
@@ -29,8 +31,16 @@ def assess_strength(text: str, has_figures: bool) -> Strength:
     return "weak"
 
 
-def suggestions_for(notes: str, figures: list[Figure], category: Category, source: str) -> list[str]:
-    """What would make the statement stronger, in the user's terms."""
+def suggestions_for(
+    notes: str, figures: list[Figure], category: Category, source: str, rejected: Sequence[str] = ()
+) -> list[str]:
+    """What would make the statement stronger, in the user's terms; for a fallback, ``rejected`` (the guard's
+    problems with the model's candidates) says what to change in the notes so the model can write it.
+
+    >>> tips = suggestions_for("chargebacks -23%, queue -30%", [], Category.ML_SYSTEMS, "fallback", ["ties 30% to 'x'"])
+    >>> tips[-1][:55]
+    "The model's drafts attached a figure to the wrong thing"
+    """
     tips = []
     if is_thin(notes):
         tips.append(
@@ -54,6 +64,16 @@ def suggestions_for(notes: str, figures: list[Figure], category: Category, sourc
         tips.append(
             "The model's drafts did not pass the checks, so this statement was assembled from your notes: edit it before use."
         )
+        if any(r.startswith("ties ") or "as a share" in r for r in rejected):
+            tips.append(
+                "The model's drafts attached a figure to the wrong thing; naming what each figure measures in plain "
+                "words, next to it ('manual review queue down 30%'), helps it."
+            )
+        elif not is_thin(notes) and any(r.startswith("adds more than terse notes hold") for r in rejected):
+            tips.append(
+                "The notes are terse and the model's drafts added what they do not say: a few words on what the work "
+                "was and what it changed give it something to write."
+            )
         if omitted := left_out(notes, category):
             quoted = "; ".join(f"'{c}'" for c in omitted)
             tips.append(f"To keep it to one sentence it leaves out {quoted}: add back what matters most.")

@@ -404,7 +404,9 @@ class Rewriter:
             written = self._settle(notes, heads, drafts, chosen, prefilled)
         self.last_timings["total_s"] = time.perf_counter() - t0
         statements = []
-        for (note, warnings), (text, source), category, subcategory, p in zip(batch, written, chosen, subs, probs, strict=True):
+        for (note, warnings), (text, source, rejected), category, subcategory, p in zip(
+            batch, written, chosen, subs, probs, strict=True
+        ):
             figures = extract_figures(note)  # the guard (or the composer) has kept every one
             statements.append(
                 Statement(
@@ -414,7 +416,7 @@ class Rewriter:
                     subcategory=subcategory,
                     figures=figures,
                     strength=assess_strength(text, has_figures=bool(figures)),
-                    suggestions=suggestions_for(note, figures, category, source),
+                    suggestions=suggestions_for(note, figures, category, source, rejected),
                     source=source,
                     notes=note,
                     warnings=warnings,
@@ -429,16 +431,19 @@ class Rewriter:
         drafts: list[tuple[str, float]],
         chosen: list[Category],
         prefilled: Prefilled | None = None,
-    ) -> list[tuple[str, Literal["model", "fallback"]]]:
+    ) -> list[tuple[str, Literal["model", "fallback"], list[str]]]:
         """For each note, the first candidate that passes the guard and reads fluently to the model
         (:meth:`_problems`): the greedy draft, then its beam candidates (every note whose draft failed, in
         one batch, continuing ``prefilled`` when the greedy pass left it), then the longest run of leading
-        clauses of one of them that passes (:func:`~winrewrite.guard.passing_clauses`), and last the composer."""
+        clauses of one of them that passes (:func:`~winrewrite.guard.passing_clauses`), and last the composer;
+        with it, for a fallback, the problems the model's candidates had (for the suggestions)."""
         settled: list[tuple[str, Literal["model", "fallback"]] | None] = []
-        for n, (draft, log_prob) in zip(notes, drafts, strict=True):
-            problems = self._problems(n, draft, log_prob)
+        rejected: list[list[str]] = [[] for _ in notes]
+        for i, (draft, log_prob) in enumerate(drafts):
+            problems = self._problems(notes[i], draft, log_prob)
             settled.append((draft, "model") if not problems else None)
             if problems:
+                rejected[i] += problems
                 logger.debug("greedy draft rejected (%s)", "; ".join(problems))
         retry = [i for i, s in enumerate(settled) if s is None]
         start = time.perf_counter()
@@ -453,6 +458,7 @@ class Rewriter:
                 if not problems:
                     settled[i] = (candidate, "model")
                     break
+                rejected[i] += problems
                 logger.debug("beam candidate rejected (%s)", "; ".join(problems))
             if settled[i] is None:
                 texts = [drafts[i][0], *(c for c, _ in candidates)]
@@ -465,7 +471,7 @@ class Rewriter:
                 logger.info("no model candidate passed the guard; using the composer")
                 settled[i] = (compose(notes[i], chosen[i]), "fallback")
         self.last_timings["trimmed"] = trimmed
-        return [s for s in settled if s is not None]
+        return [(*s, rejected[i] if s[1] == "fallback" else []) for i, s in enumerate(settled) if s is not None]
 
     def _problems(self, notes: str, text: str, log_prob: float) -> list[str]:
         """The guard's problems with a candidate, and whether the model itself finds it unlikely: a mean
