@@ -499,7 +499,8 @@ class Rewriter:
         import torch
 
         scores, subs, read = self._classify(prompts)
-        chosen = [list(Category)[int(i)] for i in scores.argmax(-1)]
+        categories = list(Category)
+        chosen = [categories[int(i)] for i in scores.argmax(-1)]
         subs = subs or self._score_subcategories([p + self._labels[c] for p, c in zip(prompts, chosen, strict=True)], chosen)
         return chosen, subs, torch.softmax(scores, dim=-1).tolist(), read
 
