@@ -118,23 +118,6 @@ def test_layers_padded_to_the_kernel_blocks_are_left_to_transformers(tmp_path: P
     assert rw.rewrite("cut p99 latency 340ms -> 62ms").text  # transformers decodes instead
 
 
-def test_beams_continue_from_the_prompts_the_greedy_pass_read(fast: Rewriter) -> None:
-    """The greedy pass decodes in the lean step's own cache, so the beams of the notes it failed start from
-    the state its prefill left instead of reading their prompts again, and find the same candidates."""
-    from winrewrite.rewriter import _rows
-
-    notes = ["cut p99 latency from 340ms to 62ms with int8 and onnx, same accuracy", "auc 0.81 to 0.84"]
-    heads = [prompt_ids(fast.tokenizer, n) for n in notes]
-    with torch.inference_mode():
-        _, prefilled = fast._greedy(notes, heads)
-        assert prefilled is not None
-        longest = fast._beams(notes[:1], heads[:1], early=False, prefilled=_rows(prefilled, [0]))
-        assert longest == fast._beams(notes[:1], heads[:1], early=False)
-        _, prefilled = fast._greedy(notes, heads)
-        assert prefilled is not None
-        assert fast._beams(notes, heads, early=False, prefilled=prefilled) == fast._beams(notes, heads, early=False)
-
-
 def test_beams_read_only_the_head_columns_and_find_the_same_candidates(fast: Rewriter, monkeypatch: pytest.MonkeyPatch) -> None:
     """On the fast path the beam search reads only the head's columns (the rest of each row is -inf):
     the same candidates, with the same scores, as over the whole vocabulary."""

@@ -179,8 +179,9 @@ def test_beam_search_finishes_candidates_and_drops_done_notes_as_transformers_wo
 
 
 def test_one_note_continues_from_the_category_heads_reading(tiny_model_dir) -> None:
-    """With a category head, a single note's prompt is read once: the draft continues from that pass's
-    cache and comes out as it does after a fresh prefill of prompt and labels (fp32: same tokens)."""
+    """With a category head, a single note's prompt is read once: the greedy statement and the beams
+    continue from that pass's cache and come out as they do after a fresh prefill of prompt and labels
+    (fp32: same tokens)."""
     import torch
 
     from winrewrite import RewriterConfig
@@ -197,8 +198,13 @@ def test_one_note_continues_from_the_category_heads_reading(tiny_model_dir) -> N
             scores, subs, read = rw._classify([prompt])
             assert read is not None and read[1].shape == (1, len(prompt))
             head = prompt + rw._labels[Category.ML_SYSTEMS] + rw._sublabels[Category.ML_SYSTEMS.subcategories[0]]
-            [(text, log_prob)], [(again, log_prob_again)] = rw._greedy([notes], [head], read)[0], rw._greedy([notes], [head])[0]
+            [[(text, log_prob)]] = rw._greedy([notes], [head], prefilled=rw._after_heads([head], read))
+            [[(again, log_prob_again)]] = rw._greedy([notes], [head])
             assert text == again and log_prob == pytest.approx(log_prob_again, abs=1e-4)
+            [continued] = rw._beams([notes], [head], early=False, prefilled=rw._after_heads([head], rw._classify([prompt])[2]))
+            [fresh] = rw._beams([notes], [head], early=False)
+            assert [t for t, _ in continued] == [t for t, _ in fresh]
+            assert [lp for _, lp in continued] == pytest.approx([lp for _, lp in fresh], abs=1e-4)
         assert rw._classify([prompt, prompt])[2] is None  # a batch prefills anew
 
 
@@ -211,23 +217,58 @@ def test_a_candidate_whose_last_clause_fails_keeps_its_leading_clauses(tiny_rewr
     invented = "Wrote the incident runbook for the payments platform team, cutting pages tenfold."  # no clause of it holds
     beams = [[(f"{good}, cutting them tenfold.", -0.2)], [(invented, -0.2)]]
     monkeypatch.setattr(tiny_rewriter, "_beams", lambda n, h, prefilled=None: beams)
-    drafts = [(f"{good} by two thirds.", -0.2), ("Wrote it.", -0.2)]
-    settled = tiny_rewriter._settle(notes, [[], []], drafts, [Category.BUSINESS_IMPACT] * 2)
+    drafts = {note: [(text, -0.2)] for note, text in zip(notes, [f"{good} by two thirds.", "Wrote it."], strict=True)}
+    monkeypatch.setattr(tiny_rewriter, "_greedy", lambda n, h, prefilled=None: [drafts[note] for note in n])
+    settled = tiny_rewriter._settle(notes, [[], []], [Category.BUSINESS_IMPACT] * 2)
     assert settled[0] == (good + ".", "model", [])
     assert settled[1][1] == "fallback" and any("tenfold" in p for p in settled[1][2])  # what the candidates did wrong
     assert tiny_rewriter.last_timings["trimmed"] == 1
 
 
 def test_a_candidate_the_model_finds_garbled_is_rejected_like_a_guard_failure(tiny_rewriter, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """A draft that passes the guard but whose tokens average a log-probability under ``min_token_log_prob``
-    gives way to a beam candidate that reads fluently; with the gate off (-inf) the draft stands."""
+    """A beam candidate that passes the guard but whose tokens average a log-probability under
+    ``min_token_log_prob`` gives way to a greedy statement that reads fluently; with the gate off (-inf) the
+    beam candidate stands."""
     notes = ["fraud model saved ~$4M chargebacks FY, the finance team confirmed it, fewer chargeback fees and rollover"]
     garbled = "Saved $4M in chargeback fees for the fraud model, reducing the annual rollover from spiked funnel decisions."
     fluent = "Saved $4M in annual chargebacks with the fraud model, which the finance team confirmed for the fiscal year."
-    monkeypatch.setattr(tiny_rewriter, "_beams", lambda n, h, prefilled=None: [[(fluent, -0.3)] for _ in n])
-    assert tiny_rewriter._settle(notes, [[]], [(garbled, -1.4)], [Category.BUSINESS_IMPACT]) == [(fluent, "model", [])]
+    monkeypatch.setattr(tiny_rewriter, "_beams", lambda n, h, prefilled=None: [[(garbled, -1.4)] for _ in n])
+    monkeypatch.setattr(tiny_rewriter, "_greedy", lambda n, h, prefilled=None: [[(fluent, -0.3)] for _ in n])
+    assert tiny_rewriter._settle(notes, [[]], [Category.BUSINESS_IMPACT]) == [(fluent, "model", [])]
     monkeypatch.setattr(tiny_rewriter.config, "min_token_log_prob", -float("inf"))
-    assert tiny_rewriter._settle(notes, [[]], [(garbled, -1.4)], [Category.BUSINESS_IMPACT]) == [(garbled, "model", [])]
+    assert tiny_rewriter._settle(notes, [[]], [Category.BUSINESS_IMPACT]) == [(garbled, "model", [])]
+
+
+def test_the_second_pass_writes_only_for_the_notes_the_first_left(tiny_rewriter, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """On the CPU the beams write first and the greedy pass runs only for a note none of their candidates
+    passes; ``greedy_first=True`` turns the order round, and ``num_candidates=0`` leaves the greedy pass alone."""
+    note = "fraud model saved ~$4M chargebacks FY, rolled out to all card products"
+    good = "Saved $4M in annual chargebacks with the fraud model across all card products."
+    bad = "Saved $4M in chargebacks with the fraud model across all card products, cutting fees tenfold."
+    calls: list[tuple[str, int]] = []
+
+    def beams(n: list[str], h: list[list[int]], prefilled: object = None) -> list[list[tuple[str, float]]]:
+        calls.append(("beams", len(n)))
+        return [[(good, -0.2)], [(bad, -0.2)]][: len(n)]
+
+    def greedy(n: list[str], h: list[list[int]], prefilled: object = None) -> list[list[tuple[str, float]]]:
+        calls.append(("greedy", len(n)))
+        return [[(good, -0.3)] for _ in n]
+
+    monkeypatch.setattr(tiny_rewriter, "_beams", beams)
+    monkeypatch.setattr(tiny_rewriter, "_greedy", greedy)
+    chosen = [Category.BUSINESS_IMPACT] * 2
+    assert tiny_rewriter._settle([note, note], [[], []], chosen) == [(good, "model", [])] * 2
+    assert calls == [("beams", 2), ("greedy", 1)]
+    calls.clear()
+    monkeypatch.setattr(tiny_rewriter.config, "greedy_first", True)
+    assert tiny_rewriter._settle([note, note], [[], []], chosen) == [(good, "model", [])] * 2
+    assert calls == [("greedy", 2)]
+    calls.clear()
+    monkeypatch.setattr(tiny_rewriter.config, "greedy_first", None)
+    monkeypatch.setattr(tiny_rewriter.config, "num_candidates", 0)
+    assert tiny_rewriter._settle([note, note], [[], []], chosen) == [(good, "model", [])] * 2
+    assert calls == [("greedy", 2)]
 
 
 def test_classify_chooses_what_rewrite_chooses_without_writing(tiny_rewriter) -> None:  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""Beam search under the figure constraint, for the notes whose greedy draft the guard rejected.
+"""Beam search under the figure constraint: the model's candidate statements for a batch of notes.
 
 The algorithm is transformers' beam search with its defaults (length penalty 1, ``early_stopping=False``):
 each step keeps, per note, the ``keep`` best continuations over all its beams; those that end (a stop

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -105,18 +106,7 @@ def read_head(adapter: Path) -> CategoryHead | None:
 
 
 Prefilled = tuple[Any, "torch.Tensor", "torch.Tensor"]  # after a batch of prompts: cache, last logits, mask
-
-
-def _rows(prefilled: Prefilled, rows: list[int]) -> Prefilled:
-    """The state after the prompts of ``rows`` only (the cache is narrowed in place)."""
-    import torch
-
-    cache, logits, mask = prefilled
-    if rows != list(range(len(mask))):
-        index = torch.tensor(rows, device=mask.device)
-        cache.reorder_cache(index)
-        logits, mask = logits.index_select(0, index), mask.index_select(0, index)
-    return cache, logits, mask
+Pass = Callable[..., list[list[tuple[str, float]]]]  # (notes, heads, prefilled=) -> each note's candidates, best first
 
 
 def _logit(ids: list[int], values: list[float], logits: torch.Tensor, row: int, token: int) -> float:
@@ -132,9 +122,9 @@ class Rewriter:
     """Turns raw notes about a win into one categorized, quantified accomplishment statement.
 
     The fine-tuned model scores the six categories and the two subcategories of the winner, then
-    writes the statement under a figure constraint; a guard checks it; if the greedy draft fails,
-    beam candidates are tried; only if none passes does the deterministic composer write it
-    (``source="fallback"``).
+    writes the statement under a figure constraint: beam-search candidates, best first, and its
+    greedy statement for notes none of them passes (on a GPU the other way round); a guard checks
+    each; only if none passes does the deterministic composer write it (``source="fallback"``).
 
     >>> rw = Rewriter.from_pretrained()  # doctest: +SKIP
     >>> s = rw("cut p99 340ms->62ms w/ int8 + onnx")  # doctest: +SKIP
@@ -388,7 +378,7 @@ class Rewriter:
     # -- the pipeline ---------------------------------------------------------------------------
 
     def _rewrite_batch(self, batch: list[tuple[str, list[str]]]) -> list[Statement]:
-        """Labels for every note, one batched greedy draft each, then the guard (and recovery) per note."""
+        """Labels for every note, then its statement: the model's candidates, checked by the guard, in batches."""
         import torch
 
         t0 = time.perf_counter()
@@ -400,8 +390,7 @@ class Rewriter:
             chosen, subs, probs, read = self._label(prompts)
             heads = [p + self._labels[c] + self._sublabels[s] for p, c, s in zip(prompts, chosen, subs, strict=True)]
             self.last_timings = {"labels_s": time.perf_counter() - t0}
-            drafts, prefilled = self._greedy(notes, heads, read)
-            written = self._settle(notes, heads, drafts, chosen, prefilled)
+            written = self._settle(notes, heads, chosen, self._after_heads(heads, read))
         self.last_timings["total_s"] = time.perf_counter() - t0
         statements = []
         for (note, warnings), (text, source, rejected), category, subcategory, p in zip(
@@ -425,53 +414,76 @@ class Rewriter:
         return statements
 
     def _settle(
-        self,
-        notes: list[str],
-        heads: list[list[int]],
-        drafts: list[tuple[str, float]],
-        chosen: list[Category],
-        prefilled: Prefilled | None = None,
+        self, notes: list[str], heads: list[list[int]], chosen: list[Category], prefilled: Prefilled | None = None
     ) -> list[tuple[str, Literal["model", "fallback"], list[str]]]:
-        """For each note, the first candidate that passes the guard and reads fluently to the model
-        (:meth:`_problems`): the greedy draft, then its beam candidates (every note whose draft failed, in
-        one batch, continuing ``prefilled`` when the greedy pass left it), then the longest run of leading
-        clauses of one of them that passes (:func:`~winrewrite.guard.passing_clauses`), and last the composer;
-        with it, for a fallback, the problems the model's candidates had (for the suggestions)."""
-        settled: list[tuple[str, Literal["model", "fallback"]] | None] = []
+        """For each note, the first candidate of the model that passes the guard and reads fluently to it
+        (:meth:`_problems`), from two passes: its beam candidates, best first, and its greedy statement, in
+        the order :meth:`_greedy_first` gives, the second only for the notes the first left without one
+        (each pass decodes all its notes in one batch; the first continues from ``prefilled``, the state after
+        the heads). Then the longest run of leading clauses of a candidate that passes
+        (:func:`~winrewrite.guard.passing_clauses`), and last the composer; with it, for a fallback, the
+        problems the model's candidates had (for the suggestions)."""
+        passes: list[tuple[str, Pass]] = [("greedy", self._greedy), ("beams", self._beams)]
+        if not self._greedy_first():
+            passes.reverse()
+        if not self.config.num_candidates:
+            passes.remove(("beams", self._beams))
+        settled: list[tuple[str, Literal["model", "fallback"]] | None] = [None] * len(notes)
+        tried: list[list[str]] = [[] for _ in notes]
         rejected: list[list[str]] = [[] for _ in notes]
-        for i, (draft, log_prob) in enumerate(drafts):
-            problems = self._problems(notes[i], draft, log_prob)
-            settled.append((draft, "model") if not problems else None)
-            if problems:
-                rejected[i] += problems
-                logger.debug("greedy draft rejected (%s)", "; ".join(problems))
-        retry = [i for i, s in enumerate(settled) if s is None]
-        start = time.perf_counter()
-        if prefilled is not None and retry:
-            prefilled = _rows(prefilled, retry)
-        beams = self._beams([notes[i] for i in retry], [heads[i] for i in retry], prefilled=prefilled)
+        for name, run in passes:
+            todo = [i for i, s in enumerate(settled) if s is None]
+            if not todo:
+                break
+            start = time.perf_counter()
+            found = run([notes[i] for i in todo], [heads[i] for i in todo], prefilled=prefilled)
+            self.last_timings[f"{name}_s"] = time.perf_counter() - start
+            prefilled = None  # used up: the next pass reads its prompts afresh
+            for i, candidates in zip(todo, found, strict=True):
+                for candidate, log_prob in candidates:
+                    tried[i].append(candidate)
+                    problems = self._problems(notes[i], candidate, log_prob)
+                    if not problems:
+                        settled[i] = (candidate, "model")
+                        break
+                    rejected[i] += problems
+                    logger.debug("%s candidate rejected (%s)", name, "; ".join(problems))
         trimmed = 0
-        self.last_timings.update(beams_s=time.perf_counter() - start, beam_notes=len(retry))
-        for i, candidates in zip(retry, beams, strict=True):
-            for candidate, log_prob in candidates:
-                problems = self._problems(notes[i], candidate, log_prob)
-                if not problems:
-                    settled[i] = (candidate, "model")
-                    break
-                rejected[i] += problems
-                logger.debug("beam candidate rejected (%s)", "; ".join(problems))
-            if settled[i] is None:
-                texts = [drafts[i][0], *(c for c, _ in candidates)]
-                cut = next(filter(None, (passing_clauses(notes[i], c) for c in texts)), None)
-                if cut is not None:
-                    logger.info("no model candidate passed the guard whole; keeping its leading clauses")
-                    settled[i] = (cut, "model")
-                    trimmed += 1
-            if settled[i] is None:
+        for i, s in enumerate(settled):
+            if s is not None:
+                continue
+            cut = next(filter(None, (passing_clauses(notes[i], c) for c in tried[i])), None)
+            if cut is not None:
+                logger.info("no model candidate passed the guard whole; keeping its leading clauses")
+                settled[i] = (cut, "model")
+                trimmed += 1
+            else:
                 logger.info("no model candidate passed the guard; using the composer")
                 settled[i] = (compose(notes[i], chosen[i]), "fallback")
         self.last_timings["trimmed"] = trimmed
         return [(*s, rejected[i] if s[1] == "fallback" else []) for i, s in enumerate(settled) if s is not None]
+
+    def _greedy_first(self) -> bool:
+        """Whether the greedy statement is tried before the beams: ``RewriterConfig.greedy_first``, by default
+        on a GPU only. On the CPU the beams first cost less at the median: most greedy statements of unseen
+        notes fail the guard (about 3 in 5), and a beam search that stops at its first passing candidate is
+        then the only pass (``python -m benchmarks.bench``: p50 0.94 s greedy first, 0.72 s beams first)."""
+        if self.config.greedy_first is not None:
+            return self.config.greedy_first
+        return self.device.type != "cpu"
+
+    def _after_heads(self, heads: list[list[int]], read: Any) -> Prefilled | None:
+        """The state after ``heads`` (cache, last logits, mask) when the category head has already read a
+        single prompt (``read``): only its label lines are run. Else None: the first pass reads the heads."""
+        import torch
+
+        if read is None:
+            return None
+        cache, mask = read
+        labels = torch.tensor([heads[0][mask.shape[1] :]], device=self.device)
+        mask = torch.cat([mask, torch.ones_like(labels)], dim=1)
+        cache, logits = self._run(labels, mask, cache)
+        return cache, logits, mask
 
     def _problems(self, notes: str, text: str, log_prob: float) -> list[str]:
         """The guard's problems with a candidate, and whether the model itself finds it unlikely: a mean
@@ -593,29 +605,20 @@ class Rewriter:
         return scores.view(len(prefixes), k)
 
     def _greedy(
-        self, notes: list[str], heads: list[list[int]], read: Any = None
-    ) -> tuple[list[tuple[str, float]], Prefilled | None]:
-        """Greedy statements for a batch, each under its own figure constraint (with ``require_all``), with
-        their mean log-probability per token (the stop token included) under the model; and the state
-        after the prompts (cache, logits, mask) when decoding left it untouched (the lean step decodes
-        in its own cache), for the beams to continue from, else None.
+        self, notes: list[str], heads: list[list[int]], prefilled: Prefilled | None = None
+    ) -> list[list[tuple[str, float]]]:
+        """The greedy statement of each note of a batch, under its own figure constraint (with
+        ``require_all``), with its mean log-probability per token (the stop token included) under the model,
+        as a list of one candidate per note (like :meth:`_beams`).
 
-        ``read``: the (cache, mask) of a single prompt already read by the category head; then only the
-        label lines are run before decoding. Each step moves only every row's ``_TOP`` best tokens off
-        the device; the constraint picks the best one it allows, and masks the whole row only when they
-        cannot decide.
+        ``prefilled``: the state after the heads, else they are read first. Each step moves only every row's
+        ``_TOP`` best tokens off the device; the constraint picks the best one it allows, and masks the whole
+        row only when they cannot decide.
         """
         import torch
 
-        if read is None:
-            cache, logits, mask = self._prefill(heads)
-        else:
-            cache, mask = read
-            labels = torch.tensor([heads[0][mask.shape[1] :]], device=self.device)
-            mask = torch.cat([mask, torch.ones_like(labels)], dim=1)
-            cache, logits = self._run(labels, mask, cache)
+        cache, logits, mask = prefilled or self._prefill(heads)
         lean = self._start_lean(cache, mask)
-        prefilled = (cache, logits, mask) if lean is not None else None
         constraints = self._constraints(notes)
         strings = constraints[0].table.strings if constraints else ()
         generated: list[list[int]] = [[] for _ in notes]
@@ -648,8 +651,7 @@ class Rewriter:
             cache, logits = self._run(ids, mask, cache)
         tokens = sum(len(g) + 1 for g in generated)
         self.last_timings.update(decode_s=time.perf_counter() - start, decode_tokens=tokens)
-        drafts = [(self._decode(g), lp / (len(g) + 1)) for g, lp in zip(generated, log_prob, strict=True)]
-        return drafts, prefilled
+        return [[(self._decode(g), lp / (len(g) + 1))] for g, lp in zip(generated, log_prob, strict=True)]
 
     def _constraints(self, notes: list[str]) -> list[FigureConstraint]:
         """One figure constraint per note, requiring every figure before the statement may end."""
@@ -699,8 +701,7 @@ class Rewriter:
     ) -> list[list[tuple[str, float]]]:
         """``num_candidates`` beam-search candidates for each note (:mod:`winrewrite.beams`), all notes in
         one batch, best first, with their mean log-probability per token. Each prompt runs once (or not
-        at all: ``prefilled`` is the state after them, which the greedy pass left); its cache is repeated
-        for the beams.
+        at all: ``prefilled`` is the state after them); its cache is repeated for the beams.
 
         ``early``: a note's search ends once its best candidate that passes :meth:`_problems` can no longer
         be beaten, by the test the search ends on (an estimate: now and then a full search would rank
