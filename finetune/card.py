@@ -54,7 +54,7 @@ the evaluation below is of the library as it is. A new `make finetune` trains on
 ## Category head
 {head}
 
-## Evaluation (held-out notes, full pipeline: constrained decoding, guard, beam retries, fallback)
+## Evaluation (held-out notes, full pipeline: constrained decoding (beams, then greedy), guard, fallback)
 {table}
 
 `base` is the same pipeline on Gemma 3 270M without the adapter. Invented figures are impossible by
