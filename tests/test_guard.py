@@ -70,7 +70,7 @@ def test_composer_drops_spoken_fillers_but_keeps_content() -> None:
 @pytest.mark.parametrize(
     ("notes", "text"),
     [
-        ("docs: add onboarding guide; ramp 6 wks -> 3 wks", "Added onboarding guide, ramp 6 weeks to 3 weeks."),
+        ("docs: add onboarding guide; ramp 6 wks -> 3 wks", "Added onboarding guide, ramp from 6 weeks to 3 weeks."),
         (
             "chore(serving): autoscale gateway on gpu util, idle cost ~$18k/mo",
             "Autoscaled gateway on GPU util, idle cost about $18k a month.",
@@ -82,7 +82,7 @@ def test_composer_drops_spoken_fillers_but_keeps_content() -> None:
         ),
         (
             "hey all, just fyi: retrained the asr model, wer 9.1 -> 8.2, 6h to 40min",
-            "Retrained the ASR model, WER 9.1 to 8.2, 6 hours to 40 minutes.",
+            "Retrained the ASR model, WER from 9.1 to 8.2, 6 hours to 40 minutes.",
         ),
     ],
 )
@@ -101,6 +101,26 @@ def test_composer_tells_a_metric_that_moved_with_a_verb() -> None:
         "Cut speech model WER from 14% to 9% on noisy calls."
     )
     assert compose("eval harness runs nightly, 14 benchmarks", Category.ML_SYSTEMS).startswith("Delivered ML systems work")
+
+
+@pytest.mark.parametrize(
+    ("notes", "text"),
+    [
+        ("swapped lstm -> tcn, wape 18.4%->14.9% on holdout", "Swapped LSTM to TCN, WAPE from 18.4% to 14.9% on holdout."),
+        ("moved retrain onto airflow, manual steps ~12 -> 0", "Moved retrain onto airflow, manual steps from about 12 to 0."),
+        ("shipped it to a team of 5 to 10 people", "Shipped it to a team of 5 to 10 people."),  # a range, not a change
+        ("shipped in week 2 to 4 of the quarter", "Shipped in week 2 to 4 of the quarter."),
+        ("scaled it, nodes went from 5 to 10", "Scaled it, nodes went from 5 to 10."),
+    ],
+)
+def test_composer_writes_from_before_a_change_its_metric_leads(notes: str, text: str) -> None:
+    assert compose(notes, Category.ML_SYSTEMS) == text
+    assert check(notes, text) == []
+
+
+def test_composer_tells_no_change_where_no_metric_leads() -> None:
+    for notes in ("team of 5 to 10 people", "went from 5 to 10 nodes", "in week 2 to 4 we shipped"):
+        assert compose(notes, Category.LEADERSHIP).startswith("Delivered technical leadership work: ")
 
 
 def test_composer_opens_with_the_notes_own_past_tense_verb() -> None:

@@ -5,11 +5,11 @@ Notes that open with a past-tense verb ("moved ...", "I built ...") keep it as t
 other notes are introduced by their category:
 
 >>> compose("- moved fraud model to focal loss\\n- precision 74->91, ~45 analyst hrs/wk saved", Category.MODEL_PERFORMANCE)
-'Moved fraud model to focal loss, precision 74 to 91, about 45 analyst hours per week saved.'
+'Moved fraud model to focal loss, precision from 74 to 91, about 45 analyst hours per week saved.'
 >>> compose("fraud model: precision 74->91", Category.MODEL_PERFORMANCE)
-'Delivered model performance work: fraud model, precision 74 to 91.'
+'Delivered model performance work: fraud model, precision from 74 to 91.'
 >>> compose("docs: add onboarding guide for ML platform; new hire ramp 6 wks -> 3 wks", Category.LEADERSHIP)
-'Added onboarding guide for ML platform, new hire ramp 6 weeks to 3 weeks.'
+'Added onboarding guide for ML platform, new hire ramp from 6 weeks to 3 weeks.'
 
 Long notes become a statement of at most ``LONGEST`` words where they can: the background of notes that
 open with it ('context: ...'), up to the first past-tense verb, and the last clauses that hold no quantity
@@ -91,6 +91,16 @@ _REPLACEMENTS = [
     (re.compile(r"(?<!\S)[-−](?=\d[\d.,]*\s?(?:%|pp\b|pts?\b|points\b))"), "down "),  # 'logloss -1.8%'
     (re.compile(r"\s\+\s"), " and "),  # 'ctr + cvr'
 ]
+# a change written bare after its metric ('WAPE 18.4% to 14.9%', 'manual steps about 12 to 0'): 'from' goes before it
+_BARE_CHANGE = re.compile(
+    r"(?P<word>[\w@)\]]+)\s+(?=(?:about\s+)?[$€£]?\d[\d.,]*(?:\s?[A-Za-z%]+)?\s+to\s+(?:about\s+)?[$€£]?\d)"
+)
+# words after which such a pair needs no 'from': a preposition or a qualifier already leads it ('of 5 to 10 people'),
+# or a label ('week 2 to 4')
+_NO_FROM = frozenset(
+    "from to by of on in at for with between and or up down about around roughly nearly approximately under over than "
+    "is was were are went dropped rose fell day week month quarter year sprint phase stage step round version v".split()
+)
 _NOUNS = {
     Category.MODEL_DEVELOPMENT: "model development work",
     Category.ML_SYSTEMS: "ML systems work",
@@ -150,7 +160,12 @@ def _as_change(text: str) -> str | None:
     first, head = figures[0], text[: figures[0].start]
     if m := _MOVED.fullmatch(head):
         return f"{'Raised' if m['way'] == 'up' else 'Cut'} {m['subject']} by {text[first.start :]}"
-    if (m := _FROM.fullmatch(head)) and len(figures) > 1 and re.fullmatch(r"\s+to\s+", text[first.end : figures[1].start]):
+    if (
+        (m := _FROM.fullmatch(head))
+        and m["subject"].split()[-1].lower() not in _NO_FROM  # 'team of 5 to 10', 'went from 5 to 10': no metric
+        and len(figures) > 1
+        and re.fullmatch(r"\s+to\s+", text[first.end : figures[1].start])
+    ):
         second = figures[1]
         if first.unit != second.unit or first.value == second.value:
             return None
@@ -189,6 +204,7 @@ def _prose(notes: str) -> str:
     for pattern, replacement in _REPLACEMENTS + _UNITS:
         text = pattern.sub(replacement, text)
     text = _ACRONYMS.sub(lambda m: m.group(1).upper(), text)
+    text = _BARE_CHANGE.sub(lambda m: m[0] if m["word"].lower() in _NO_FROM else f"{m['word']} from ", text)
     # One sentence: inner full stops (not decimal points) become commas.
     text = re.sub(r"(?<!\d)[.!?]+\s+|[.!?]+(?=\s|$)", ", ", text)
     text = re.sub(r"\s*,(?:\s*,)+", ",", text)
