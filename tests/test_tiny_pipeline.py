@@ -278,3 +278,5 @@ def test_classify_chooses_what_rewrite_chooses_without_writing(tiny_rewriter) ->
     assert labels == [(s.category, s.subcategory) for s in statements]
     with pytest.raises(InvalidNotesError):
         tiny_rewriter.classify("one note, not a list")
+    with pytest.raises(InvalidNotesError):
+        tiny_rewriter.rewrite_many(notes, batch_size=0)

@@ -331,13 +331,10 @@ class Rewriter:
         """
         from tqdm.auto import tqdm
 
-        if not isinstance(notes, (list, tuple)):
-            raise InvalidNotesError(f"rewrite_many takes a list of str, not {type(notes).__name__}")
-        if batch_size is None:
-            batch_size = _GPU_BATCH if self.device.type == "cuda" else _CPU_BATCH
+        prepared = self._prepare_all(notes, "rewrite_many")
+        batch_size = self._default_batch() if batch_size is None else batch_size
         if batch_size < 1:
             raise InvalidNotesError("batch_size must be at least 1")
-        prepared = [prepare_notes(n, self.config.max_notes_chars) for n in notes]
         out = Statements()
         with tqdm(total=len(prepared), desc="rewriting", unit="note", disable=not progress) as bar:
             for i in range(0, len(prepared), batch_size):
@@ -356,10 +353,8 @@ class Rewriter:
         """
         import torch
 
-        if not isinstance(notes, (list, tuple)):
-            raise InvalidNotesError(f"classify takes a list of str, not {type(notes).__name__}")
-        prepared = [prepare_notes(n, self.config.max_notes_chars)[0] for n in notes]
-        size = _GPU_BATCH if self.device.type == "cuda" else _CPU_BATCH
+        prepared = [n for n, _ in self._prepare_all(notes, "classify")]
+        size = self._default_batch()
         out: list[tuple[Category, str]] = []
         with self._lock, torch.inference_mode():
             for i in range(0, len(prepared), size):
@@ -368,6 +363,15 @@ class Rewriter:
                 chosen, subs, _, _ = self._label(prompts)
                 out.extend(zip(chosen, subs, strict=True))
         return out
+
+    def _prepare_all(self, notes: list[str], method: str) -> list[tuple[str, list[str]]]:
+        """Every note checked and prepared (:func:`~winrewrite.notes.prepare_notes`) before any model work."""
+        if not isinstance(notes, (list, tuple)):
+            raise InvalidNotesError(f"{method} takes a list of str, not {type(notes).__name__}")
+        return [prepare_notes(n, self.config.max_notes_chars) for n in notes]
+
+    def _default_batch(self) -> int:
+        return _GPU_BATCH if self.device.type == "cuda" else _CPU_BATCH
 
     def rewrite(self, notes: str) -> Statement:
         """Rewrite one note into a :class:`Statement`."""
