@@ -643,6 +643,8 @@ WORK = "Delivered model performance work: "
         ("commit msg: replace one-hot w/ entity embs, +11% acc", "Replaced one-hot with entity embeddings, up 11% accuracy."),
         ("temperature range -5 to 10, 3-5 days", WORK + "temperature range -5 to 10, 3-5 days."),
         ("distillation: 60% fewer labels", WORK + "distillation, 60% fewer labels."),  # one colon per sentence
+        ("report automation saves ~3h/wk", WORK + "report automation saves about 3 hours per week."),
+        ("2 releases/mo now, was 1/qtr", WORK + "2 releases a month now, was 1 a quarter."),
     ],
 )
 def test_composer_writes_signs_shorthand_and_note_labels_as_prose(notes: str, text: str) -> None:

@@ -69,9 +69,10 @@ _UNITS = [  # unit shorthand after a number; the figure is the same ('6 wks' and
     (re.compile(r"(?<=\d)\s?(?:hrs?|h)\b", re.IGNORECASE), " hours"),
     (re.compile(r"(?<=\d)\s?mins?\b", re.IGNORECASE), " minutes"),
     (re.compile(r"(?<=\d)\s?yrs?\b", re.IGNORECASE), " years"),
-    (re.compile(r"(?<=[\dkKmM])/mo\b", re.IGNORECASE), " a month"),
-    (re.compile(r"(?<=[\dkKmM])/yr\b", re.IGNORECASE), " a year"),
-    (re.compile(r"(?<=[\dkKmM])/wk\b", re.IGNORECASE), " a week"),
+    (re.compile(r"(?<=[\dA-Za-z])/(?:mo|month)\b", re.IGNORECASE), " a month"),  # '18k/mo', '2 releases/mo'
+    (re.compile(r"(?<=[\dA-Za-z])/(?:yr|year)\b", re.IGNORECASE), " a year"),
+    (re.compile(r"(?<=[\dA-Za-z])/(?:wk|week)\b", re.IGNORECASE), " a week"),
+    (re.compile(r"(?<=[\dA-Za-z])/(?:qtr|quarter)\b", re.IGNORECASE), " a quarter"),
 ]
 # metric and model acronyms notes write in lower case
 _ACRONYMS = re.compile(
@@ -84,6 +85,7 @@ _REPLACEMENTS = [
     (re.compile(r"\bw/\s*", re.IGNORECASE), "with "),
     (re.compile(r"\bb4\b", re.IGNORECASE), "before"),
     (re.compile(r"\bb/c\b", re.IGNORECASE), "because"),
+    (re.compile(r"(?<=\d)\s?(?:hrs?|h)/wk\b", re.IGNORECASE), " hours per week"),  # '3h/wk'
     (re.compile(r"\bhrs?/wk\b", re.IGNORECASE), "hours per week"),
     (re.compile(r"\.\.\.+|…"), ", "),
     (re.compile(r"\bTODO\b:?", re.IGNORECASE), ""),
