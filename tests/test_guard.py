@@ -298,6 +298,8 @@ def test_magnitudes_must_agree_and_figures_are_not_reused() -> None:
         ("fraud model saved ~$4M chargebacks FY", "Saved $4M in chargebacks, cutting them tenfold.", ["tenfold"]),
         ("fraud model saved ~$4M chargebacks FY", "Saved $4M in chargebacks, cutting them by a quarter.", ["quarter"]),
         ("shipped it in Q2, chargebacks down a quarter", "Cut chargebacks by a quarter with the new model.", []),
+        ("ranker A/B, ad rev +$640k/qtr", "Shipped the ranker after an A/B test, adding $640k a quarter in ad revenue.", []),
+        ("ranker A/B over 2 qtrs, ad rev up", "Shipped the ranker, raising ad revenue by a quarter.", ["quarter"]),
         ("extraction errors basically halved", "Cut extraction errors by half.", []),  # 'halved' gives it
         ("onboarded 2 teams, throughput 2x", "Onboarded two teams and doubled their throughput.", []),  # digits give it
         ("saved $2M/yr", "Saved $2M a year in compute.", []),  # a rate's period, not a span of time
@@ -644,6 +646,7 @@ WORK = "Delivered model performance work: "
         ("temperature range -5 to 10, 3-5 days", WORK + "temperature range -5 to 10, 3-5 days."),
         ("distillation: 60% fewer labels", WORK + "distillation, 60% fewer labels."),  # one colon per sentence
         ("report automation saves ~3h/wk", WORK + "report automation saves about 3 hours per week."),
+        ("oncall toil 6hrs/wk->1hr/wk", WORK + "oncall toil 6 hours per week to 1 hour per week."),  # '1 hour'
         ("2 releases/mo now, was 1/qtr", WORK + "2 releases a month now, was 1 a quarter."),
     ],
 )

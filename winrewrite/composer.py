@@ -73,6 +73,7 @@ _UNITS = [  # unit shorthand after a number; the figure is the same ('6 wks' and
     (re.compile(r"(?<=[\dA-Za-z])/(?:yr|year)\b", re.IGNORECASE), " a year"),
     (re.compile(r"(?<=[\dA-Za-z])/(?:wk|week)\b", re.IGNORECASE), " a week"),
     (re.compile(r"(?<=[\dA-Za-z])/(?:qtr|quarter)\b", re.IGNORECASE), " a quarter"),
+    (re.compile(r"(?<![\d.,])1 (week|quarter|hour|minute|year)s\b"), r"1 \1"),  # '1hr' -> '1 hour', not '1 hours'
 ]
 # metric and model acronyms notes write in lower case
 _ACRONYMS = re.compile(

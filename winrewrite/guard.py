@@ -576,6 +576,9 @@ def spelled_quantities(notes: str, text: str) -> list[str]:
     found = []
     for m in _SPELLED.finditer(text):
         word = m.group(1).lower()
+        after_figure = re.search(r"\d\S*\s+(?:a|per|each|every)\s+\Z", text[: m.start()])
+        if after_figure and word in _TIME_SPANS and re.search(rf"(?<![a-z])(?:{_TIME_SPANS[word]})\b", lowered):
+            continue  # '$640k a quarter' for notes that count per 'qtr': the period, no quantity
         if not re.search(rf"\b{_spelled_stem(word)}", lowered) and not digits & _NUMBER_WORDS[word]:
             found.append(m.group(0))
     for m in _TIME_SPAN.finditer(text):
