@@ -241,18 +241,22 @@ def test_a_candidate_the_model_finds_garbled_is_rejected_like_a_guard_failure(ti
 
 def test_the_second_pass_writes_only_for_the_notes_the_first_left(tiny_rewriter, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """On the CPU the beams write first and the greedy pass runs only for a note none of their candidates
-    passes; ``greedy_first=True`` turns the order round, and ``num_candidates=0`` leaves the greedy pass alone."""
+    passes; ``greedy_first=True`` turns the order round, and ``num_candidates=0`` leaves the greedy pass alone.
+    A single note's state after its head is continued by the first pass and, as a copy, by the second."""
     note = "fraud model saved ~$4M chargebacks FY, rolled out to all card products"
     good = "Saved $4M in annual chargebacks with the fraud model across all card products."
     bad = "Saved $4M in chargebacks with the fraud model across all card products, cutting fees tenfold."
     calls: list[tuple[str, int]] = []
+    states: list[object] = []
 
     def beams(n: list[str], h: list[list[int]], prefilled: object = None) -> list[list[tuple[str, float]]]:
         calls.append(("beams", len(n)))
-        return [[(good, -0.2)], [(bad, -0.2)]][: len(n)]
+        states.append(prefilled)
+        return [[(good, -0.2)], [(bad, -0.2)]][: len(n)] if len(n) > 1 else [[(bad, -0.2)]]
 
     def greedy(n: list[str], h: list[list[int]], prefilled: object = None) -> list[list[tuple[str, float]]]:
         calls.append(("greedy", len(n)))
+        states.append(prefilled)
         return [[(good, -0.3)] for _ in n]
 
     monkeypatch.setattr(tiny_rewriter, "_beams", beams)
@@ -260,6 +264,11 @@ def test_the_second_pass_writes_only_for_the_notes_the_first_left(tiny_rewriter,
     chosen = [Category.BUSINESS_IMPACT] * 2
     assert tiny_rewriter._settle([note, note], [[], []], chosen) == [(good, "model", [])] * 2
     assert calls == [("beams", 2), ("greedy", 1)]
+    calls.clear()
+    states.clear()
+    state = {"cache": [1, 2]}  # one note's state after its head: both passes continue it, the second from a copy
+    assert tiny_rewriter._settle([note], [[]], chosen[:1], prefilled=state) == [(good, "model", [])]
+    assert calls == [("beams", 1), ("greedy", 1)] and states[0] is state and states[1] == state and states[1] is not state
     calls.clear()
     monkeypatch.setattr(tiny_rewriter.config, "greedy_first", True)
     assert tiny_rewriter._settle([note, note], [[], []], chosen) == [(good, "model", [])] * 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import threading
@@ -423,10 +424,10 @@ class Rewriter:
         """For each note, the first candidate of the model that passes the guard and reads fluently to it
         (:meth:`_problems`), from two passes: its beam candidates, best first, and its greedy statement, in
         the order :meth:`_greedy_first` gives, the second only for the notes the first left without one
-        (each pass decodes all its notes in one batch; the first continues from ``prefilled``, the state after
-        the heads). Then the longest run of leading clauses of a candidate that passes
-        (:func:`~winrewrite.guard.passing_clauses`), and last the composer; with it, for a fallback, the
-        problems the model's candidates had (for the suggestions)."""
+        (each pass decodes all its notes in one batch; ``prefilled``, the state after the heads, is continued
+        by a pass that covers all the notes, the second pass getting a copy). Then the longest run of leading
+        clauses of a candidate that passes (:func:`~winrewrite.guard.passing_clauses`), and last the composer;
+        with it, for a fallback, the problems the model's candidates had (for the suggestions)."""
         passes: list[tuple[str, Pass]] = [("greedy", self._greedy), ("beams", self._beams)]
         if not self._greedy_first():
             passes.reverse()
@@ -435,14 +436,16 @@ class Rewriter:
         settled: list[tuple[str, Literal["model", "fallback"]] | None] = [None] * len(notes)
         tried: list[list[str]] = [[] for _ in notes]
         rejected: list[list[str]] = [[] for _ in notes]
+        spare = copy.deepcopy(prefilled) if prefilled is not None and len(passes) > 1 else None  # one note's: small
         for name, run in passes:
             todo = [i for i, s in enumerate(settled) if s is None]
             if not todo:
                 break
             start = time.perf_counter()
-            found = run([notes[i] for i in todo], [heads[i] for i in todo], prefilled=prefilled)
+            state = prefilled if len(todo) == len(notes) else None  # the state of every note, or none
+            found = run([notes[i] for i in todo], [heads[i] for i in todo], prefilled=state)
             self.last_timings[f"{name}_s"] = time.perf_counter() - start
-            prefilled = None  # used up: the next pass reads its prompts afresh
+            prefilled, spare = spare, None  # the first pass may have changed the state in place
             for i, candidates in zip(todo, found, strict=True):
                 for candidate, log_prob in candidates:
                     tried[i].append(candidate)
