@@ -576,15 +576,22 @@ def spelled_quantities(notes: str, text: str) -> list[str]:
     found = []
     for m in _SPELLED.finditer(text):
         word = m.group(1).lower()
-        after_figure = re.search(r"\d\S*\s+(?:a|per|each|every)\s+\Z", text[: m.start()])
-        if after_figure and word in _TIME_SPANS and re.search(rf"(?<![a-z])(?:{_TIME_SPANS[word]})\b", lowered):
+        if word in _TIME_SPANS and _counts_in(lowered, word) and _AFTER_FIGURE.search(text, 0, m.start()):
             continue  # '$640k a quarter' for notes that count per 'qtr': the period, no quantity
         if not re.search(rf"\b{_spelled_stem(word)}", lowered) and not digits & _NUMBER_WORDS[word]:
             found.append(m.group(0))
     for m in _TIME_SPAN.finditer(text):
-        if not re.search(rf"(?<![a-z])(?:{_TIME_SPANS[m.group(1).lower()]})\b", lowered):  # '1 hr', '45min', 'hours'
+        if not _counts_in(lowered, m.group(1).lower()):
             found.append(m.group(0))
     return found
+
+
+_AFTER_FIGURE = re.compile(r"\d\S*\s+(?:a|per|each|every)\s+\Z")  # '$640k a ': a period word follows
+
+
+def _counts_in(lowered_notes: str, unit: str) -> bool:
+    """Whether the notes count in ``unit`` (a key of ``_TIME_SPANS``) in any spelling: '1 hr', '45min', 'hours'."""
+    return bool(re.search(rf"(?<![a-z])(?:{_TIME_SPANS[unit]})\b", lowered_notes))
 
 
 _CLAUSE_END = re.compile(r"\s+[—–-]\s+|,\s+|;\s+|\s+(?:by|while|after)\s+(?=[a-z]+ing\b)")  # '... by replacing ...'
