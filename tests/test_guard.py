@@ -93,6 +93,61 @@ def test_composer_reads_chat_and_commit_messages_as_prose(notes: str, text: str)
     assert missing_figures(extract_figures(notes), text) == [] and invented_figures(notes, text) == []
 
 
+@pytest.mark.parametrize(
+    ("notes", "text"),
+    [
+        (
+            "INFRA-412: Move batch inference to spot. Monthly compute $58k -> $21k.",
+            "Moved batch inference to spot, monthly compute from $58k to $21k (INFRA-412).",
+        ),
+        (
+            "SHIPPED THE NEW RANKING MODEL!!! CTR UP 4.6% AND LATENCY FLAT",
+            "Shipped the new ranking model, CTR up 4.6% and latency flat.",
+        ),
+        (
+            "shipped the spam classifier (precision 0.88 -> 0.94) and, unrelated, cleaned up our terraform",
+            "Shipped the spam classifier (precision from 0.88 to 0.94) and cleaned up our terraform.",
+        ),
+        (
+            "right so mentoring, i ran the reading group lol. 15 people show up",
+            "Delivered technical leadership work: mentoring, I ran the reading group, 15 people show up.",
+        ),
+        (
+            "Added reconciliation to store forecasts. Backtested over 52 wks. Finance notified.",
+            "Added reconciliation to store forecasts, backtested over 52 weeks, Finance notified.",
+        ),
+        (
+            "dedupe fix shipped, DAU corrected by -3.4%",
+            "Delivered technical leadership work: dedupe fix shipped, DAU corrected down by 3.4%.",
+        ),
+        (
+            "🚀 fraud model v3 live 🔥 catching more bad actors 💸 chargebacks way down",
+            "Delivered technical leadership work: fraud model v3 live, catching more bad actors, chargebacks way down.",
+        ),
+        (
+            "Deployed :rocket: the tremor model to 40 watches in the trial, with a server-side fallback",
+            "Deployed the tremor model to 40 watches in the trial, with a server-side fallback.",
+        ),
+        (
+            "Anyway, real note: migrated the model registry from S3 folders to MLflow, 300 models moved",
+            "Migrated the model registry from S3 folders to MLflow, 300 models moved.",
+        ),
+        (
+            "two things: (1) ran the hiring loop for 2 roles. (2) separately, cut GPU time 70%",
+            "Delivered technical leadership work: (1) ran the hiring loop for 2 roles, (2) cut GPU time 70%.",
+        ),
+    ],
+)
+def test_composer_reads_tickets_shouting_emoji_and_mixed_notes(notes: str, text: str) -> None:
+    """A ticket's key goes last, shouting is written in sentence case (acronyms stay), emoji used as punctuation
+    end a clause, and words that only join two topics ('unrelated', 'separately') or fill speech go."""
+    from winrewrite.figures import extract_figures, invented_figures, missing_figures
+
+    assert compose(notes, Category.LEADERSHIP) == text
+    assert missing_figures(extract_figures(notes), text) == [] and invented_figures(notes, text) == []
+    assert check(notes, text) == []
+
+
 def test_composer_tells_a_metric_that_moved_with_a_verb() -> None:
     assert compose("cold start recall up 12% with content tower", Category.BUSINESS_IMPACT) == (
         "Raised cold start recall by 12% with content tower."
@@ -624,11 +679,21 @@ def test_a_level_written_as_a_change_is_caught() -> None:
     assert any("no change" in p for p in check("migrated ranking feats to online store, 0 skew alerts since", zero))
     assert check(notes, good) == []
     # a word of change near the figure makes it one: 'killed 34 percent', '$2M incremental', '45 hrs/wk back'
-    assert check("calibration layer killed 34 percent of the NER false positives", "Added a calibration layer to the NER "
-                 "model, cutting its false positives by 34 percent for the downstream extraction pipeline.") == []
-    assert check("ranking change launched after the a/b: revenue $2M incremental for the marketplace",
-                 "Launched the ranking change after an A/B test, raising "
-                 "revenue by $2M for the marketplace.") == []
+    assert (
+        check(
+            "calibration layer killed 34 percent of the NER false positives",
+            "Added a calibration layer to the NER "
+            "model, cutting its false positives by 34 percent for the downstream extraction pipeline.",
+        )
+        == []
+    )
+    assert (
+        check(
+            "ranking change launched after the a/b: revenue $2M incremental for the marketplace",
+            "Launched the ranking change after an A/B test, raising revenue by $2M for the marketplace.",
+        )
+        == []
+    )
 
 
 WORK = "Delivered model performance work: "

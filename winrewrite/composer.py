@@ -27,21 +27,46 @@ from winrewrite.prompt import clean_notes
 
 _ASIDE = re.compile(r",\s*(?:um+|uh+|erm)\s*,", re.IGNORECASE)  # 'so I, uh, built': no commas left around it
 _FILLERS = re.compile(
-    r"\b(?:um+|uh+|erm|(?:yeah|okay|ok) so|so yeah|yeah|so basically|basically|you know|i mean|kind of|sort of|like,"
+    r"\b(?:um+|uh+|erm|(?:yeah|okay|ok|right) so|so yeah|yeah|so basically|basically|you know|i mean|kind of|sort of|like,"
+    r"|what else|oh yeah|lol|tl;?dr:?|(?:so )?on one side"
     r"|like(?=\s+(?:about\s+)?[$€£~\d]))\s*,?\s*",  # 'like $240k' is '$240k'; 'features like dwell time' stays
     re.IGNORECASE,
 )
-_CONTEXT = re.compile(r"^(?:context|background|for context)\s*[:-]", re.IGNORECASE)  # notes that open with the why
+# notes that open with the why: 'context:', 'some background:', 'context for this one:', 'a bit of history:'
+_CONTEXT = re.compile(
+    r"^(?:(?:some|for|a\s+bit\s+of)\s+)?(?:context|background|history)(?:\s+for\s+this(?:\s+one)?)?\s*[:-]", re.IGNORECASE
+)
 _JOINER = re.compile(r"^(?:and|so|then|but|plus)\s+", re.IGNORECASE)  # 'and we shipped', 'so I did'
-_SUBJECT = re.compile(r"^(?:i|we)(?:'ve| have)?\s+(?=\S)", re.IGNORECASE)  # 'I built' -> 'built'
+# 'I built' -> 'built'; 'this half I pushed' -> 'pushed'
+_SUBJECT = re.compile(
+    r"^(?:(?:this|last)\s+(?:half|quarter|year|month|sprint|week)\s*,?\s+)?(?:i|we)(?:'ve| have)?\s+(?=\S)", re.IGNORECASE
+)
 # a chat message's greeting ('hey all, just fyi') and a commit message's type ('feat(serving): ') say nothing
 _OPENER = re.compile(
-    r"^(?:(?:hey|hi|hello)(?:\s+(?:all|team|folks|everyone))?\s*[,!:-]?\s*)?"
+    r"^(?:@(?:channel|here|team)\s*[,:-]?\s*)?(?:(?:hey|hi|hello)(?:\s+(?:all|team|folks|everyone))?\s*[,!:-]?\s*)?"
+    r"(?:heads\s+up\s*[,:!-]?\s*)?(?:quick\s+win(?:\s+to\s+share)?\s*[,:!-]?\s*)?"
+    r"(?:(?:two|three|a\s+few|a\s+couple\s+of)\s+things\s*[,:-]\s*)?"
     r"(?:thanks\s+(?:all|everyone|team|folks)(?:\s+for\s+[^,.:;]{1,40})?\s*[,.:;!-]\s*)?(?:(?:just\s+)?fyi\s*[,:-]?\s*)?"
     r"(?:(?:quick\s+)?(?:update|recap|summary)(?:\s+of\s+what\s+(?:i|we)\s+\w+(?:\s+on)?)?\s*[:,-]\s*)?"
     r"(?:(?:retro|release|standup|brag)\s+(?:notes?|doc)\s*[:,-]\s*)?"  # 'retro note: ...'
-    r"(?:(?:ok(?:ay)?\s+)?(?:anyway|actual stuff|real notes)\s*[:,-]\s*)?",  # what is left after an instruction
+    r"(?:ok(?:ay)?\s+)?(?:anyway\s*[:,-]?\s*)?(?:(?:actual|real)\s+(?:stuff|notes?)\s*[:,-]\s*)?",  # left after an instruction
     re.IGNORECASE,
+)
+# mixed notes join their topics with a word that tells a reader nothing ('ALSO unrelated:', 'separately,')
+_UNRELATED = re.compile(
+    r"(?P<joined>\band,\s*)?\b(?:also\s+)?(?:totally\s+different\s+thing|(?:totally\s+|completely\s+)?unrelated|separately)"
+    r"\s*[:,]\s*",
+    re.IGNORECASE,
+)
+_TICKET = re.compile(r"^(?P<key>[A-Z][A-Z0-9]{1,9}-\d+)\s*:?\s+(?=[A-Za-z])")  # 'INFRA-412: Move batch inference ...'
+_LONE_I = re.compile(r"(?<![\w.'])i(?=\s|'(?:m|ve|d|ll)\b)")  # 'then i set up' -> 'then I set up'
+# a word that opens an inner sentence ('... 11.6%. Backtested over 52 wks'): lower case in the middle of one sentence
+# when it is an ordinary word (see _ordinary), never a name
+_SENTENCE_START = re.compile(r"((?<!\d)[.!?]+\s+)([A-Z][a-z]+(?:-[a-z]+)*)\b")
+_ORDINARY = frozenset(
+    "this that these those it its we our ours they their the a an there then also now all both no not so but and "
+    "after before since which one some most every each here per monthly weekly daily yearly offline online overall "
+    "finally".split()
 )
 _COMMIT_TYPE = re.compile(
     r"^(?:(?:feat|fix|perf|docs|chore|refactor|test|build|ci|style)(?:\([^)]*\))?!?|commit\s+(?:msg|message))\s*:\s*",
@@ -90,6 +115,8 @@ _REPLACEMENTS = [
     (re.compile(r"\bhrs?/wk\b", re.IGNORECASE), "hours per week"),
     (re.compile(r"\.\.\.+|…"), ", "),
     (re.compile(r"\bTODO\b:?", re.IGNORECASE), ""),
+    (re.compile(r"\bby\s+\+(?=\d)"), "up by "),  # 'corrected by -3.4%': 'corrected down by 3.4%'
+    (re.compile(r"\bby\s+[-−](?=\d[\d.,]*\s?(?:%|pp\b|pts?\b|points\b))"), "down by "),
     (re.compile(r"(?<!\S)\+(?=\d)"), "up "),  # 'CSAT +9 pts': a sign standing apart is not prose
     (re.compile(r"(?<!\S)[-−](?=\d[\d.,]*\s?(?:%|pp\b|pts?\b|points\b))"), "down "),  # 'logloss -1.8%'
     (re.compile(r"\s\+\s"), " and "),  # 'ctr + cvr'
@@ -200,18 +227,40 @@ def _shorten(text: str) -> tuple[str, list[str]]:
 def _prose(notes: str) -> str:
     """The notes as one run of prose: fillers, openers and shorthand gone, figures as written."""
     text = clean_notes(notes).replace("; ", ", ")
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) > 12 and sum(c.isupper() for c in letters) > 0.8 * len(letters):
+        text = text.lower()  # shouted notes; the acronym pass below writes 'CTR' and 'GPU' in capitals again
     text = _FILLERS.sub("", _ASIDE.sub("", text))
+    text = re.sub(r"\s+(?=[,;:!?]|\.(?!\d))", "", text)  # 'button lol. one click': no space left before the stop
     text = _OPENER.sub("", text)
-    if commit := _COMMIT_TYPE.match(text):
+    key = ""  # a ticket's key ('INFRA-412') leads the notes: the work comes first, the key last, in brackets
+    if ticket := _TICKET.match(text):
+        key, text = ticket["key"], _past_tense(text[ticket.end() :])
+    elif commit := _COMMIT_TYPE.match(text):
         text = _past_tense(text[commit.end() :])
+    text = _UNRELATED.sub(lambda m: "and " if m["joined"] else "", text)
     for pattern, replacement in _REPLACEMENTS + _UNITS:
         text = pattern.sub(replacement, text)
-    text = _ACRONYMS.sub(lambda m: m.group(1).upper(), text)
+    text = _ACRONYMS.sub(lambda m: m.group(1).upper(), _LONE_I.sub("I", text))
     text = _BARE_CHANGE.sub(lambda m: m[0] if m["word"].lower() in _NO_FROM else f"{m['word']} from ", text)
     # One sentence: inner full stops (not decimal points) become commas.
+    text = _SENTENCE_START.sub(lambda m: m[1] + (m[2].lower() if _ordinary(m[2], text) else m[2]), text)
     text = re.sub(r"(?<!\d)[.!?]+\s+|[.!?]+(?=\s|$)", ", ", text)
     text = re.sub(r"\s*,(?:\s*,)+", ",", text)
-    return re.sub(r"\s+", " ", text).strip(" ,;:")
+    text = re.sub(r"\s+", " ", text).strip(" ,;:")
+    return f"{text} ({key})" if key and text else text or key
+
+
+def _ordinary(word: str, text: str) -> bool:
+    """Whether ``word``, capitalized at the start of an inner sentence, is an ordinary word rather than a name:
+    a past tense or '-ing' form, a word such as 'This' or 'Our', or one the notes also write in lower case."""
+    lower = word.lower()
+    first = lower.split("-", 1)[0]  # 'Region-level': 'region'
+    return (
+        lower.endswith(("ed", "ing"))
+        or first in _ORDINARY
+        or any(re.search(rf"\b{re.escape(w)}\b", text) is not None for w in {lower, first})
+    )
 
 
 def _past_tense(text: str) -> str:
