@@ -62,7 +62,11 @@ construction (decoding constraint + guard); the fallback keeps every figure, so 
 fallbacks: "figure recall of the model's own drafts" shows what the model achieves alone. "Category accuracy
 on fresh labelled notes" is measured on `data/category_eval.jsonl`: {fresh} notes labelled with a category,
 written apart from the training data and never trained on (the base model sees the same share of them as of
-the held-out cases).
+the held-out cases). The rows "on fresh notes in many styles" are measured on `data/fresh_notes.jsonl`:
+{fresh_notes} notes written for the evaluation in nine styles (terse, dictated, bullets, chat message, ticket or
+commit, long notes that open with the background, no figures, two topics at once, hostile), with no reference
+statement and never trained on; the form there counts fallbacks too, which keep every figure of long notes
+and can run past 60 words.
 
 ## Intended use and limits
 - Drafting accomplishment statements from your own notes about ML/engineering work, in English, on your machine.
@@ -106,6 +110,7 @@ def write_card(folder: Path) -> Path:
         torch_threads=train["torch_threads"],
         table=table,
         fresh=metrics.get("fresh_labelled_notes", "no"),
+        fresh_notes=metrics.get("fresh_notes", "no"),
         head=head_section(folder),
         **{k: c[k] for k in ("rank", "alpha", "dropout", "lr", "batch_size")},
         epochs=c["epochs"],

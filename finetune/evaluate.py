@@ -5,7 +5,9 @@
 
 Every held-out notes version and vague version is rewritten by ``Rewriter`` exactly as users get it. The
 category is also measured on ``data/category_eval.jsonl``: notes labelled with a category, written apart from
-the training data and never trained on, many more than the held-out split has.
+the training data and never trained on, many more than the held-out split has. The notes of
+``data/fresh_notes.jsonl`` (many styles, hostile ones too, no reference statement, never trained on) are rewritten
+as well, for the fallback rate, form and figures on notes unlike the training data.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from winrewrite.data import LabelledNotes, load_examples, load_labelled_notes
 from winrewrite.figures import extract_figures, invented_figures, missing_figures
 from winrewrite.guard import dropped_quantities, form_problems, quantity_words
 from winrewrite.rewriter import SHIPPED_ADAPTER, Rewriter
-from winrewrite.statement import Figure
+from winrewrite.statement import Figure, Statement
 
 logger = logging.getLogger("finetune.evaluate")
 METRICS = [
@@ -40,6 +42,10 @@ METRICS = [
     ("model_figure_recall", "figure recall of the model's own drafts", ""),
     ("form", "form (one sentence, verb first, 12-60 words)", "≥ 0.95"),
     ("fallback_rate", "fallback rate", "≤ 0.05"),
+    ("fresh_fallback_rate", "fallback rate on fresh notes in many styles", ""),
+    ("fresh_form", "form on fresh notes in many styles", ""),
+    ("fresh_figure_recall", "figure recall on fresh notes in many styles", ""),
+    ("fresh_invented_figures", "fresh notes' statements with an invented figure", "0"),
     ("chrf", "chrF vs reference", "higher"),
     ("p50_seconds", "p50 seconds per statement (CPU)", ""),
 ]
@@ -79,30 +85,37 @@ def _lost(notes: str, notes_figures: list[Figure], text: str) -> int:
     return len(missing_figures(notes_figures, text)) + len(dropped_quantities(notes, text))
 
 
+def _facts(notes: str, s: Statement) -> dict[str, Any]:
+    """What the evaluation reads off one statement for its notes: source, invented figures, figures kept, form."""
+    draft = s.text if s.source == "model" else ""
+    notes_figures = extract_figures(notes)
+    total = len(notes_figures) + len(quantity_words(notes))  # in digits, and in words ('errors halved')
+    words = len(s.text.split())
+    return {
+        "text": s.text,
+        "source": s.source,
+        "invented": invented_figures(notes, s.text),
+        "figures": total,
+        "kept": total - _lost(notes, notes_figures, s.text),
+        "model_kept": total - _lost(notes, notes_figures, draft) if draft else 0,
+        "form_ok": not form_problems(s.text) and 12 <= words <= 60,
+    }
+
+
 def run(rewriter: Rewriter, items: list[dict[str, Any]], label: str) -> tuple[dict[str, float], list[dict[str, Any]]]:
     rows = []
     for item in tqdm(items, desc=label, unit="note"):
         start = time.perf_counter()
         s = rewriter.rewrite(item["notes"])
         seconds = time.perf_counter() - start
-        draft = s.text if s.source == "model" else ""
-        notes_figures = extract_figures(item["notes"])
-        total = len(notes_figures) + len(quantity_words(item["notes"]))  # in digits, and in words ('errors halved')
-        words = len(s.text.split())
         rows.append(
             {
                 **item,
-                "text": s.text,
-                "source": s.source,
+                **_facts(item["notes"], s),
                 "predicted_category": s.category.value,
                 "predicted_subcategory": s.subcategory,
                 "category_ok": s.category.value == item["category"],
                 "subcategory_ok": s.subcategory == item["subcategory"],
-                "invented": invented_figures(item["notes"], s.text),
-                "figures": total,
-                "kept": total - _lost(item["notes"], notes_figures, s.text),
-                "model_kept": total - _lost(item["notes"], notes_figures, draft) if draft else 0,
-                "form_ok": not form_problems(s.text) and 12 <= words <= 60,
                 "chrf": chrf(s.text, item["reference"]),
                 "seconds": seconds,
             }
@@ -120,6 +133,22 @@ def run(rewriter: Rewriter, items: list[dict[str, Any]], label: str) -> tuple[di
         "fallback_rate": sum(r["source"] == "fallback" for r in rows) / n,
         "chrf": statistics.mean(r["chrf"] for r in rows),
         "p50_seconds": statistics.median(r["seconds"] for r in rows),
+    }
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}, rows
+
+
+def fresh(rewriter: Rewriter, items: list[dict[str, Any]], label: str) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """Fallback rate, form and figures on fresh notes without a reference statement (``data/fresh_notes.jsonl``)."""
+    rows = [
+        {"set": "fresh", **item, **_facts(item["notes"], rewriter.rewrite(item["notes"]))}
+        for item in tqdm(items, desc=f"{label}, fresh notes", unit="note")
+    ]
+    n = len(rows) or 1
+    metrics = {
+        "fresh_fallback_rate": sum(r["source"] == "fallback" for r in rows) / n,
+        "fresh_form": sum(r["form_ok"] for r in rows) / n,
+        "fresh_figure_recall": sum(r["kept"] for r in rows) / (sum(r["figures"] for r in rows) or 1),
+        "fresh_invented_figures": sum(bool(r["invented"]) for r in rows),
     }
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}, rows
 
@@ -142,6 +171,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default="data/examples.jsonl")
     parser.add_argument("--labelled", default="data/category_eval.jsonl", help="fresh notes labelled with a category")
+    parser.add_argument("--fresh", default="data/fresh_notes.jsonl", help="fresh notes in many styles, no reference")
     parser.add_argument("--adapter", default=str(SHIPPED_ADAPTER))
     parser.add_argument("--output", default=str(SHIPPED_ADAPTER), help="folder for metrics.json, metrics.md and eval_rows.jsonl")
     parser.add_argument("--device", default="auto")
@@ -157,6 +187,8 @@ def main(argv: list[str] | None = None) -> None:
 
     items = cases(args.data)[: args.limit]
     labelled = load_labelled_notes(args.labelled)[: args.limit]
+    with open(args.fresh, encoding="utf-8") as f:
+        fresh_items = [json.loads(line) for line in f if line.strip()][: args.limit]
     config = RewriterConfig()
     if args.num_candidates is not None:
         config = dataclasses.replace(config, num_candidates=args.num_candidates)
@@ -175,13 +207,22 @@ def main(argv: list[str] | None = None) -> None:
         rewriter = Rewriter.from_pretrained(adapter=adapter, device=args.device, config=cfg)  # type: ignore[arg-type]
         results[name], all_rows[name] = run(rewriter, items[::every], name)
         results[name]["fresh_category_accuracy"] = category_accuracy(rewriter, labelled[::every])
+        fresh_results, fresh_rows = fresh(rewriter, fresh_items[::every], name)
+        results[name].update(fresh_results)
+        all_rows[name] += fresh_rows
         logger.info("%s: %s", name, json.dumps(results[name]))  # visible before the slower models finish
         del rewriter
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(
         json.dumps(
-            {"held_out_cases": len(items), "fresh_labelled_notes": len(labelled), "config": vars(config), "results": results},
+            {
+                "held_out_cases": len(items),
+                "fresh_labelled_notes": len(labelled),
+                "fresh_notes": len(fresh_items),
+                "config": vars(config),
+                "results": results,
+            },
             indent=1,
         )
     )

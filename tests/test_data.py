@@ -135,3 +135,20 @@ def test_workplace_statements_pass_the_guard_for_every_notes_version(example) ->
         assert check(notes, statement) == [], notes
         assert missing_figures(extract_figures(notes), statement) == [], notes
         assert notes.lower() not in statement.lower()
+
+
+def test_fresh_notes_for_evaluation_are_varied_and_never_trained_on() -> None:
+    """data/fresh_notes.jsonl is read by `make evaluate` only: no training glob reaches it, and no note of it is
+    a copy of a training note."""
+    from fnmatch import fnmatch
+
+    from finetune.train import TrainConfig
+
+    rows = [json.loads(line) for line in (ROOT / "data" / "fresh_notes.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len({r["id"] for r in rows}) == len(rows) >= 50
+    assert len({r["style"] for r in rows}) >= 8 and all(r["notes"].strip() for r in rows)
+    config = TrainConfig()
+    for pattern in (config.data, config.extra, config.labelled):
+        assert pattern is None or not fnmatch("data/fresh_notes.jsonl", pattern)
+    training = {v.text for path in (ROOT / "data").glob("*examples*.jsonl") for e in load_examples(path) for v in e.notes}
+    assert not training & {r["notes"] for r in rows}
