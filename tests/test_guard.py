@@ -148,6 +148,19 @@ def test_composer_reads_tickets_shouting_emoji_and_mixed_notes(notes: str, text:
     assert check(notes, text) == []
 
 
+def test_notes_with_two_wins_get_a_suggestion_to_split_them() -> None:
+    from winrewrite.assess import suggestions_for
+    from winrewrite.figures import extract_figures
+
+    mixed = "shipped the spam classifier (precision 0.88 -> 0.94) and, unrelated, cleaned up our terraform"
+    tips = suggestions_for(mixed, extract_figures(mixed), Category.MODEL_PERFORMANCE, "model")
+    assert any(t.startswith("These notes tell more than one win") for t in tips)
+    # 'separately' inside a clause is not a second topic, and the composer keeps it
+    one = "the fraud and safety teams were building the same graph model separately, and I set up a working group"
+    assert not any("more than one win" in t for t in suggestions_for(one, [], Category.LEADERSHIP, "fallback"))
+    assert "the same graph model separately, and I set up" in compose(one, Category.LEADERSHIP)
+
+
 def test_composer_tells_a_metric_that_moved_with_a_verb() -> None:
     assert compose("cold start recall up 12% with content tower", Category.BUSINESS_IMPACT) == (
         "Raised cold start recall by 12% with content tower."

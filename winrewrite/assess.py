@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from winrewrite.categories import WHERE_TO_FIND_FIGURES, Category
-from winrewrite.composer import left_out
+from winrewrite.composer import left_out, mixes_topics
 from winrewrite.figures import extract_changes
 from winrewrite.guard import is_thin, starts_with_action_verb
 from winrewrite.statement import Figure, Strength
@@ -57,6 +57,11 @@ def suggestions_for(
         tips.append(
             f"These notes hold {len(figures)} figures; all are kept, but a statement reads best with a few: "
             "consider splitting them into separate wins."
+        )
+    if mixes_topics(notes):
+        tips.append(
+            "These notes tell more than one win ('unrelated', 'two things'): rewrite each on its own, since one "
+            "statement tells one win best and a reviewer credits each."
         )
     if category is not Category.BUSINESS_IMPACT and not any(f.unit == "$" for f in figures):
         tips.append("Add the layer above if you have it: the decision, revenue, cost or team time this work unlocked.")

@@ -43,7 +43,7 @@ _SUBJECT = re.compile(
 )
 # a chat message's greeting ('hey all, just fyi') and a commit message's type ('feat(serving): ') say nothing
 _OPENER = re.compile(
-    r"^(?:@(?:channel|here|team)\s*[,:-]?\s*)?(?:(?:hey|hi|hello)(?:\s+(?:all|team|folks|everyone))?\s*[,!:-]?\s*)?"
+    r"^(?:slack\s*(?:#[\w-]+)?\s*[,:-]\s*)?(?:@(?:channel|here|team)\s*[,:-]?\s*)?(?:(?:hey|hi|hello)(?:\s+(?:all|team|folks|everyone))?\s*[,!:-]?\s*)?"
     r"(?:heads\s+up\s*[,:!-]?\s*)?(?:quick\s+win(?:\s+to\s+share)?\s*[,:!-]?\s*)?"
     r"(?:(?:two|three|a\s+few|a\s+couple\s+of)\s+things\s*[,:-]\s*)?"
     r"(?:thanks\s+(?:all|everyone|team|folks)(?:\s+for\s+[^,.:;]{1,40})?\s*[,.:;!-]\s*)?(?:(?:just\s+)?fyi\s*[,:-]?\s*)?"
@@ -53,11 +53,13 @@ _OPENER = re.compile(
     re.IGNORECASE,
 )
 # mixed notes join their topics with a word that tells a reader nothing ('ALSO unrelated:', 'separately,')
+# where it opens a clause: 'model separately, and I set up' keeps its word
 _UNRELATED = re.compile(
-    r"(?P<joined>\band,\s*)?\b(?:also\s+)?(?:totally\s+different\s+thing|(?:totally\s+|completely\s+)?unrelated|separately)"
-    r"\s*[:,]\s*",
+    r"(?:(?P<joined>\band,\s*)|(?<=[,;:.)])\s*|^)(?:also\s+)?"
+    r"(?:totally\s+different\s+thing|(?:totally\s+|completely\s+)?unrelated|separately)\s*[:,]\s*",
     re.IGNORECASE,
 )
+_TOPICS = re.compile(r"\b(?:two|three|2|3)\s+(?:things|wins)\s*[:,-]", re.IGNORECASE)  # 'two things: (1) ... (2) ...'
 _TICKET = re.compile(r"^(?P<key>[A-Z][A-Z0-9]{1,9}-\d+)\s*:?\s+(?=[A-Za-z])")  # 'INFRA-412: Move batch inference ...'
 _LONE_I = re.compile(r"(?<![\w.'])i(?=\s|'(?:m|ve|d|ll)\b)")  # 'then i set up' -> 'then I set up'
 # a word that opens an inner sentence ('... 11.6%. Backtested over 52 wks'): lower case in the middle of one sentence
@@ -149,6 +151,15 @@ def compose(notes: str, category: Category) -> str:
     return _compose(notes, category)[0]
 
 
+def mixes_topics(notes: str) -> bool:
+    """Whether the notes say they hold more than one win ('two things:', 'ALSO unrelated:', 'separately,').
+
+    >>> mixes_topics("shipped the spam classifier and, unrelated, cleaned up our terraform")
+    True
+    """
+    return bool(_TOPICS.search(notes) or _UNRELATED.search(notes))
+
+
 def left_out(notes: str, category: Category) -> list[str]:
     """The clauses of the notes that :func:`compose` leaves out to keep a long statement short (none holds
     a figure or a quantity in words), as they read in it.
@@ -226,7 +237,7 @@ def _shorten(text: str) -> tuple[str, list[str]]:
 
 def _prose(notes: str) -> str:
     """The notes as one run of prose: fillers, openers and shorthand gone, figures as written."""
-    text = clean_notes(notes).replace("; ", ", ")
+    text = re.sub(r":?; ", ", ", clean_notes(notes))  # 'results:' on a line of its own, then the results
     letters = [c for c in text if c.isalpha()]
     if len(letters) > 12 and sum(c.isupper() for c in letters) > 0.8 * len(letters):
         text = text.lower()  # shouted notes; the acronym pass below writes 'CTR' and 'GPU' in capitals again
@@ -238,7 +249,7 @@ def _prose(notes: str) -> str:
         key, text = ticket["key"], _past_tense(text[ticket.end() :])
     elif commit := _COMMIT_TYPE.match(text):
         text = _past_tense(text[commit.end() :])
-    text = _UNRELATED.sub(lambda m: "and " if m["joined"] else "", text)
+    text = _UNRELATED.sub(lambda m: "and " if m["joined"] else " ", text)
     for pattern, replacement in _REPLACEMENTS + _UNITS:
         text = pattern.sub(replacement, text)
     text = _ACRONYMS.sub(lambda m: m.group(1).upper(), _LONE_I.sub("I", text))

@@ -27,9 +27,9 @@ from winrewrite.shorthand import expand_shorthand
 INSTRUCTION = "Rewrite the raw notes as one accomplishment statement."
 _BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.)]|#+)\s+", re.MULTILINE)
 _MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>\n]{0,80})?/?>|\*\*|__|`")
-# Emoji, pictographs and chat shortcodes (':tada:') carry no content for a statement. Notes that hold three runs
-# of them or more use them as punctuation ('🚀 v3 live 🔥 catching more fraud 💸 chargebacks down'): there each
-# run ends a clause, as a line break does; elsewhere a run is a space ('Deployed 🚀 the tremor model').
+# Emoji, pictographs and chat shortcodes (':tada:') carry no content for a statement, but people use them as
+# punctuation ('v3 live 🔥 catching more fraud', 'before they shipped 🙌 it auto-posts'): a run ends a clause, as
+# a line break does, except at the start or right after the first word ('Deployed 🚀 the tremor model').
 _SYMBOLS = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]+|(?<![\\w:]):[a-z][a-z0-9_+-]*:(?![\\w:])")
 
 
@@ -38,7 +38,7 @@ def clean_notes(notes: str) -> str:
     words are spelled out (:func:`~winrewrite.shorthand.expand_shorthand`), runs of spaces become one. Figures
     are untouched (their spans refer to the notes as the user wrote them)."""
     notes = _MARKUP.sub(" ", notes)  # a space, not nothing: "4`0" must not become "40"
-    notes = _SYMBOLS.sub("\n" if len(_SYMBOLS.findall(notes)) >= 3 else " ", notes)
+    notes = _SYMBOLS.sub(lambda m: "\n" if len(notes[: m.start()].split()) > 1 else " ", notes)
     lines = [line.strip() for line in _BULLET.sub("", notes).splitlines()]
     return re.sub(r"[ \t]+", " ", expand_shorthand("; ".join(line for line in lines if line))).strip()
 
