@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection, Sequence
 
 import torch
 
-from winrewrite.constraint import FigureConstraint, Step
+from winrewrite.constraint import FigureConstraint, PlainRow, Step
 
 _NONE = -1.0e9  # the score of a candidate that may not be chosen (transformers' value)
 _TOP = 128  # continuations per row moved off the device at each step
@@ -196,6 +196,8 @@ def constrain(
     picked_ids: list[int] = []
     for note, constraint in enumerate(constraints):
         steps: dict[int, Step] = {}  # each row is checked only once one of its continuations is reached
+        plain: dict[int, PlainRow | None] = {}  # first by the quick test, which most continuations pass
+        texts: dict[int, str] = {}
         heap = [(-values_l[r][0], r, 0) for r in range(note * k, note * k + k) if values_l[r][0] > -float("inf")]
         heapq.heapify(heap)
         picked: list[tuple[int, int]] = []
@@ -205,10 +207,18 @@ def constrain(
             negative, r, j = heapq.heappop(heap)
             if len(picked) >= keep and -negative < last:
                 break
-            if r not in steps:
-                steps[r] = constraint.step_after(rows[r])
-            if constraint.permits(steps[r], ids_l[r][j]):
-                picked.append((r, ids_l[r][j]))
+            token = ids_l[r][j]
+            if r not in plain:
+                texts[r] = constraint.text_of(rows[r])
+                plain[r] = constraint.plain_row(texts[r], rows[r])
+            quick = plain[r]
+            allowed = quick is not None and constraint.plainly_permits(quick, token)
+            if not allowed:
+                if r not in steps:
+                    steps[r] = constraint.step(texts[r], rows[r])
+                allowed = constraint.permits(steps[r], token)
+            if allowed:
+                picked.append((r, token))
                 last = -negative
             if j + 1 < len(ids_l[r]):
                 if values_l[r][j + 1] > -float("inf"):  # else so is all the rest of the row

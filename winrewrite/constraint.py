@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 
@@ -274,6 +275,16 @@ def _broken(gap: str) -> bool:
     return len(gap) > _CHANGE_GAP or bool(CLAUSE_BREAK.search(gap))
 
 
+class PlainRow(NamedTuple):  # a tuple: made once per row and step, where a dataclass costs several times more
+    """One text as the quick test of :meth:`FigureConstraint.plainly_permits` reads it."""
+
+    repeats: frozenset[int]  # word tokens that would repeat a three-word run
+    doubled: str  # what would write the last word again
+    after_space: bool  # the text ends in a space
+    in_change: bool  # a change of the notes is open: no clause break
+    glued_capital: bool  # the text ends inside a capitalized word: a token that continues it may be no name
+
+
 @dataclass(frozen=True)
 class NameContext:
     """The word being written and what stands before it, for the guard's rule on names (``unknown_parts``)."""
@@ -500,7 +511,11 @@ class FigureConstraint:
 
     def step_after(self, ids: Sequence[int]) -> Step:
         """The rule for the token after the generated token ``ids`` (:meth:`step` of their text)."""
-        return self.step("".join(self.table.strings[i] for i in ids), ids)
+        return self.step(self.text_of(ids), ids)
+
+    def text_of(self, ids: Sequence[int]) -> str:
+        """The text of the token ``ids``."""
+        return "".join(self.table.strings[i] for i in ids)
 
     def _names_ok(self, names: NameContext, token: int) -> bool:
         """Whether ``token`` keeps every capitalized word after the first on its way to a name of the notes."""
@@ -554,22 +569,34 @@ class FigureConstraint:
         """A quick sufficient test: True only where ``permits(step(text, generated), token)`` is, for a
         token that no rule but the repeat and name rules can concern (``plain``), after a text that
         ends in no number or sign, and not glued to a capitalized word, nor a clause break inside a change."""
-        if not self.table.plain[token] or token in self._stops:
+        if not self.table.plain[token] or token in self._stops:  # the cheapest test first
             return False
+        row = self.plain_row(text, generated)
+        return row is not None and self.plainly_permits(row, token)
+
+    def plain_row(self, text: str, generated: Sequence[int]) -> PlainRow | None:
+        """What :meth:`plainly_permits` needs to know about the text ``text`` (of token ids ``generated``), read
+        once for all the tokens that may follow it; None where no token passes the quick test (after a number
+        or a sign, or once a change of the notes can no longer be written whole)."""
         last = text[-1:]
         if last.isdigit() or last in ("$", "€", "£") or (last in (".", ",") and text[-2:-1].isdigit()):
+            return None
+        pending = self._pending_change(text)
+        if pending is not None and _broken(pending[2]):
+            return None
+        glued_capital = bool(last) and not last.isspace() and (word := text.rsplit(None, 1)[-1]) != word.lower()
+        return PlainRow(self._repeats(generated), _doubled(text), last == " ", pending is not None, glued_capital)
+
+    def plainly_permits(self, row: PlainRow, token: int) -> bool:
+        """The quick test of :meth:`_plainly_permitted` for one token after the text ``row`` was read from."""
+        t = self.table
+        if not t.plain[token] or token in self._stops or (row.after_space and token in t.unspaced_set):
             return False
-        if last == " " and token in self.table.unspaced_set:
+        if row.in_change and token in clause_break_tokens(t):
             return False
-        if (pending := self._pending_change(text)) is not None and (
-            _broken(pending[2]) or token in clause_break_tokens(self.table)
-        ):
+        if row.glued_capital and not t.strings[token][:1].isspace():
             return False
-        if last and not last.isspace() and not self.table.strings[token][:1].isspace():
-            word = text.rsplit(None, 1)[-1]
-            if word != word.lower():
-                return False
-        return token not in self._repeats(generated) and not self._doubles(_doubled(text), token)
+        return token not in row.repeats and not self._doubles(row.doubled, token)
 
     def _doubles(self, doubled: str, token: int) -> bool:
         """Whether ``token`` writes the last word again (``Step.doubled``; the guard rejects a doubled word)."""
