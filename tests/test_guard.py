@@ -117,6 +117,10 @@ def test_composer_reads_chat_and_commit_messages_as_prose(notes: str, text: str)
             "Added reconciliation to store forecasts, backtested over 52 weeks, Finance notified.",
         ),
         (
+            "quantized the intent model to int8, p99 latency 180ms -> 45ms, accuracy drop <0.5pt (A/B, p<0.01)",
+            "Quantized the intent model to int8, p99 latency from 180ms to 45ms, accuracy drop under 0.5pt (A/B, p under 0.01).",
+        ),
+        (
             "dedupe fix shipped, DAU corrected by -3.4%",
             "Delivered technical leadership work: dedupe fix shipped, DAU corrected down by 3.4%.",
         ),
@@ -140,7 +144,8 @@ def test_composer_reads_chat_and_commit_messages_as_prose(notes: str, text: str)
 )
 def test_composer_reads_tickets_shouting_emoji_and_mixed_notes(notes: str, text: str) -> None:
     """A ticket's key goes last, shouting is written in sentence case (acronyms stay), emoji used as punctuation
-    end a clause, and words that only join two topics ('unrelated', 'separately') or fill speech go."""
+    end a clause, "<" and ">" before a number are written in words, and words that only join two topics
+    ('unrelated', 'separately') or fill speech go."""
     from winrewrite.figures import extract_figures, invented_figures, missing_figures
 
     assert compose(notes, Category.LEADERSHIP) == text

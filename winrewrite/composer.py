@@ -116,6 +116,10 @@ _REPLACEMENTS = [
     (re.compile(r"(?<=\d)\s?(?:hrs?|h)/wk\b", re.IGNORECASE), " hours per week"),  # '3h/wk'
     (re.compile(r"\bhrs?/wk\b", re.IGNORECASE), "hours per week"),
     (re.compile(r"\.\.\.+|…"), ", "),
+    (re.compile(r"\s*<=\s*(?=[$€£]?[\d.])"), " at most "),  # after '->' and '=>' are read: 'p<0.01', 'latency <200ms'
+    (re.compile(r"\s*>=\s*(?=[$€£]?[\d.])"), " at least "),
+    (re.compile(r"\s*<\s*(?=[$€£]?[\d.])"), " under "),
+    (re.compile(r"\s*>\s*(?=[$€£]?[\d.])"), " over "),
     (re.compile(r"\bTODO\b:?", re.IGNORECASE), ""),
     (re.compile(r"\bby\s+\+(?=\d)"), "up by "),  # 'corrected by -3.4%': 'corrected down by 3.4%'
     (re.compile(r"\bby\s+[-−](?=\d[\d.,]*\s?(?:%|pp\b|pts?\b|points\b))"), "down by "),
@@ -259,6 +263,7 @@ def _prose(notes: str) -> str:
     text = re.sub(r"(?<!\d)[.!?]+\s+|[.!?]+(?=\s|$)", ", ", text)
     text = re.sub(r"\s*,(?:\s*,)+", ",", text)
     text = re.sub(r"\s+", " ", text).strip(" ,;:")
+    text = re.sub(r"([(\[]) | (?=[)\]])", r"\1", text)  # '(<1 minute' read as '( under 1 minute'
     return f"{text} ({key})" if key and text else text or key
 
 
