@@ -181,8 +181,10 @@ def constrain(
     are left. The same ones are chosen from this as from the fully masked rows.
 
     Each note's beams are read best continuation first, merged over the beams, and only those rows are
-    checked (:meth:`FigureConstraint.step`) whose continuations are reached. A note whose beams' top
-    ``_TOP`` cannot decide is constrained row by row instead (:meth:`FigureConstraint.best`).
+    checked whose continuations are reached: each continuation by the quick test first
+    (:meth:`FigureConstraint.plainly_permits`, which most words pass), and by the row's full rule
+    (:meth:`FigureConstraint.step`) only where it fails. A note whose beams' top ``_TOP`` cannot decide is
+    constrained row by row instead (:meth:`FigureConstraint.best`).
 
     With ``columns``, ``log_probs`` and the result hold only those columns of the vocabulary.
     """
