@@ -60,7 +60,8 @@ _UNRELATED = re.compile(
     re.IGNORECASE,
 )
 _TOPICS = re.compile(r"\b(?:two|three|2|3)\s+(?:things|wins)\s*[:,-]", re.IGNORECASE)  # 'two things: (1) ... (2) ...'
-_TICKET = re.compile(r"^(?P<key>[A-Z][A-Z0-9]{1,9}-\d+)\s*:?\s+(?=[A-Za-z])")  # 'INFRA-412: Move batch inference ...'
+# 'INFRA-412: Move batch inference ...', 'DATA-918 Dedupe ...' (a colon or a command follows; 'GPT-4 shipped' is no ticket)
+_TICKET = re.compile(r"^(?P<key>[A-Z][A-Z0-9]{1,9}-\d{2,})\s*:?\s+(?=[A-Za-z])")
 _LONE_I = re.compile(r"(?<![\w.'])i(?=\s|'(?:m|ve|d|ll)\b)")  # 'then i set up' -> 'then I set up'
 # a word that opens an inner sentence ('... 11.6%. Backtested over 52 wks'): lower case in the middle of one sentence
 # when it is an ordinary word (see _ordinary), never a name
@@ -249,7 +250,8 @@ def _prose(notes: str) -> str:
     text = re.sub(r"\s+(?=[,;:!?]|\.(?!\d))", "", text)  # 'button lol. one click': no space left before the stop
     text = _OPENER.sub("", text)
     key = ""  # a ticket's key ('INFRA-412') leads the notes: the work comes first, the key last, in brackets
-    if ticket := _TICKET.match(text):
+    ticket = _TICKET.match(text)
+    if ticket and (":" in ticket[0] or text[ticket.end() :].split(" ", 1)[0].lower() in _IMPERATIVES):
         key, text = ticket["key"], _past_tense(text[ticket.end() :])
     elif commit := _COMMIT_TYPE.match(text):
         text = _past_tense(text[commit.end() :])
