@@ -121,20 +121,16 @@ def run(rewriter: Rewriter, items: list[dict[str, Any]], label: str) -> tuple[di
             }
         )
     n = len(rows)
-    total_figures = sum(r["figures"] for r in rows) or 1
     metrics = {
         "cases": n,
         "category_accuracy": sum(r["category_ok"] for r in rows) / n,
         "subcategory_accuracy": sum(r["subcategory_ok"] for r in rows) / n,
-        "invented_figures": sum(bool(r["invented"]) for r in rows),
-        "figure_recall": sum(r["kept"] for r in rows) / total_figures,
-        "model_figure_recall": sum(r["model_kept"] for r in rows) / total_figures,
-        "form": sum(r["form_ok"] for r in rows) / n,
-        "fallback_rate": sum(r["source"] == "fallback" for r in rows) / n,
+        **_statement_metrics(rows),
+        "model_figure_recall": sum(r["model_kept"] for r in rows) / (sum(r["figures"] for r in rows) or 1),
         "chrf": statistics.mean(r["chrf"] for r in rows),
         "p50_seconds": statistics.median(r["seconds"] for r in rows),
     }
-    return {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}, rows
+    return _rounded(metrics), rows
 
 
 def fresh(rewriter: Rewriter, items: list[dict[str, Any]], label: str) -> tuple[dict[str, float], list[dict[str, Any]]]:
@@ -143,14 +139,23 @@ def fresh(rewriter: Rewriter, items: list[dict[str, Any]], label: str) -> tuple[
         {"set": "fresh", **item, **_facts(item["notes"], rewriter.rewrite(item["notes"]))}
         for item in tqdm(items, desc=f"{label}, fresh notes", unit="note")
     ]
+    return _rounded({f"fresh_{k}": v for k, v in _statement_metrics(rows).items()}), rows
+
+
+def _statement_metrics(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """What any set of rewritten notes is measured by (rows of :func:`_facts`): invented figures, figure recall,
+    form and fallback rate."""
     n = len(rows) or 1
-    metrics = {
-        "fresh_fallback_rate": sum(r["source"] == "fallback" for r in rows) / n,
-        "fresh_form": sum(r["form_ok"] for r in rows) / n,
-        "fresh_figure_recall": sum(r["kept"] for r in rows) / (sum(r["figures"] for r in rows) or 1),
-        "fresh_invented_figures": sum(bool(r["invented"]) for r in rows),
+    return {
+        "invented_figures": sum(bool(r["invented"]) for r in rows),
+        "figure_recall": sum(r["kept"] for r in rows) / (sum(r["figures"] for r in rows) or 1),
+        "form": sum(r["form_ok"] for r in rows) / n,
+        "fallback_rate": sum(r["source"] == "fallback" for r in rows) / n,
     }
-    return {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}, rows
+
+
+def _rounded(metrics: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}
 
 
 def category_accuracy(rewriter: Rewriter, notes: list[LabelledNotes]) -> float:
