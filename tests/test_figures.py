@@ -24,6 +24,10 @@ from winrewrite.figures import extract_changes, extract_figures, fixed_scale, in
         ("8 A100 GPUs, NDCG@10, F1, Q3, INT8, k8s", [("8", 8.0)]),  # digits glued to names are not figures
         ("sub-200ms latency", [("200ms", 200.0)]),
         ("gross margin +4.2pp", [("4.2pp", 4.2)]),
+        # a list's numbering is no figure; a count in brackets or a figure closing a clause still is
+        ("two things: (1) ran the loop for 2 roles. (2) switched it", [("2", 2.0)]),
+        ("1. shipped it\n2) fixed 3 bugs", [("3", 3.0)]),
+        ("regressions (2) last week; 3x (2) faster; accuracy 54. Built it", [("2", 2), ("3x", 3), ("2", 2), ("54", 54)]),
     ],
 )
 def test_extracts_figures_with_values(text: str, expected: list[tuple[str, float]]) -> None:

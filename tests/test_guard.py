@@ -137,8 +137,8 @@ def test_composer_reads_chat_and_commit_messages_as_prose(notes: str, text: str)
             "Migrated the model registry from S3 folders to MLflow, 300 models moved.",
         ),
         (
-            "two things: (1) ran the hiring loop for 2 roles. (2) separately, cut GPU time 70%",
-            "Delivered technical leadership work: (1) ran the hiring loop for 2 roles, (2) cut GPU time 70%.",
+            "two things: (1) ran the hiring loop for 2 roles. (2) separately, cut GPU time of the nightly refresh 70%",
+            "Ran the hiring loop for 2 roles, cut GPU time of the nightly refresh 70%.",
         ),
     ],
 )
@@ -174,6 +174,39 @@ def test_composer_tells_a_metric_that_moved_with_a_verb() -> None:
         "Cut speech model WER from 14% to 9% on noisy calls."
     )
     assert compose("eval harness runs nightly, 14 benchmarks", Category.ML_SYSTEMS).startswith("Delivered ML systems work")
+    # a metric named with digits leads too
+    assert compose("retriever recall@20 0.61 -> 0.79, index 38GB -> 11GB", Category.MODEL_PERFORMANCE) == (
+        "Raised retriever recall@20 from 0.61 to 0.79, index from 38GB to 11GB."
+    )
+
+
+@pytest.mark.parametrize(
+    ("notes", "text"),
+    [
+        (
+            "image search cold start fixed by warming caches at deploy, first-query latency 4s -> 300ms",
+            "Fixed image search cold start by warming caches at deploy, first-query latency from 4s to 300ms.",
+        ),
+        ("gbm retrained w/ focal loss, recall 0.58->0.71", "Retrained GBM with focal loss, recall from 0.58 to 0.71."),
+        ("forecast served via api, refreshed every 15 min", "Served forecast via API, refreshed every 15 minutes."),
+    ],
+)
+def test_composer_tells_notes_that_open_with_what_was_done_to_a_thing_actively(notes: str, text: str) -> None:
+    assert compose(notes, Category.ML_SYSTEMS) == text
+    assert check(notes, text) == []
+
+
+@pytest.mark.parametrize(
+    "notes",
+    [
+        "multilingual eval set shared by the 4 speech teams",  # 'by' names who did it, not how
+        "so I partnered with the clinical folks to explain scores",  # a person, not a thing, opens the notes
+        "pronunciation eval set with linguistics team, 2,400 utterances",  # 'set' is a noun here
+        "every file uploaded with the old client got scanned",
+    ],
+)
+def test_composer_leaves_other_openings_as_they_are(notes: str) -> None:
+    assert compose(notes, Category.ML_SYSTEMS).startswith("Delivered ML systems work: ")
 
 
 @pytest.mark.parametrize(

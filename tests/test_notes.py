@@ -51,6 +51,12 @@ def test_markdown_html_and_emoji_are_read_as_text() -> None:
     assert "340ms" in prompt and "62ms" in prompt
 
 
+def test_a_lists_numbering_is_not_read_as_figures() -> None:
+    notes = "two things: (1) ran the hiring loop for 2 roles. (2) moved refresh to incremental"
+    assert clean_notes(notes) == "two things: ran the hiring loop for 2 roles. moved refresh to incremental"
+    assert clean_notes("1. shipped it\n2) fixed 3 bugs") == "shipped it; fixed 3 bugs"
+
+
 def test_control_characters_are_dropped() -> None:
     assert prepare_notes("cut\x00 latency\x07 by 3x", 2000)[0] == "cut latency by 3x"
 

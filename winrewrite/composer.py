@@ -183,7 +183,7 @@ def _compose(notes: str, category: Category) -> tuple[str, list[str]]:
     verb_first = _SUBJECT.sub("", text)
     if starts_with_action_verb(verb_first):
         return f"{verb_first[0].upper()}{verb_first[1:]}.", dropped
-    if told := _as_change(text):
+    if told := _as_change(text) or _as_active(text):
         return f"{told}.", dropped
     first = text.split(" ", 1)[0]
     if first[1:].islower() or first == "A":  # 'Moved the model' -> 'moved the model'; 'LTV', 'TorchServe' stay
@@ -192,8 +192,21 @@ def _compose(notes: str, category: Category) -> tuple[str, list[str]]:
     return f"Delivered {_NOUNS[category]}: {text}.", dropped
 
 
-_MOVED = re.compile(r"(?P<subject>[A-Za-z][^\d,;:()]{1,60}?)\s+(?P<way>up|down)\s+(?:by\s+)?")  # 'recall up '
-_FROM = re.compile(r"(?P<subject>[A-Za-z][^\d,;:()]{1,60}?)\s+(?:from\s+)?")  # 'CER ', 'p99 from '
+# what precedes the first figure: a name may hold digits ('recall@20', 'p99'), a figure may not
+_MOVED = re.compile(r"(?P<subject>[A-Za-z][^,;:()]{1,60}?)\s+(?P<way>up|down)\s+(?:by\s+)?")  # 'recall up '
+_FROM = re.compile(r"(?P<subject>[A-Za-z][^,;:()]{1,60}?)\s+(?:from\s+)?")  # 'CER ', 'p99 from '
+# notes that open with what was done to a thing, and how: 'image search cold start fixed by warming caches',
+# 'card fraud gbm retrained with focal loss' ('labels found by analysts' names who, not how: no match)
+_PASSIVE = re.compile(
+    r"(?P<thing>[A-Za-z][\w@/-]*(?:\s+[\w@/-]+){0,4}?)\s+(?P<verb>[a-z]+(?:-[a-z]+)?)\s+"
+    r"(?P<how>by\s+(?=[a-z]+ing\b)|(?:with|via|using|through)\s+)"
+)
+# words that make the opening something other than a thing ('so I partnered with', 'every file uploaded by')
+_NOT_A_THING = frozenset(
+    "i we they he she it this that so and then but was were is are be been got get kept had has have now every all "
+    "each some any most team everyone someone nobody people".split()
+)
+_PASSIVE_IRREGULAR = frozenset("built rebuilt made remade sped".split())  # not 'set' or 'cut': 'eval set with'
 
 
 def _as_change(text: str) -> str | None:
@@ -217,6 +230,18 @@ def _as_change(text: str) -> str | None:
             return None
         return f"{'Raised' if second.value > first.value else 'Cut'} {m['subject']} from {text[first.start :]}"
     return None
+
+
+def _as_active(text: str) -> str | None:
+    """Notes that open with a thing, a past-tense verb done to it and how: 'image search cold start fixed by
+    warming caches' -> 'Fixed image search cold start by warming caches'. None for notes that open otherwise."""
+    m = _PASSIVE.match(text)
+    if not m or any(w.lower() in _NOT_A_THING for w in m["thing"].split()) or extract_figures(m["thing"]):
+        return None
+    verb = m["verb"]
+    if not (verb.endswith("ed") or verb in _PASSIVE_IRREGULAR) or not starts_with_action_verb(verb):
+        return None
+    return f"{verb[0].upper()}{verb[1:]} {m['thing']} {text[m.start('how') :]}"
 
 
 def _shorten(text: str) -> tuple[str, list[str]]:
@@ -263,7 +288,7 @@ def _prose(notes: str) -> str:
     # One sentence: inner full stops (not decimal points) become commas.
     text = _SENTENCE_START.sub(lambda m: m[1] + (m[2].lower() if _ordinary(m[2], text) else m[2]), text)
     text = re.sub(r"(?<!\d)[.!?]+\s+|[.!?]+(?=\s|$)", ", ", text)
-    text = re.sub(r"\s*,(?:\s*,)+", ",", text)
+    text = re.sub(r"\s*,(?:\s*,)+\s*", ", ", text)  # ", ," between two numbers must not glue them: "0, 1"
     text = re.sub(r"\s+", " ", text).strip(" ,;:")
     text = re.sub(r"([(\[]) | (?=[)\]])", r"\1", text)  # '(<1 minute' read as '( under 1 minute'
     return f"{text} ({key})" if key and text else text or key

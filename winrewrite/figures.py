@@ -26,6 +26,9 @@ FIGURE_RE = re.compile(
     r"(?:(?P<mag>\s?(?:k|K|m|M|MM|b|B|bn|thousand|million|billion))(?![A-Za-z]))?"
     rf"(?:[\s-]?(?P<unit>{_UNITS})(?![A-Za-z]))?"  # '4 hours', '4-hour'
 )
+# A list's numbering is no figure: '(1) ran the loop (2) fixed ...' after a line start or a clause's end, and
+# '1) ...' or '1. ...' opening a line; a letter follows ('(2) separately', not '3x (2) faster')
+LIST_MARKER = re.compile(r"(?:^|(?<=[\n:;,.])|(?<=[\n:;,.]\s))\s*(?:\(\d\)|(?<![^\n])\s*[-*]?\s*\d[.)])(?=\s+[A-Za-z])")
 _AMBIGUOUS_MAGNITUDE = re.compile(r"^[^$€£]*\d\s?m\Z")  # '55m', '55 m': millions or minutes
 # Every run of digits, with the separators inside it: what the decoder may write.
 DIGITS_RE = re.compile(r"\d+(?:[.,]\d+)*")
@@ -58,7 +61,10 @@ def extract_figures(text: str) -> list[Figure]:
     4800.0
     """
     figures = []
+    markers = [m.span() for m in LIST_MARKER.finditer(text)]
     for m in FIGURE_RE.finditer(text):
+        if any(a <= m.start() < b for a, b in markers):
+            continue
         mag = (m.group("mag") or "").strip()
         unit = m.group("unit")
         number = _number(m.group("num"))

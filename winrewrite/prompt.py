@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 
 from winrewrite.categories import Category
+from winrewrite.figures import LIST_MARKER
 from winrewrite.shorthand import expand_shorthand
 
 INSTRUCTION = "Rewrite the raw notes as one accomplishment statement."
@@ -34,12 +35,13 @@ _SYMBOLS = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]+|(?<![\\
 
 
 def clean_notes(notes: str) -> str:
-    """One line: bullets and line breaks become '; ', HTML tags, markdown emphasis and emoji go, shorthand
-    words are spelled out (:func:`~winrewrite.shorthand.expand_shorthand`), runs of spaces become one. Figures
-    are untouched (their spans refer to the notes as the user wrote them)."""
+    """One line: bullets and line breaks become '; ', a list's numbering ('(1) ran ... (2) fixed') goes, HTML
+    tags, markdown emphasis and emoji go, shorthand words are spelled out
+    (:func:`~winrewrite.shorthand.expand_shorthand`), runs of spaces become one. Figures are untouched (their
+    spans refer to the notes as the user wrote them)."""
     notes = _MARKUP.sub(" ", notes)  # a space, not nothing: "4`0" must not become "40"
     notes = _SYMBOLS.sub(lambda m: "\n" if len(notes[: m.start()].split()) > 1 else " ", notes)
-    lines = [line.strip() for line in _BULLET.sub("", notes).splitlines()]
+    lines = [line.strip() for line in _BULLET.sub("", LIST_MARKER.sub(" ", notes)).splitlines()]
     return re.sub(r"[ \t]+", " ", expand_shorthand("; ".join(line for line in lines if line))).strip()
 
 
