@@ -22,6 +22,7 @@ from winrewrite.figures import extract_changes, extract_figures, fixed_scale, in
         ("2K to 18K examples", [("2K", 2000.0), ("18K", 18000.0)]),
         ("helpfulness 3.2 -> 4.1/5.0", [("3.2", 3.2), ("4.1", 4.1), ("5.0", 5.0)]),
         ("8 A100 GPUs, NDCG@10, F1, Q3, INT8, k8s", [("8", 8.0)]),  # digits glued to names are not figures
+        ("INFRA-412: spot for batch, closes ML-2198; GPT-4 distilled, top-5 up 3%", [("5", 5.0), ("3%", 3.0)]),
         ("sub-200ms latency", [("200ms", 200.0)]),
         ("gross margin +4.2pp", [("4.2pp", 4.2)]),
         # a list's numbering is no figure; a count in brackets or a figure closing a clause still is

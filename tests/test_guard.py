@@ -550,6 +550,17 @@ def test_a_figure_keeps_its_magnitude_its_period_and_its_label() -> None:
     mentees = "mentees (2): both shipped solo by month 4, first deployments for each of the junior engineers"
     within = "Mentored 2 junior engineers through their first deployments, and both shipped solo within 4 months."
     assert check(mentees, within) == []
+    # 'wk 2' is week 2, written either way or as a span of weeks, never of months
+    grads = "onboarded 3 new grads, all shipping PRs by wk 2, buddy doc now default for team"
+    onboarded = "Onboarded 3 new grads, all shipping pull requests by week 2, and made the buddy doc the team default."
+    assert check(grads, onboarded) == [] and check(grads, onboarded.replace("by week 2", "within 2 weeks")) == []
+    months = onboarded.replace("by week 2", "within 2 months")
+    assert "writes 2 months apart from the week it labels in the notes" in check(grads, months)
+    # either number of a score or a fraction is no percentage
+    sla = "moved batch inference to spot, monthly compute $58k -> $21k, 6am SLA met 29/30 days"
+    spot = "Moved batch inference to spot instances, cutting monthly compute from $58k to $21k and meeting the 6am SLA"
+    assert check(sla, spot + " on 29 of 30 days.") == []
+    assert "writes 29% where the notes count 29/30 days..." in check(sla, spot + " on 29% of 30 days.")
 
 
 def test_an_order_of_magnitude_is_a_quantity() -> None:

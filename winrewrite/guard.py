@@ -100,12 +100,21 @@ _ANY_PERIOD = re.compile(
 _RATIO_UNITS = frozenset({"%", "pp", "x", "$"})
 # words that make the number after them a label, not a quantity: 'week 2', 'v3', 'phase 1'
 _LABEL_BEFORE = re.compile(
-    r"\b(day|week|month|quarter|year|sprint|phase|stage|step|round|iteration|version|v|gen|tier|level|wave)\s?\Z", re.IGNORECASE
+    r"\b(day|week|wk|month|quarter|qtr|year|yr|sprint|phase|stage|step|round|iteration|version|v|gen|tier|level|wave)\s?\Z",
+    re.IGNORECASE,
 )
+_LABEL_SPELLING = {"wk": "week", "qtr": "quarter", "yr": "year"}  # 'by wk 2' and 'by week 2' name the same week
+
+
+def _label(m: re.Match[str] | None) -> str | None:
+    """The label word a :data:`_LABEL_BEFORE` match found, spelled out ('wk' -> 'week'), or None."""
+    return None if m is None else _LABEL_SPELLING.get(m.group(1).lower(), m.group(1).lower())
 _WORDS_AFTER = re.compile(r"[\s-]*([A-Za-z]+)\b(?:[\s-]([A-Za-z]+)\b)?")  # '140 model-years', '200 model years'
 # a word only code holds ('accuracy_threshold', 'k=5'): it may be copied from the notes, never made up
 _CODE_WORD = re.compile(r"[^\s(),;:]*(?:[A-Za-z0-9]_[A-Za-z0-9]|=)[^\s(),;:]*")
 _NEXT_WORD = re.compile(r"\s+([A-Za-z]+)")
+_FRACTION_AFTER = re.compile(r"/\d")  # '10/10', '29/30': the first number of a score or a fraction
+_FRACTION_BEFORE = re.compile(r"\d/\Z")  # and the second
 _FUNCTION_WORDS = frozenset(
     "to from at in on of and or for vs versus with by per than over under after before across since so but "
     "then when while as the a an is was were are now "
@@ -251,9 +260,14 @@ def unknown_parts(flat: str, word: str, partial: bool = False) -> list[str]:
 
 def counts_something(notes: str, figure: Figure) -> bool:
     """True when a unitless figure is followed in the notes by the thing it counts ('45 analyst hours',
-    '3 models'), so a '%', 'x' or '$' on it in a statement would change what it says."""
+    '3 models'), or is either number of a score or a fraction ('rated 10/10', 'met 29/30 days'), so a '%',
+    'x' or '$' on it in a statement would change what it says."""
+    if figure.unit is not None:
+        return False
+    if _FRACTION_AFTER.match(notes, figure.end) or _FRACTION_BEFORE.search(notes[: figure.start]):
+        return True
     m = _NEXT_WORD.match(notes, figure.end)
-    return figure.unit is None and m is not None and m.group(1).lower() not in _FUNCTION_WORDS
+    return m is not None and m.group(1).lower() not in _FUNCTION_WORDS
 
 
 def _time_units_near(text: str, figure: Figure) -> set[str | None]:
@@ -431,11 +445,10 @@ def figure_misuse(notes: str, text: str) -> list[str]:
         elif twins and not families and unit_family(f.unit) in _RATIO_UNITS and all(counts_something(notes, g) for g in twins):
             problems.append(f"writes {f.text} where the notes count {notes[twins[0].start : twins[0].end + 12].strip()}...")
     for f, twins in zip(text_figures, all_twins, strict=True):  # 'week 2' of the notes is a label: not 'improved by 2'
-        befores = [_LABEL_BEFORE.search(notes[: g.start]) for g in twins]
-        labels = {m.group(1).lower() if m else None for m in befores}
-        label = _LABEL_BEFORE.search(text[: f.start])
+        labels = {_label(_LABEL_BEFORE.search(notes[: g.start])) for g in twins}
+        label = _label(_LABEL_BEFORE.search(text[: f.start]))
         as_span = {_canonical_unit(w) for w in labels if w and _TIME_WORD.fullmatch(w)} & _time_units_near(text, f)
-        if labels and None not in labels and (label is None or label.group(1).lower() not in labels) and not as_span:
+        if labels and None not in labels and label not in labels and not as_span:
             words = " or ".join(sorted(str(w) for w in labels))
             problems.append(f"writes {f.text} apart from the {words} it labels in the notes")
         elif (
