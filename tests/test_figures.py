@@ -57,6 +57,8 @@ def test_changes() -> None:
     rate = "false accepts went from like 2.1 per hour to 0.4 per hour"
     assert [(c.before.text, c.after.text) for c in extract_changes(rate)] == [("2.1", "0.4")]
     assert extract_changes("2 apples to 3 pears") == []
+    approx = "manual reviews went from ~4,000 to ~1,500 cases a week, cost ~$58k -> ~$21k"
+    assert [(c.before.text, c.after.text) for c in extract_changes(approx)] == [("4,000", "1,500"), ("$58k", "$21k")]
 
 
 

@@ -556,6 +556,29 @@ def test_a_figure_keeps_its_magnitude_its_period_and_its_label() -> None:
     assert check(grads, onboarded) == [] and check(grads, onboarded.replace("by week 2", "within 2 weeks")) == []
     months = onboarded.replace("by week 2", "within 2 months")
     assert "writes 2 months apart from the week it labels in the notes" in check(grads, months)
+    # a figure the notes mark as a rise is not written as a fall right after it, nor the reverse ('- 19%' is a bullet)
+    tail = "char n-gram fallback for tail queries: +6.5% MRR on the tail slice, offline eval set of 8k queries"
+    built = "Built an offline evaluation set of 8k queries and a character n-gram fallback for tail queries, with MRR on the tail"
+    assert check(tail, built + " slice 6.5% higher.") == []
+    assert "writes 6.5% lower, which the notes give as a rise" in check(tail, built + " slice 6.5% lower.")
+    fall = "chargebacks -18% after shipping card velocity features to the feature store"
+    shipped = "Shipped card velocity features to the feature store, with chargebacks 18%"
+    assert "writes 18% higher, which the notes give as a fall" in check(fall, shipped + " higher than before.")
+    recs = "Shipped the recommendation model, with a 19% increase in items per session."
+    assert check("- recs A/B\n- 19% items/session lift", recs) == []
+    # 'quarter' and 'half' name a period after 'per', 'this', 'the following' ... and in 'quarter over quarter'
+    qoq = "chargebacks -18% QoQ after shipping card velocity features to the feature store"
+    assert check(qoq, "Shipped card velocity features to the feature store, cutting chargebacks 18% quarter over quarter.") == []
+    spend = "Cut cloud spend by a quarter through an infrastructure cleanup of the serving stack."
+    assert "writes the quantity 'quarter', which the notes do not give" in check("cut cloud spend, cleanup of infra", spend)
+    # a metric the notes say held is not said to change
+    onnx = "p95 search latency 1.2s->410ms after moving reranker to onnx runtime + int8 quant, recall@50 flat"
+    moved = "Cut p95 search latency from 1.2s to 410ms by moving the reranker to ONNX Runtime with int8 quantization"
+    assert check(onnx, moved + " with recall@50 unchanged.") == []
+    assert "says recall@50 changed, which the notes say held" in check(onnx, moved + ", reducing recall@50.")
+    voice = "voice cmd model retrained w/ noise aug, highway cmd error 14%->8%, false activations flat"
+    trained = "Retrained the voice command model with noise augmentation, cutting highway command error from 14% to 8%"
+    assert check(voice, trained + " without raising false activations.") == []
     # either number of a score or a fraction is no percentage
     sla = "moved batch inference to spot, monthly compute $58k -> $21k, 6am SLA met 29/30 days"
     spot = "Moved batch inference to spot instances, cutting monthly compute from $58k to $21k and meeting the 6am SLA"

@@ -35,8 +35,9 @@ _AMBIGUOUS_MAGNITUDE = re.compile(r"^[^$€£]*\d\s?m\Z")  # '55m', '55 m': mill
 DIGITS_RE = re.compile(r"\d+(?:[.,]\d+)*")
 QUALIFIER = r"(?:under|below|above|over|about|around|nearly|almost|just|roughly|(?:less|more|fewer) than)"
 _CHANGE_RE = re.compile(
-    rf"(?:(?:\s+(?:per|a)\s+|\s*/\s*)[A-Za-z]+)?\s*(?:->|→|=>|-->|—>|(?:down |up )?to(?: {QUALIFIER})?)\s*", re.IGNORECASE
-)  # '2.1 per hour to 0.4 per hour' is a change too
+    rf"(?:(?:\s+(?:per|a)\s+|\s*/\s*)[A-Za-z]+)?\s*(?:->|→|=>|-->|—>|(?:down |up )?to(?: {QUALIFIER})?)\s*(?:~\s*)?",
+    re.IGNORECASE,
+)  # '2.1 per hour to 0.4 per hour' is a change too, and so is '~4,000 to ~1,500'
 # the new value first, then the old one: '300 stores (was 40)', '18K, up from 2K'
 _BACK_RE = re.compile(
     rf"\s*(?:[A-Za-z]+\s*)?(?:\(\s*|[,;]\s*)(?:was|were|up from|down from)\s+(?:{QUALIFIER}\s*|~\s*)?", re.IGNORECASE

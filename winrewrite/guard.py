@@ -586,11 +586,14 @@ def spelled_quantities(notes: str, text: str) -> list[str]:
     notes with no 2 in them, 'from an hour to minutes' for notes that never count in hours or minutes. A
     number word right after a figure ('1.2 million') belongs to that figure and is checked with it."""
     lowered, digits = notes.lower(), digit_strings(notes)
+    text = _PERIOD_OVER_PERIOD.sub(" ", text)  # a comparison of periods, no quantity
     found = []
     for m in _SPELLED.finditer(text):
         word = m.group(1).lower()
         if word in _TIME_SPANS and _counts_in(lowered, word) and _AFTER_FIGURE.search(text, 0, m.start()):
             continue  # '$640k a quarter' for notes that count per 'qtr': the period, no quantity
+        if word in ("quarter", "half") and _PERIOD_BEFORE.search(text, 0, m.start()):
+            continue  # 'per quarter', 'the following quarter', 'this half': a period
         if not re.search(rf"\b{_spelled_stem(word)}", lowered) and not digits & _NUMBER_WORDS[word]:
             found.append(m.group(0))
     for m in _TIME_SPAN.finditer(text):
@@ -599,6 +602,12 @@ def spelled_quantities(notes: str, text: str) -> list[str]:
     return found
 
 
+_PERIOD_BEFORE = re.compile(
+    r"\b(?:per|this|last|next|that|each|every|the|same|previous|following|prior|first|second|current|whole|full)\s+\Z",
+    re.IGNORECASE,
+)
+# 'quarter over quarter', 'year-on-year': a comparison of periods
+_PERIOD_OVER_PERIOD = re.compile(r"\b(quarter|half|year|month|week)[\s-]+(?:over|on)[\s-]+\1\b", re.IGNORECASE)
 _AFTER_FIGURE = re.compile(r"\d\S*\s+(?:a|per|each|every)\s+\Z")  # '$640k a ': a period word follows
 
 
@@ -696,6 +705,12 @@ def direction_problems(notes: str, text: str) -> list[str]:
     for f in figures:
         verb = _verb_before(text, f.start) if BY_END.search(text[: f.start]) else None
         twins = twins_of(f, notes_figures)
+        if verb is None and twins and (after := _WAY_AFTER.match(text, f.end)):  # '6.5% lower' for '+6.5%'
+            up = not after.group(1).lower().startswith(_FALL_WORDS)
+            if all(_PLUS.search(notes[: g.start]) for g in twins) and not up:
+                problems.append(f"writes {f.text} {after.group(1)}, which the notes give as a rise")
+            elif all(_FALL_MARK.search(notes[: g.start]) for g in twins) and up:
+                problems.append(f"writes {f.text} {after.group(1)}, which the notes give as a fall")
         if verb is None or not twins:
             continue
         rises = {bool(_PLUS.search(notes[: g.start])) for g in twins}
@@ -708,6 +723,42 @@ def direction_problems(notes: str, text: str) -> list[str]:
             problems.append(f"says '{verb[0]}' by {f.text}, which the notes give as a level, not a change")
         elif unit_family(f.unit) != "x" and all(g.start in reached or _reached_level(notes, g) for g in twins):
             problems.append(f"says '{verb[0]}' by {f.text}, which the notes give as the level reached, not the change")
+    return problems
+
+
+# a word of way right after a figure ('6.5% lower', '18% more'); the ones that fall start with _FALL_WORDS
+_WAY_AFTER = re.compile(
+    r"\s*(lower|less|fewer|smaller|down|drop|decline|decrease|reduction|higher|more|greater|up|increase|rise|gain)\b",
+    re.IGNORECASE,
+)
+_FALL_MARK = re.compile(r"(?:^|[\s(])[-−]\Z|\bdown\s+\Z", re.IGNORECASE)  # '-18%', 'down 18%'; not a bullet's '- 18%'
+_FALL_WORDS = ("low", "less", "few", "small", "down", "drop", "decl", "decr", "reduc")
+# what notes say held: 'recall@50 flat', 'latency stayed flat', 'default rate unchanged', 'at same recall'
+_HELD = re.compile(
+    r"(?P<metric>[A-Za-z][\w@.-]*)\s+(?:(?:was|stayed|remained|is|held|kept)\s+)?(?:flat|unchanged|steady|stable)\b"
+    r"|\bat\s+(?:the\s+)?same\s+(?P<same>[A-Za-z][\w@.-]*)",
+    re.IGNORECASE,
+)
+_NEGATED = re.compile(r"\b(?:without|not|never|no)\s+\Z", re.IGNORECASE)
+_CHANGE_VERB = r"\b(?:reduc|rais|improv|cut|lift|boost|increas|decreas|lower|shrink|shrank|grow|grew|dropp|halv|doubl)\w*"
+
+
+def held_changed(notes: str, text: str) -> list[str]:
+    """A metric the notes say held ('recall@50 flat', 'at same recall') that ``text`` says was changed
+    ('reducing recall@50'): a verb of change with the metric in its object, no more than three words on.
+
+    >>> held_changed("p95 1.2s->410ms with onnx, recall@50 flat", "Cut p95 latency from 1.2s to 410ms, reducing recall@50.")
+    ['says recall@50 changed, which the notes say held']
+    """
+    problems = []
+    for m in _HELD.finditer(notes):
+        metric = m.group("metric") or m.group("same")
+        if metric.lower() in _FUNCTION_WORDS or metric.lower() in ("it", "this", "that", "everything", "all", "were", "are"):
+            continue
+        object_of_change = rf"{_CHANGE_VERB}\s+(?:(?!at\b|with\b|while\b|without\b|by\b)[\w'-]+\s+){{0,3}}{re.escape(metric)}\b"
+        said = (c for c in re.finditer(object_of_change, text, re.IGNORECASE) if not _NEGATED.search(text, 0, c.start()))
+        if next(said, None) is not None:  # 'without raising false activations' says it held
+            problems.append(f"says {metric} changed, which the notes say held")
     return problems
 
 
@@ -863,6 +914,7 @@ def check(notes: str, text: str) -> list[str]:
     problems += [f"drops the quantity {q!r}" for q in dropped_quantities(notes, text)]
     problems += figure_misuse(notes, text)
     problems += direction_problems(notes, text)
+    problems += held_changed(notes, text)
     problems += misattributed_figures(notes, text)
     problems += change_as_share(notes, text)
     problems += [f"names {n}, which the notes do not mention" for n in unsupported_names(notes, text)]
