@@ -755,7 +755,8 @@ def held_changed(notes: str, text: str) -> list[str]:
         metric = m.group("metric") or m.group("same")
         if metric.lower() in _FUNCTION_WORDS or metric.lower() in ("it", "this", "that", "everything", "all", "were", "are"):
             continue
-        object_of_change = rf"{_CHANGE_VERB}\s+(?:(?!at\b|with\b|while\b|without\b|by\b)[\w'-]+\s+){{0,3}}{re.escape(metric)}\b"
+        name = re.escape(metric.split("@")[0])  # 'recall@50' is said 'recall' too
+        object_of_change = rf"{_CHANGE_VERB}\s+(?:(?!at\b|with\b|while\b|without\b|by\b)[\w'-]+\s+){{0,3}}{name}(?:@\d+)?\b"
         said = (c for c in re.finditer(object_of_change, text, re.IGNORECASE) if not _NEGATED.search(text, 0, c.start()))
         if next(said, None) is not None:  # 'without raising false activations' says it held
             problems.append(f"says {metric} changed, which the notes say held")
