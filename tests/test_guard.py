@@ -580,6 +580,12 @@ def test_a_figure_keeps_its_magnitude_its_period_and_its_label() -> None:
     voice = "voice cmd model retrained w/ noise aug, highway cmd error 14%->8%, false activations flat"
     trained = "Retrained the voice command model with noise augmentation, cutting highway command error from 14% to 8%"
     assert check(voice, trained + " without raising false activations.") == []
+    # a made-up change from a percentage to a bare number the notes never paired with it
+    cuped = "A/B platform supports CUPED, required sample sizes ~40% smaller so experiments finish in ~1 week instead of ~2"
+    sized = "Added CUPED to the A/B platform, cutting required sample sizes"
+    assert check(cuped, sized + " by 40% so experiments finish in 1 week instead of 2.") == []
+    unpaired = sized + " from 40% to under 2 within 1 week."
+    assert "states a change from 40% to 2, which the notes do not pair" in check(cuped, unpaired)
     # either number of a score or a fraction is no percentage
     sla = "moved batch inference to spot, monthly compute $58k -> $21k, 6am SLA met 29/30 days"
     spot = "Moved batch inference to spot instances, cutting monthly compute from $58k to $21k and meeting the 6am SLA"

@@ -511,6 +511,13 @@ def figure_misuse(notes: str, text: str) -> list[str]:
             and not any(same_figure(a, c.before) and same_figure(b, c.after) for c in notes_changes)
         ):  # the notes' own change may be read otherwise ('4.1 down to 3.6 minutes'), a made-up one may not
             problems.append(f"states a change from {a.text} to {b.text}, which are not the same kind of quantity")
+        elif (
+            (a.unit is None) != (b.unit is None)
+            and unit_family(a.unit or b.unit) in _RATIO_UNITS
+            and kinds.count(None) == 1
+            and not any(same_figure(a, c.before) and same_figure(b, c.after) for c in notes_changes)
+        ):  # 'sample sizes ~40% ... in ~1 week instead of ~2' written as 'from 40% to under 2'
+            problems.append(f"states a change from {a.text} to {b.text}, which the notes do not pair")
     return problems
 
 
