@@ -874,6 +874,23 @@ def test_a_change_written_as_a_share_is_rejected(notes: str, text: str, rejected
     assert bool(change_as_share(notes, text)) is rejected
 
 
+def test_a_model_statement_that_adds_words_the_notes_do_not_say_gets_a_suggestion_to_check_them() -> None:
+    from winrewrite.assess import suggestions_for, unsaid_words
+    from winrewrite.figures import extract_figures
+
+    notes = "migrated the model registry from a homegrown S3 layout to MLflow, ~300 models moved, zero downtime"
+    made_up = "Migrated the model registry from a homegrown S3 vault to a MLflow cluster, freeing 300 models for deployment."
+    assert unsaid_words(notes, made_up) == ["vault", "cluster", "freeing", "deployment"]
+    tips = suggestions_for(notes, extract_figures(notes), Category.ML_SYSTEMS, "model", text=made_up)
+    assert "The model wrote 'vault', 'cluster', 'freeing' and 'deployment', which your notes do not say" in tips[-1]
+    # words said in another form ('mem' for 'memory'), the opening verb and a statement's usual words are not counted
+    faithful = "Moved the model registry from a homegrown S3 layout to MLflow, migrating 300 models with zero downtime."
+    assert unsaid_words(notes, faithful) == []
+    assert unsaid_words("peak mem 71GB -> 44GB", "Cut peak memory from 71GB to 44GB per GPU in production.") == []
+    quiet = suggestions_for(notes, extract_figures(notes), Category.ML_SYSTEMS, "model", text=faithful)
+    assert not any("your notes do not say" in t for t in quiet)
+
+
 def test_a_fallback_says_what_to_change_in_the_notes() -> None:
     from winrewrite.assess import suggestions_for
     from winrewrite.figures import extract_figures

@@ -14,10 +14,24 @@ from collections.abc import Sequence
 from winrewrite.categories import WHERE_TO_FIND_FIGURES, Category
 from winrewrite.composer import left_out, mixes_topics
 from winrewrite.figures import extract_changes
-from winrewrite.guard import is_thin, starts_with_action_verb
+from winrewrite.guard import content_words, is_thin, starts_with_action_verb, stem
+from winrewrite.prompt import clean_notes
 from winrewrite.statement import Figure, Strength
 
 MANY_FIGURES = 6
+UNSAID_WORDS = 3  # a model statement with this many words the notes do not say gets a suggestion to check them
+SHOWN_WORDS = 5  # of which the suggestion names this many
+# Words a careful statement adds to its notes as a matter of course: those the training statements add to their
+# notes in 8 examples or more (the action verbs, 'production', 'latency' for 'p99' ...), and a few pronouns.
+STATEMENT_WORDS = frozenset(
+    "across added adding against app automated based before built catching classifier code conversion cost cut "
+    "cutting data days designed detection enabling engineers error evaluation feature features fine first fixed hours "
+    "implemented improving inference internal introduced latency launched learning letting lifting llm manual migrated "
+    "minutes model month partnered pipeline points prediction product production raising ran rate recommendation "
+    "reduced reducing replaced replacing revenue saving scoring search service serving set shipped shrinking speech "
+    "spend support team test through time trained training tuned using week weekly weeks while within without year "
+    "them they after need instead".split()
+)
 
 
 def assess_strength(text: str, has_figures: bool) -> Strength:
@@ -31,11 +45,30 @@ def assess_strength(text: str, has_figures: bool) -> Strength:
     return "weak"
 
 
+def unsaid_words(notes: str, text: str) -> list[str]:
+    """Words of a statement, after its opening verb, that its notes do not say in any form and that statements
+    do not add as a matter of course (:data:`STATEMENT_WORDS`): where a model may have added what is not so.
+
+    >>> unsaid_words("registry moved to mlflow, ~300 models", "Migrated the registry to an MLflow vault, freeing 300 models.")
+    ['vault', 'freeing']
+    """
+    have = content_words(clean_notes(notes))
+    stems = {stem(w) for w in have}
+    found = []
+    for word in dict.fromkeys(content_words(text)[1:]):
+        if len(word) < 4 or word in STATEMENT_WORDS or stem(word) in stems:
+            continue
+        if not any(len(n) >= 3 and (word.startswith(n) or n.startswith(word)) for n in have):  # 'mem', 'memory'
+            found.append(word)
+    return found
+
+
 def suggestions_for(
-    notes: str, figures: list[Figure], category: Category, source: str, rejected: Sequence[str] = ()
+    notes: str, figures: list[Figure], category: Category, source: str, rejected: Sequence[str] = (), text: str = ""
 ) -> list[str]:
     """What would make the statement stronger, in the user's terms; for a fallback, ``rejected`` (the guard's
-    problems with the model's candidates) says what to change in the notes so the model can write it.
+    problems with the model's candidates) says what to change in the notes so the model can write it; for a
+    model's ``text``, the words it adds that the notes do not say (:func:`unsaid_words`), to check.
 
     >>> tips = suggestions_for("chargebacks -23%, queue -30%", [], Category.ML_SYSTEMS, "fallback", ["ties 30% to 'x'"])
     >>> tips[-1][:55]
@@ -65,6 +98,12 @@ def suggestions_for(
         )
     if category is not Category.BUSINESS_IMPACT and not any(f.unit == "$" for f in figures):
         tips.append("Add the layer above if you have it: the decision, revenue, cost or team time this work unlocked.")
+    if source == "model" and len(unsaid := unsaid_words(notes, text)) >= UNSAID_WORDS:
+        named = [f"'{w}'" for w in unsaid[:SHOWN_WORDS]]
+        if len(unsaid) > SHOWN_WORDS:
+            named.append(f"{len(unsaid) - SHOWN_WORDS} more")
+        quoted = ", ".join(named[:-1]) + f" and {named[-1]}"
+        tips.append(f"The model wrote {quoted}, which your notes do not say: keep them only if they are true.")
     if source == "fallback":
         tips.append(
             "The model's drafts did not pass the checks, so this statement was assembled from your notes: edit it before use."

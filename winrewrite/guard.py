@@ -830,7 +830,7 @@ def misattributed_figures(notes: str, text: str) -> list[str]:
         return []
     starts = [0] + [m.end() for m in _NOTES_CLAUSE_END.finditer(notes)]
     clause = [bisect.bisect_right(starts, f.start) - 1 for f in figures]
-    words = [{_stem(w) for w in content_words(notes[a:b])} for a, b in zip(starts, [*starts[1:], len(notes)], strict=True)]
+    words = [{stem(w) for w in content_words(notes[a:b])} for a, b in zip(starts, [*starts[1:], len(notes)], strict=True)]
     holders = {c: f for f, c in reversed(list(zip(figures, clause, strict=True)))}  # clause -> its first figure
     problems = []
     for f in extract_figures(text):
@@ -843,8 +843,8 @@ def misattributed_figures(notes: str, text: str) -> list[str]:
             head = head[earlier[-1].end :]
         head = _OWN_PHRASE_START.split(head)[-1]
         for word in content_words(head)[-2:]:
-            stem = _stem(word)
-            where = {c for c, stems in enumerate(words) if stem in stems}
+            own_stem = stem(word)
+            where = {c for c, stems in enumerate(words) if own_stem in stems}
             if _NO_SUBJECT.match(word) or _RISE.match(word) or _FALL.match(word) or not where or where & own:
                 continue
             if all(c in holders for c in where):
@@ -866,7 +866,8 @@ TERSE_ADDED = 6  # content words a statement for them may add ('WER' -> 'word er
 SHORT_ADDED = 2  # content words a statement under MIN_WORDS may add ('for intent classification' -> '... model')
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
+    """A word's first five letters after a plural or verb ending: 'reduced' and 'reducing' share 'reduc'."""
     for suffix in ("ing", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)][:5]
@@ -908,8 +909,8 @@ def added_content_problems(notes: str, text: str) -> list[str]:
 
 def added_words(notes: str, text: str) -> list[str]:
     """The content words of ``text`` whose stem the notes lack, in order, once each."""
-    have = {_stem(w) for w in content_words(notes)}
-    return list(dict.fromkeys(w for w in content_words(text) if _stem(w) not in have))
+    have = {stem(w) for w in content_words(notes)}
+    return list(dict.fromkeys(w for w in content_words(text) if stem(w) not in have))
 
 
 def check(notes: str, text: str) -> list[str]:

@@ -410,7 +410,7 @@ class Rewriter:
                     subcategory=subcategory,
                     figures=figures,
                     strength=assess_strength(text, has_figures=bool(figures)),
-                    suggestions=suggestions_for(note, figures, category, source, rejected),
+                    suggestions=suggestions_for(note, figures, category, source, rejected, text),
                     source=source,
                     notes=note,
                     warnings=warnings,
