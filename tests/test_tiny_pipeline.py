@@ -239,6 +239,17 @@ def test_a_candidate_the_model_finds_garbled_is_rejected_like_a_guard_failure(ti
     assert tiny_rewriter._settle(notes, [[]], [Category.BUSINESS_IMPACT]) == [(garbled, "model", [])]
 
 
+def test_of_the_candidates_that_pass_the_one_that_adds_least_is_chosen(tiny_rewriter, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Among beam candidates that all pass, the one with the fewest words the notes do not say wins; between
+    equals, the model's order."""
+    notes = ["migrated the model registry from a homegrown S3 layout to MLflow, ~300 models moved, zero downtime"]
+    vault = "Migrated the model registry from a homegrown S3 vault to an MLflow cluster, freeing 300 models with zero downtime."
+    layout = "Migrated the model registry from a homegrown S3 layout to MLflow, moving 300 models with zero downtime."
+    plain = "Migrated the model registry from its homegrown S3 layout to MLflow, moving 300 models with zero downtime."
+    monkeypatch.setattr(tiny_rewriter, "_beams", lambda n, h, prefilled=None: [[(vault, -0.2), (layout, -0.3), (plain, -0.3)]])
+    assert tiny_rewriter._settle(notes, [[]], [Category.ML_SYSTEMS]) == [(layout, "model", [])]
+
+
 def test_the_second_pass_writes_only_for_the_notes_the_first_left(tiny_rewriter, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """On the CPU the beams write first and the greedy pass runs only for a note none of their candidates
     passes; ``greedy_first=True`` turns the order round, and ``num_candidates=0`` leaves the greedy pass alone.

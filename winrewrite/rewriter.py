@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from winrewrite.assess import assess_strength, suggestions_for
+from winrewrite.assess import assess_strength, suggestions_for, unsaid_words
 from winrewrite.categories import Category
 from winrewrite.composer import compose
 from winrewrite.config import RewriterConfig
@@ -421,8 +421,9 @@ class Rewriter:
     def _settle(
         self, notes: list[str], heads: list[list[int]], chosen: list[Category], prefilled: Prefilled | None = None
     ) -> list[tuple[str, Literal["model", "fallback"], list[str]]]:
-        """For each note, the first candidate of the model that passes the guard and reads fluently to it
-        (:meth:`_problems`), from two passes: its beam candidates, best first, and its greedy statement, in
+        """For each note, the candidate of the model that passes the guard and reads fluently to it
+        (:meth:`_problems`) and adds the fewest words the notes do not say (:func:`~winrewrite.assess.unsaid_words`),
+        from two passes: its beam candidates, best first, and its greedy statement, in
         the order :meth:`_greedy_first` gives, the second only for the notes the first left without one
         (each pass decodes all its notes in one batch; ``prefilled``, the state after the heads, is continued
         by a pass that covers all the notes, the second pass getting a copy). Then the longest run of leading
@@ -447,14 +448,16 @@ class Rewriter:
             self.last_timings[f"{name}_s"] = time.perf_counter() - start
             prefilled, spare = spare, None  # the first pass may have changed the state in place
             for i, candidates in zip(todo, found, strict=True):
+                passing = []
                 for candidate, log_prob in candidates:
                     tried[i].append(candidate)
-                    problems = self._problems(notes[i], candidate, log_prob)
-                    if not problems:
-                        settled[i] = (candidate, "model")
-                        break
+                    if not (problems := self._problems(notes[i], candidate, log_prob)):
+                        passing.append(candidate)
+                        continue
                     rejected[i] += problems
                     logger.debug("%s candidate rejected (%s)", name, "; ".join(problems))
+                if passing:  # the one that adds fewest words the notes do not say; the model's order breaks ties
+                    settled[i] = (min(passing, key=lambda c: len(unsaid_words(notes[i], c))), "model")
         trimmed = 0
         for i, s in enumerate(settled):
             if s is not None:
