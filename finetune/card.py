@@ -66,13 +66,17 @@ the held-out cases). The rows "on fresh notes in many styles" are measured on `d
 {fresh_notes} notes written for the evaluation in nine styles (terse, dictated, bullets, chat message, ticket or
 commit, long notes that open with the background, no figures, two topics at once, hostile), with no reference
 statement and never trained on; the form there counts fallbacks too, which keep every figure of long notes
-and can run past 60 words.
+and can run past 60 words. "Model statements with 3+ words the notes do not say" counts, among the model's own
+statements, those that use three or more words (after the opening verb, and apart from the words statements
+add as a matter of course) that their notes do not hold in any form: read by hand, nearly all of them state
+something the notes do not, and such a statement gets a suggestion naming the words to check.
 
 ## Intended use and limits
 - Drafting accomplishment statements from your own notes about ML/engineering work, in English, on your machine.
 - A 270M model: wording can be generic or awkward, and it can misjudge the category of work unlike the
   training examples. Read every statement before you use it; the figures are guaranteed to come from your
-  notes, the claims around them are not verified.
+  notes, the claims around them are not verified: on fresh notes about two in three of the model's own
+  statements misstate something, from a wrong word to a wrong relation between figures.
 - Not for writing about other people, or for any use the Gemma Prohibited Use Policy forbids.
 """
 

@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from finetune.metrics import chrf
 from finetune.split import split
+from winrewrite.assess import UNSAID_WORDS, unsaid_words
 from winrewrite.config import RewriterConfig
 from winrewrite.data import LabelledNotes, load_examples, load_labelled_notes
 from winrewrite.figures import extract_figures, invented_figures, missing_figures
@@ -46,6 +47,8 @@ METRICS = [
     ("fresh_form", "form on fresh notes in many styles", ""),
     ("fresh_figure_recall", "figure recall on fresh notes in many styles", ""),
     ("fresh_invented_figures", "fresh notes' statements with an invented figure", "0"),
+    ("unsaid_rate", "model statements with 3+ words the notes do not say", "lower"),
+    ("fresh_unsaid_rate", "the same on fresh notes in many styles", "lower"),
     ("chrf", "chrF vs reference", "higher"),
     ("p50_seconds", "p50 seconds per statement (CPU)", ""),
 ]
@@ -99,6 +102,7 @@ def _facts(notes: str, s: Statement) -> dict[str, Any]:
         "kept": total - _lost(notes, notes_figures, s.text),
         "model_kept": total - _lost(notes, notes_figures, draft) if draft else 0,
         "form_ok": not form_problems(s.text) and 12 <= words <= 60,
+        "unsaid": unsaid_words(notes, s.text) if s.source == "model" else [],
     }
 
 
@@ -144,9 +148,12 @@ def fresh(rewriter: Rewriter, items: list[dict[str, Any]], label: str) -> tuple[
 
 def _statement_metrics(rows: list[dict[str, Any]]) -> dict[str, float]:
     """What any set of rewritten notes is measured by (rows of :func:`_facts`): invented figures, figure recall,
-    form and fallback rate."""
+    form, fallback rate, and the share of the model's statements that add :data:`UNSAID_WORDS` or more words the
+    notes do not say (where it most often misstates them)."""
     n = len(rows) or 1
+    written = [r for r in rows if r["source"] == "model"]
     return {
+        "unsaid_rate": sum(len(r["unsaid"]) >= UNSAID_WORDS for r in written) / (len(written) or 1),
         "invented_figures": sum(bool(r["invented"]) for r in rows),
         "figure_recall": sum(r["kept"] for r in rows) / (sum(r["figures"] for r in rows) or 1),
         "form": sum(r["form_ok"] for r in rows) / n,
