@@ -803,7 +803,7 @@ WORK = "Delivered model performance work: "
         ("temperature range -5 to 10, 3-5 days", WORK + "temperature range -5 to 10, 3-5 days."),
         ("distillation: 60% fewer labels", WORK + "distillation, 60% fewer labels."),  # one colon per sentence
         ("report automation saves ~3h/wk", WORK + "report automation saves about 3 hours per week."),
-        ("oncall toil 6hrs/wk->1hr/wk", WORK + "oncall toil 6 hours per week to 1 hour per week."),  # '1 hour'
+        ("oncall toil 6hrs/wk->1hr/wk", WORK + "oncall toil from 6 hours per week to 1 hour per week."),  # '1 hour'
         ("2 releases/mo now, was 1/qtr", WORK + "2 releases a month now, was 1 a quarter."),
     ],
 )

@@ -128,9 +128,11 @@ _REPLACEMENTS = [
     (re.compile(r"(?<!\S)[-−](?=\d[\d.,]*\s?(?:%|pp\b|pts?\b|points\b))"), "down "),  # 'logloss -1.8%'
     (re.compile(r"\s\+\s"), " and "),  # 'ctr + cvr'
 ]
-# a change written bare after its metric ('WAPE 18.4% to 14.9%', 'manual steps about 12 to 0'): 'from' goes before it
+# a change written bare after its metric or a comma ('WAPE 18.4% to 14.9%', ', 14MB to 3MB'): 'from' goes before it
 _BARE_CHANGE = re.compile(
-    r"(?P<word>[\w@)\]]+)\s+(?=(?:about\s+)?[$€£]?\d[\d.,]*(?:\s?[A-Za-z%]+)?\s+to\s+(?:about\s+)?[$€£]?\d)"
+    r"(?:(?P<word>[\w@)\]%]+)\s+|(?P<mark>(?<!\d),|[:(])\s*)"
+    r"(?=(?:about\s+)?[$€£]?\d[\d.,]*(?:\s?[A-Za-z%]+)?(?:\s+(?:a|per)\s+[A-Za-z]+)?"
+    r"\s+to\s+(?:(?:about|under|over)\s+)?[$€£]?\d)"
 )
 # words after which such a pair needs no 'from': a preposition or a qualifier already leads it ('of 5 to 10 people'),
 # or a label ('week 2 to 4')
@@ -284,7 +286,7 @@ def _prose(notes: str) -> str:
     for pattern, replacement in _REPLACEMENTS + _UNITS:
         text = pattern.sub(replacement, text)
     text = _ACRONYMS.sub(lambda m: m.group(1).upper(), _LONE_I.sub("I", text))
-    text = _BARE_CHANGE.sub(lambda m: m[0] if m["word"].lower() in _NO_FROM else f"{m['word']} from ", text)
+    text = _BARE_CHANGE.sub(_from_before, text)
     # One sentence: inner full stops (not decimal points) become commas.
     text = _SENTENCE_START.sub(lambda m: m[1] + (m[2].lower() if _ordinary(m[2], text) else m[2]), text)
     text = re.sub(r"(?<!\d)[.!?]+\s+|[.!?]+(?=\s|$)", ", ", text)
@@ -292,6 +294,15 @@ def _prose(notes: str) -> str:
     text = re.sub(r"\s+", " ", text).strip(" ,;:")
     text = re.sub(r"([(\[]) | (?=[)\]])", r"\1", text)  # '(<1 minute' read as '( under 1 minute'
     return f"{text} ({key})" if key and text else text or key
+
+
+def _from_before(m: re.Match[str]) -> str:
+    """'from' before a change its metric or a comma leads: 'WAPE from 18.4% to 14.9%', ', from 14MB to 3MB'."""
+    if m["mark"]:
+        return f"{m['mark']}from " if m["mark"] == "(" else f"{m['mark']} from "
+    if m["word"].lower() in _NO_FROM - {"went"}:  # 'went 9.4% to 7.1%' is 'went from 9.4% to 7.1%'
+        return m[0]
+    return f"{m['word']} from "
 
 
 def _ordinary(word: str, text: str) -> bool:
