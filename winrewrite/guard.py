@@ -342,18 +342,20 @@ def kept_as_change(text: str, change: Change, figures: list[Figure] | None = Non
     False
     """
     figures = extract_figures(text) if figures is None else figures
+    pairs = _written_pairs(change, figures)
+    for a, b in pairs:
+        first, second, joins = (a, b, CHANGE_WORD) if a.end <= b.start else (b, a, BACKWARD_WORD)
+        gap = text[first.end : second.start]
+        between = any(first.end <= f.start < second.start for f in figures)
+        if len(gap) <= 60 and joins.search(gap) and not CLAUSE_BREAK.search(gap) and not between:
+            return True
+    return not pairs
+
+
+def _written_pairs(change: Change, figures: list[Figure]) -> list[tuple[Figure, Figure]]:
+    """Every place a text's ``figures`` write a change's first number and its second; none if either is missing."""
     befores = [f for f in figures if same_figure(f, change.before)]
-    afters = [f for f in figures if same_figure(f, change.after)]
-    if not befores or not afters:
-        return True
-    for a in befores:
-        for b in afters:
-            first, second, joins = (a, b, CHANGE_WORD) if a.end <= b.start else (b, a, BACKWARD_WORD)
-            gap = text[first.end : second.start]
-            between = any(first.end <= f.start < second.start for f in figures)
-            if len(gap) <= 60 and joins.search(gap) and not CLAUSE_BREAK.search(gap) and not between:
-                return True
-    return False
+    return [(a, b) for a in befores for b in figures if same_figure(b, change.after)]
 
 
 # 'from 340 ms', 'from about $3k', and a chain's next step: 'from 0.61 to 0.74 to 0.79'
@@ -389,17 +391,13 @@ def _told_from(text: str, change: Change, figures: list[Figure]) -> bool:
     >>> _told_from("Built a 340-ms-to-85-ms serving path.", c, extract_figures("Built a 340-ms-to-85-ms serving path."))
     False
     """
-    befores = [f for f in figures if same_figure(f, change.before)]
-    afters = [f for f in figures if same_figure(f, change.after)]
-    if not befores or not afters:
-        return True
-    for a in befores:
-        for b in afters:
-            if a.start < b.start and (_FROM_BEFORE.search(text[: a.start]) or _VERB_TO.search(text[: a.start])):
-                return True
-            if b.start < a.start and _BACK_JOIN.search(text[b.end : a.start]):
-                return True
-    return False
+    pairs = _written_pairs(change, figures)
+    for a, b in pairs:
+        if a.start < b.start and (_FROM_BEFORE.search(text[: a.start]) or _VERB_TO.search(text[: a.start])):
+            return True
+        if b.start < a.start and _BACK_JOIN.search(text[b.end : a.start]):
+            return True
+    return not pairs
 
 
 def _kind(notes: str, notes_figures: list[Figure], figure: Figure) -> str | None:
