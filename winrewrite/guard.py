@@ -109,6 +109,8 @@ _LABEL_SPELLING = {"wk": "week", "qtr": "quarter", "yr": "year"}  # 'by wk 2' an
 def _label(m: re.Match[str] | None) -> str | None:
     """The label word a :data:`_LABEL_BEFORE` match found, spelled out ('wk' -> 'week'), or None."""
     return None if m is None else _LABEL_SPELLING.get(m.group(1).lower(), m.group(1).lower())
+
+
 _WORDS_AFTER = re.compile(r"[\s-]*([A-Za-z]+)\b(?:[\s-]([A-Za-z]+)\b)?")  # '140 model-years', '200 model years'
 # a word only code holds ('accuracy_threshold', 'k=5'): it may be copied from the notes, never made up
 _CODE_WORD = re.compile(r"[^\s(),;:]*(?:[A-Za-z0-9]_[A-Za-z0-9]|=)[^\s(),;:]*")
@@ -793,7 +795,7 @@ _HELD = re.compile(
     re.IGNORECASE,
 )
 _NEGATED = re.compile(r"\b(?:without|not|never|no)\s+\Z", re.IGNORECASE)
-_CHANGE_VERB = r"\b(?:reduc|rais|improv|cut|lift|boost|increas|decreas|lower|shrink|shrank|grow|grew|dropp|halv|doubl)\w*"
+_CHANGE_VERB = rf"(?:{_RISE.pattern}|{_FALL.pattern}|\bimprov\w*)"  # 'reducing', 'raising', 'improved' ...
 
 
 def held_changed(notes: str, text: str) -> list[str]:
