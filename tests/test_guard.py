@@ -200,13 +200,22 @@ def test_composer_tells_notes_that_open_with_what_was_done_to_a_thing_actively(n
     "notes",
     [
         "multilingual eval set shared by the 4 speech teams",  # 'by' names who did it, not how
-        "so I partnered with the clinical folks to explain scores",  # a person, not a thing, opens the notes
+        "so the team partnered with the clinical folks to explain scores",  # people, not a thing, open the notes
         "pronunciation eval set with linguistics team, 2,400 utterances",  # 'set' is a noun here
         "every file uploaded with the old client got scanned",
     ],
 )
 def test_composer_leaves_other_openings_as_they_are(notes: str) -> None:
     assert compose(notes, Category.ML_SYSTEMS).startswith("Delivered ML systems work: ")
+
+
+def test_composer_opens_dictated_notes_with_their_verb_and_drops_like_before_a_quantity() -> None:
+    dictated = "so um I built the monitoring system for all 8 production models, and it caught 3 regressions"
+    assert compose(dictated, Category.ML_SYSTEMS) == (
+        "Built the monitoring system for all 8 production models, and it caught 3 regressions."
+    )
+    mentoring = "mentoring two analysts, we did weekly 1:1s for like six months, both moved into ML roles"
+    assert "weekly 1:1s for six months" in compose(mentoring, Category.LEADERSHIP)
 
 
 @pytest.mark.parametrize(

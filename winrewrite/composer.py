@@ -29,7 +29,8 @@ _ASIDE = re.compile(r",\s*(?:um+|uh+|erm)\s*,", re.IGNORECASE)  # 'so I, uh, bui
 _FILLERS = re.compile(
     r"\b(?:um+|uh+|erm|(?:yeah|okay|ok|right) so|so yeah|yeah|so basically|basically|you know|i mean|kind of|sort of|like,"
     r"|what else|oh yeah|lol|tl;?dr:?|(?:so )?on one side"
-    r"|like(?=\s+(?:about\s+)?[$€£~\d]))\s*,?\s*",  # 'like $240k' is '$240k'; 'features like dwell time' stays
+    r"|like(?=\s+(?:about\s+)?(?:[$€£~\d]|(?:a|two|three|four|five|six|seven|eight|nine|ten|twenty|a\s+dozen)\s)))\s*,?\s*",
+    # 'like $240k' is '$240k', 'for like six months' is 'for six months'; 'features like dwell time' stays
     re.IGNORECASE,
 )
 # notes that open with the why: 'context:', 'some background:', 'context for this one:', 'a bit of history:'
@@ -182,7 +183,7 @@ def _compose(notes: str, category: Category) -> tuple[str, list[str]]:
     text, dropped = _shorten(prose)
     if missing_figures(extract_figures(notes), text):  # the clauses split a figure: keep them all
         text, dropped = prose, []
-    verb_first = _SUBJECT.sub("", text)
+    verb_first = _SUBJECT.sub("", _JOINER.sub("", text))  # 'so I added ...' -> 'added ...'
     if starts_with_action_verb(verb_first):
         return f"{verb_first[0].upper()}{verb_first[1:]}.", dropped
     if told := _as_change(text) or _as_active(text):
@@ -190,7 +191,7 @@ def _compose(notes: str, category: Category) -> tuple[str, list[str]]:
     first = text.split(" ", 1)[0]
     if first[1:].islower() or first == "A":  # 'Moved the model' -> 'moved the model'; 'LTV', 'TorchServe' stay
         text = text[0].lower() + text[1:]
-    text = re.sub(r"(?<!\d):\s+", ", ", text)  # one colon per sentence: 'distillation: 60% fewer labels'
+    text = re.sub(r"(?<!\d\d):\s+", ", ", text)  # one colon per sentence: 'distillation: 60% fewer labels', 'v7: ...'
     return f"Delivered {_NOUNS[category]}: {text}.", dropped
 
 
