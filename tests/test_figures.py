@@ -23,6 +23,7 @@ from winrewrite.figures import extract_changes, extract_figures, fixed_scale, in
         ("helpfulness 3.2 -> 4.1/5.0", [("3.2", 3.2), ("4.1", 4.1), ("5.0", 5.0)]),
         ("8 A100 GPUs, NDCG@10, F1, Q3, INT8, k8s", [("8", 8.0)]),  # digits glued to names are not figures
         ("INFRA-412: spot for batch, closes ML-2198; GPT-4 distilled, top-5 up 3%", [("5", 5.0), ("3%", 3.0)]),
+        ("see https://wiki.example.com/postmortems/2024-q2-lag, fixed the 45 min lag", [("45 min", 45.0)]),  # a link's numbers
         ("sub-200ms latency", [("200ms", 200.0)]),
         ("gross margin +4.2pp", [("4.2pp", 4.2)]),
         # a list's numbering is no figure; a count in brackets or a figure closing a clause still is
@@ -57,6 +58,8 @@ def test_changes() -> None:
     rate = "false accepts went from like 2.1 per hour to 0.4 per hour"
     assert [(c.before.text, c.after.text) for c in extract_changes(rate)] == [("2.1", "0.4")]
     assert extract_changes("2 apples to 3 pears") == []
+    now = "fixed the 45 min lag in the streaming pipeline, now under 2 min; had 12 incidents, now 3 teams use it"
+    assert [(c.before.text, c.after.text) for c in extract_changes(now)] == [("45 min", "2 min")]  # same unit only
     approx = "manual reviews went from ~4,000 to ~1,500 cases a week, cost ~$58k -> ~$21k"
     assert [(c.before.text, c.after.text) for c in extract_changes(approx)] == [("4,000", "1,500"), ("$58k", "$21k")]
 

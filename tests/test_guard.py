@@ -216,6 +216,11 @@ def test_composer_opens_dictated_notes_with_their_verb_and_drops_like_before_a_q
     )
     mentoring = "mentoring two analysts, we did weekly 1:1s for like six months, both moved into ML roles"
     assert "weekly 1:1s for six months" in compose(mentoring, Category.LEADERSHIP)
+    # a link is an address, not the work, and its numbers are no figures
+    link = "see https://wiki.example.com/postmortems/2024-q2-lag for details. fixed the 45 min lag in the feature pipeline"
+    assert compose(link, Category.ML_SYSTEMS) == "Fixed the 45 minutes lag in the feature pipeline."
+    dashboard = "shipped the dashboard (www.example.com/dash), docs at https://example.com/d, 3 teams use it"
+    assert compose(dashboard, Category.ML_SYSTEMS) == "Shipped the dashboard, 3 teams use it."
 
 
 @pytest.mark.parametrize(

@@ -60,6 +60,12 @@ _UNRELATED = re.compile(
     r"(?:totally\s+different\s+thing|(?:totally\s+|completely\s+)?unrelated|separately)\s*[:,]\s*",
     re.IGNORECASE,
 )
+# a link, with what points to it ('see https://wiki/... for details'): an address, not the work
+_LINK = re.compile(
+    r"(?:\b(?:see|(?:docs?|details|more)\s+(?:at|in|here))\s+)?(?:https?://|www\.)[^\s)\]]*[^\s)\].,;:]"
+    r"(?:\s+for\s+(?:details|more|context))?",
+    re.IGNORECASE,
+)
 _TOPICS = re.compile(r"\b(?:two|three|2|3)\s+(?:things|wins)\s*[:,-]", re.IGNORECASE)  # 'two things: (1) ... (2) ...'
 # 'INFRA-412: Move batch inference ...', 'DATA-918 Dedupe ...' (a colon or a command follows; 'GPT-4 shipped' is no ticket)
 _TICKET = re.compile(r"^(?P<key>[A-Z][A-Z0-9]{1,9}-\d{2,})\s*:?\s+(?=[A-Za-z])")
@@ -270,7 +276,8 @@ def _shorten(text: str) -> tuple[str, list[str]]:
 
 def _prose(notes: str) -> str:
     """The notes as one run of prose: fillers, openers and shorthand gone, figures as written."""
-    text = re.sub(r":?; ", ", ", clean_notes(notes))  # 'results:' on a line of its own, then the results
+    text = re.sub(r"\(\s*\)", "", _LINK.sub("", clean_notes(notes)))  # a link in brackets leaves none
+    text = re.sub(r":?; ", ", ", text)  # 'results:' on a line of its own, then the results
     letters = [c for c in text if c.isalpha()]
     if len(letters) > 12 and sum(c.isupper() for c in letters) > 0.8 * len(letters):
         text = text.lower()  # shouted notes; the acronym pass below writes 'CTR' and 'GPU' in capitals again

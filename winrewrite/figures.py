@@ -30,6 +30,7 @@ FIGURE_RE = re.compile(
 # A list's numbering is no figure: '(1) ran the loop (2) fixed ...' after a line start or a clause's end, and
 # '1) ...' or '1. ...' opening a line; a letter follows ('(2) separately', not '3x (2) faster')
 LIST_MARKER = re.compile(r"(?:^|(?<=[\n:;,.])|(?<=[\n:;,.]\s))\s*(?:\(\d\)|(?<![^\n])\s*[-*]?\s*\d[.)])(?=\s+[A-Za-z])")
+URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)  # a link's numbers ('.../2024-q2-lag') name a page
 _AMBIGUOUS_MAGNITUDE = re.compile(r"^[^$€£]*\d\s?m\Z")  # '55m', '55 m': millions or minutes
 # Every run of digits, with the separators inside it: what the decoder may write.
 DIGITS_RE = re.compile(r"\d+(?:[.,]\d+)*")
@@ -39,6 +40,17 @@ _CHANGE_RE = re.compile(
     re.IGNORECASE,
 )  # '2.1 per hour to 0.4 per hour' is a change too, and so is '~4,000 to ~1,500'
 # the new value first, then the old one: '300 stores (was 40)', '18K, up from 2K'
+# the old value, a few words on what it measured, then the new one: '45 min lag in the feature pipeline, now under 2 min'
+_NOW_RE = re.compile(rf"(?:\s+[A-Za-z][\w/-]*){{0,8}}\s*[,;]\s*now\s+(?:{QUALIFIER}\s+|~\s*)?", re.IGNORECASE)
+_UNIT_SPELLINGS = {"minutes": "min", "minute": "min", "mins": "min", "hours": "h", "hour": "h", "hrs": "h", "hr": "h"}
+
+
+def _same_unit(a: str | None, b: str | None) -> bool:
+    """'45 min' and '2 minutes' are in the same unit; '340ms' and '2 min' are not."""
+    spell = lambda u: _UNIT_SPELLINGS.get((u or "").lower(), (u or "").lower())  # noqa: E731
+    return a is not None and b is not None and spell(a) == spell(b)
+
+
 _BACK_RE = re.compile(
     rf"\s*(?:[A-Za-z]+\s*)?(?:\(\s*|[,;]\s*)(?:was|were|up from|down from)\s+(?:{QUALIFIER}\s*|~\s*)?", re.IGNORECASE
 )
@@ -63,7 +75,7 @@ def extract_figures(text: str) -> list[Figure]:
     4800.0
     """
     figures = []
-    markers = [m.span() for m in LIST_MARKER.finditer(text)]
+    markers = [m.span() for pattern in (LIST_MARKER, URL) for m in pattern.finditer(text)]
     for m in FIGURE_RE.finditer(text):
         if any(a <= m.start() < b for a, b in markers):
             continue
@@ -136,6 +148,8 @@ def extract_changes(text: str, figures: list[Figure] | None = None) -> list[Chan
     for a, b in zip(figures, figures[1:], strict=False):
         gap = text[a.end : b.start]
         if _CHANGE_RE.fullmatch(gap) or re.fullmatch(r"\s*\w{1,12}\s*(?:->|→)\s*", gap):
+            changes.append(Change(a, b))
+        elif _NOW_RE.fullmatch(gap) and a.unit and _same_unit(a.unit, b.unit):  # '45 min lag ..., now under 2 min'
             changes.append(Change(a, b))
         elif _BACK_RE.fullmatch(gap) and text[a.start - 1 : a.start] != "/":  # not '4.1/5.0 (was 3.2)'
             changes.append(Change(b, a))
