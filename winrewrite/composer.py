@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 
 from winrewrite.categories import Category
-from winrewrite.figures import extract_figures, missing_figures
+from winrewrite.figures import URL, extract_figures, missing_figures
 from winrewrite.guard import holds_quantity, starts_with_action_verb
 from winrewrite.prompt import clean_notes
 
@@ -62,8 +62,7 @@ _UNRELATED = re.compile(
 )
 # a link, with what points to it ('see https://wiki/... for details'): an address, not the work
 _LINK = re.compile(
-    r"(?:\b(?:see|(?:docs?|details|more)\s+(?:at|in|here))\s+)?(?:https?://|www\.)[^\s)\]]*[^\s)\].,;:]"
-    r"(?:\s+for\s+(?:details|more|context))?",
+    rf"(?:\b(?:see|(?:docs?|details|more)\s+(?:at|in|here))\s+)?{URL.pattern}(?:\s+for\s+(?:details|more|context))?",
     re.IGNORECASE,
 )
 _TOPICS = re.compile(r"\b(?:two|three|2|3)\s+(?:things|wins)\s*[:,-]", re.IGNORECASE)  # 'two things: (1) ... (2) ...'

@@ -30,7 +30,8 @@ FIGURE_RE = re.compile(
 # A list's numbering is no figure: '(1) ran the loop (2) fixed ...' after a line start or a clause's end, and
 # '1) ...' or '1. ...' opening a line; a letter follows ('(2) separately', not '3x (2) faster')
 LIST_MARKER = re.compile(r"(?:^|(?<=[\n:;,.])|(?<=[\n:;,.]\s))\s*(?:\(\d\)|(?<![^\n])\s*[-*]?\s*\d[.)])(?=\s+[A-Za-z])")
-URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)  # a link's numbers ('.../2024-q2-lag') name a page
+# a link ('.../2024-q2-lag', whose numbers name a page), up to a closing bracket or the punctuation after it
+URL = re.compile(r"\b(?:https?://|www\.)[^\s)\]]*[^\s)\].,;:]", re.IGNORECASE)
 _AMBIGUOUS_MAGNITUDE = re.compile(r"^[^$€£]*\d\s?m\Z")  # '55m', '55 m': millions or minutes
 # Every run of digits, with the separators inside it: what the decoder may write.
 DIGITS_RE = re.compile(r"\d+(?:[.,]\d+)*")
@@ -46,9 +47,10 @@ _UNIT_SPELLINGS = {"minutes": "min", "minute": "min", "mins": "min", "hours": "h
 
 
 def _same_unit(a: str | None, b: str | None) -> bool:
-    """'45 min' and '2 minutes' are in the same unit; '340ms' and '2 min' are not."""
-    spell = lambda u: _UNIT_SPELLINGS.get((u or "").lower(), (u or "").lower())  # noqa: E731
-    return a is not None and b is not None and spell(a) == spell(b)
+    """'45 min' and '2 minutes' are in the same unit; '340ms' and '2 min' are not, nor are two bare numbers."""
+    if not a or not b:
+        return False
+    return _UNIT_SPELLINGS.get(a.lower(), a.lower()) == _UNIT_SPELLINGS.get(b.lower(), b.lower())
 
 
 _BACK_RE = re.compile(
@@ -149,7 +151,7 @@ def extract_changes(text: str, figures: list[Figure] | None = None) -> list[Chan
         gap = text[a.end : b.start]
         if _CHANGE_RE.fullmatch(gap) or re.fullmatch(r"\s*\w{1,12}\s*(?:->|→)\s*", gap):
             changes.append(Change(a, b))
-        elif _NOW_RE.fullmatch(gap) and a.unit and _same_unit(a.unit, b.unit):  # '45 min lag ..., now under 2 min'
+        elif _NOW_RE.fullmatch(gap) and _same_unit(a.unit, b.unit):  # '45 min lag ..., now under 2 min'
             changes.append(Change(a, b))
         elif _BACK_RE.fullmatch(gap) and text[a.start - 1 : a.start] != "/":  # not '4.1/5.0 (was 3.2)'
             changes.append(Change(b, a))
