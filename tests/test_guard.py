@@ -70,7 +70,7 @@ def test_composer_drops_spoken_fillers_but_keeps_content() -> None:
 @pytest.mark.parametrize(
     ("notes", "text"),
     [
-        ("docs: add onboarding guide; ramp 6 wks -> 3 wks", "Added onboarding guide, ramp from 6 weeks to 3 weeks."),
+        ("docs: add onboarding guide; ramp 6 wks -> 3 wks", "Added onboarding guide, cutting ramp from 6 weeks to 3 weeks."),
         (
             "chore(serving): autoscale gateway on gpu util, idle cost ~$18k/mo",
             "Autoscaled gateway on GPU util, idle cost about $18k a month.",
@@ -82,7 +82,7 @@ def test_composer_drops_spoken_fillers_but_keeps_content() -> None:
         ),
         (
             "hey all, just fyi: retrained the asr model, wer 9.1 -> 8.2, 6h to 40min",
-            "Retrained the ASR model, WER from 9.1 to 8.2, 6 hours to 40 minutes.",
+            "Retrained the ASR model, cutting WER from 9.1 to 8.2, 6 hours to 40 minutes.",
         ),
     ],
 )
@@ -98,11 +98,11 @@ def test_composer_reads_chat_and_commit_messages_as_prose(notes: str, text: str)
     [
         (
             "INFRA-412: Move batch inference to spot. Monthly compute $58k -> $21k.",
-            "Moved batch inference to spot, monthly compute from $58k to $21k (INFRA-412).",
+            "Moved batch inference to spot, cutting monthly compute from $58k to $21k (INFRA-412).",
         ),
         (
             "SHIPPED THE NEW RANKING MODEL!!! CTR UP 4.6% AND LATENCY FLAT",
-            "Shipped the new ranking model, CTR up 4.6% and latency flat.",
+            "Shipped the new ranking model, raising CTR by 4.6% and latency flat.",
         ),
         (
             "shipped the spam classifier (precision 0.88 -> 0.94) and, unrelated, cleaned up our terraform",
@@ -118,7 +118,8 @@ def test_composer_reads_chat_and_commit_messages_as_prose(notes: str, text: str)
         ),
         (
             "quantized the intent model to int8, p99 latency 180ms -> 45ms, accuracy drop <0.5pt (A/B, p<0.01)",
-            "Quantized the intent model to int8, p99 latency from 180ms to 45ms, accuracy drop under 0.5pt (A/B, p under 0.01).",
+            "Quantized the intent model to int8, cutting p99 latency from 180ms to 45ms, accuracy drop under 0.5pt "
+            "(A/B, p under 0.01).",
         ),
         (
             "dedupe fix shipped, DAU corrected by -3.4%",
@@ -176,8 +177,32 @@ def test_composer_tells_a_metric_that_moved_with_a_verb() -> None:
     assert compose("eval harness runs nightly, 14 benchmarks", Category.ML_SYSTEMS).startswith("Delivered ML systems work")
     # a metric named with digits leads too
     assert compose("retriever recall@20 0.61 -> 0.79, index 38GB -> 11GB", Category.MODEL_PERFORMANCE) == (
-        "Raised retriever recall@20 from 0.61 to 0.79, index from 38GB to 11GB."
+        "Raised retriever recall@20 from 0.61 to 0.79, cutting index from 38GB to 11GB."
     )
+    # and so do the metrics of later clauses, in the direction their figures go, in any time unit
+    assert compose(
+        "set up the cluster scheduler; utilization 38% -> 71%; queue wait ~9h -> 40min; and p99 went 3s -> 1s",
+        Category.ML_SYSTEMS,
+    ) == (
+        "Set up the cluster scheduler, raising utilization from 38% to 71%, cutting queue wait from about 9 hours to "
+        "40 minutes, and p99 went from 3s to 1s."
+    )
+    # not a clause that has its verb, nor a phrasal verb ('shut down 6 of the 10 pods'), nor the background
+    assert compose("rewrote the service, and we shut down 6 of the 10 pods, errors down 40%", Category.ML_SYSTEMS) == (
+        "Rewrote the service, and shut down 6 of the 10 pods, cutting errors by 40%."
+    )
+    assert compose("passengers bid for upgrades, so we sold seats cheaply, margin 3% -> 9%", Category.BUSINESS_IMPACT) == (
+        "Delivered business impact work: passengers bid for upgrades, so we sold seats cheaply, margin from 3% to 9%."
+    )
+
+
+def test_composer_leaves_out_the_occasion_of_the_notes() -> None:
+    assert compose("ok so for the review, um, I rewrote the tokenizer in rust", Category.ML_SYSTEMS) == (
+        "Rewrote the tokenizer in rust."
+    )
+    assert compose("so for my perf review: migrated 140 dags", Category.ML_SYSTEMS) == "Migrated 140 dags."
+    review = "built a tool for the review of loan files"  # a review that is the work stays
+    assert compose(review, Category.ML_SYSTEMS) == "Built a tool for the review of loan files."
 
 
 @pytest.mark.parametrize(
@@ -185,9 +210,9 @@ def test_composer_tells_a_metric_that_moved_with_a_verb() -> None:
     [
         (
             "image search cold start fixed by warming caches at deploy, first-query latency 4s -> 300ms",
-            "Fixed image search cold start by warming caches at deploy, first-query latency from 4s to 300ms.",
+            "Fixed image search cold start by warming caches at deploy, cutting first-query latency from 4s to 300ms.",
         ),
-        ("gbm retrained w/ focal loss, recall 0.58->0.71", "Retrained GBM with focal loss, recall from 0.58 to 0.71."),
+        ("gbm retrained w/ focal loss, recall 0.58->0.71", "Retrained GBM with focal loss, raising recall from 0.58 to 0.71."),
         ("forecast served via api, refreshed every 15 min", "Served forecast via API, refreshed every 15 minutes."),
     ],
 )
@@ -226,8 +251,14 @@ def test_composer_opens_dictated_notes_with_their_verb_and_drops_like_before_a_q
 @pytest.mark.parametrize(
     ("notes", "text"),
     [
-        ("swapped lstm -> tcn, wape 18.4%->14.9% on holdout", "Swapped LSTM to TCN, WAPE from 18.4% to 14.9% on holdout."),
-        ("moved retrain onto airflow, manual steps ~12 -> 0", "Moved retrain onto airflow, manual steps from about 12 to 0."),
+        (
+            "swapped lstm -> tcn, wape 18.4%->14.9% on holdout",
+            "Swapped LSTM to TCN, cutting WAPE from 18.4% to 14.9% on holdout.",
+        ),
+        (
+            "moved retrain onto airflow, manual steps ~12 -> 0",
+            "Moved retrain onto airflow, cutting manual steps from about 12 to 0.",
+        ),
         ("shipped it to a team of 5 to 10 people", "Shipped it to a team of 5 to 10 people."),  # a range, not a change
         ("shipped in week 2 to 4 of the quarter", "Shipped in week 2 to 4 of the quarter."),
         ("scaled it, nodes went from 5 to 10", "Scaled it, nodes went from 5 to 10."),
@@ -771,6 +802,14 @@ def test_a_count_written_as_an_age_or_a_period_is_caught() -> None:
     years = "Trained a vision model to detect shelf gaps, reaching 93% precision in a pilot and reaching 200 stores in 5 years."
     assert "counts 5 years in time, where the notes count stores" in check(pilot, years)
     assert check(pilot, years.replace("in a pilot and", "in a pilot at 5 stores,").replace(" in 5 years", "")) == []
+    # a count of things given a unit of time ('the 10 pods' as '10 ms'); not a time spelled out, nor a change's end
+    pods = "rewrote the tokenizer service, p99 180 ms -> 35 ms, and we shut down 6 of the 10 pods"
+    ms = "Rewrote the tokenizer service, cutting p99 from 180 ms to 35 ms and cutting 6 pods' latency by 10 ms."
+    assert "writes 10 ms where the notes count pods" in check(pods, ms)
+    assert check(pods, "Rewrote the tokenizer service, cutting p99 from 180 ms to 35 ms and shutting down 6 of 10 pods.") == []
+    spelled = "the reranker adds only 35 milliseconds per query, NDCG 0.412 -> 0.447"
+    assert check(spelled, "Added a reranker, raising NDCG from 0.412 to 0.447 for only 35 ms of query latency.") == []
+    assert check("auth latency 45 down to 12ms", "Cut authorization latency from 45ms to 12ms.") == []
 
 
 def test_a_level_written_as_a_change_is_caught() -> None:
@@ -817,7 +856,7 @@ WORK = "Delivered model performance work: "
         ("temperature range -5 to 10, 3-5 days", WORK + "temperature range -5 to 10, 3-5 days."),
         ("distillation: 60% fewer labels", WORK + "distillation, 60% fewer labels."),  # one colon per sentence
         ("report automation saves ~3h/wk", WORK + "report automation saves about 3 hours per week."),
-        ("oncall toil 6hrs/wk->1hr/wk", WORK + "oncall toil from 6 hours per week to 1 hour per week."),  # '1 hour'
+        ("oncall toil 6hrs/wk->1hr/wk", "Cut oncall toil from 6 hours per week to 1 hour per week."),  # '1 hour'
         ("2 releases/mo now, was 1/qtr", WORK + "2 releases a month now, was 1 a quarter."),
     ],
 )

@@ -259,3 +259,24 @@ def test_word_fragments_loose_signs_and_punctuation_are_the_tokens_ruled_out_aft
     kept = tokenizer.convert_tokens_to_ids(["▁u", "▁under", "1", "▁", "-", "—", "("])
     assert tokenizer.unk_token_id not in out + kept  # all of them are tokens of this vocabulary
     assert all(i in table.unspaced_set for i in out) and not any(i in table.unspaced_set for i in kept)
+
+
+def test_adoption_is_never_written_for_notes_that_do_not_say_anyone_took_the_work_up(real_rewriter) -> None:
+    """The guard would reject it, so the decoding constraint never lets the model write it (both of its paths)."""
+    from winrewrite.constraint import FigureConstraint, adoption_tokens, token_table
+
+    tokenizer = real_rewriter.tokenizer
+    table = token_table(tokenizer)
+    words = {table.strings[i].strip().lower() for i in adoption_tokens(table)}
+    assert {"adopted", "adoption"} <= words and all(w.startswith("adopt") for w in words)
+    text = "Rewrote the tokenizer service in Rust and"
+    generated = tokenizer(text, add_special_tokens=False)["input_ids"]
+    adopted = tokenizer(" adopted", add_special_tokens=False)["input_ids"][0]
+    for notes, allowed in (
+        ("rewrote the tokenizer service in rust, p99 180 ms -> 35 ms", False),
+        ("rewrote the tokenizer service in rust, 2 other teams adopted it", True),
+    ):
+        constraint = FigureConstraint(tokenizer, notes, prompt_length=0)
+        assert constraint.permits(constraint.step(text, generated), adopted) is allowed
+        if not allowed:  # nor does the quick test that most steps take
+            assert not constraint._plainly_permitted(text, generated, adopted)

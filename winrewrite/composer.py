@@ -1,15 +1,16 @@
 """The last resort: a deterministic statement assembled from the notes when no model candidate passes
 the guard. It keeps every figure exactly as written, invents nothing, and is marked ``source="fallback"``.
 
-Notes that open with a past-tense verb ("moved ...", "I built ...") keep it as the statement's first word;
+Notes that open with a past-tense verb ("moved ...", "I built ...") keep it as the statement's first word, and
+a later clause that gives a metric's change with no verb gets one of its direction ("raising", "cutting");
 other notes are introduced by their category:
 
 >>> compose("- moved fraud model to focal loss\\n- precision 74->91, ~45 analyst hrs/wk saved", Category.MODEL_PERFORMANCE)
-'Moved fraud model to focal loss, precision from 74 to 91, about 45 analyst hours per week saved.'
+'Moved fraud model to focal loss, raising precision from 74 to 91, about 45 analyst hours per week saved.'
 >>> compose("fraud model: precision 74->91", Category.MODEL_PERFORMANCE)
 'Delivered model performance work: fraud model, precision from 74 to 91.'
 >>> compose("docs: add onboarding guide for ML platform; new hire ramp 6 wks -> 3 wks", Category.LEADERSHIP)
-'Added onboarding guide for ML platform, new hire ramp from 6 weeks to 3 weeks.'
+'Added onboarding guide for ML platform, cutting new hire ramp from 6 weeks to 3 weeks.'
 
 Long notes become a statement of at most ``LONGEST`` words where they can: the background of notes that
 open with it ('context: ...'), up to the first past-tense verb, and the last clauses that hold no quantity
@@ -22,14 +23,16 @@ import re
 
 from winrewrite.categories import Category
 from winrewrite.figures import URL, extract_figures, missing_figures
-from winrewrite.guard import holds_quantity, starts_with_action_verb
+from winrewrite.guard import comparable_values, holds_quantity, starts_with_action_verb
 from winrewrite.prompt import clean_notes
 
 _ASIDE = re.compile(r",\s*(?:um+|uh+|erm)\s*,", re.IGNORECASE)  # 'so I, uh, built': no commas left around it
 _FILLERS = re.compile(
     r"\b(?:um+|uh+|erm|(?:yeah|okay|ok|right) so|so yeah|yeah|so basically|basically|you know|i mean|kind of|sort of|like,"
     r"|what else|oh yeah|lol|tl;?dr:?|(?:so )?on one side"
-    r"|like(?=\s+(?:about\s+)?(?:[$€£~\d]|(?:a|two|three|four|five|six|seven|eight|nine|ten|twenty|a\s+dozen)\s)))\s*,?\s*",
+    r"|like(?=\s+(?:about\s+)?(?:[$€£~\d]|(?:a|two|three|four|five|six|seven|eight|nine|ten|twenty|a\s+dozen)\s))"
+    r"|for\s+(?:the|my|this)\s+(?:(?:perf(?:ormance)?|self|mid-?year|year-?end|annual|promo(?:tion)?)[\s-]+)?(?:review|packet)\b(?!\s+of\b))"
+    r"\s*[,:]?\s*",
     # 'like $240k' is '$240k', 'for like six months' is 'for six months'; 'features like dwell time' stays
     re.IGNORECASE,
 )
@@ -68,6 +71,9 @@ _LINK = re.compile(
 _TOPICS = re.compile(r"\b(?:two|three|2|3)\s+(?:things|wins)\s*[:,-]", re.IGNORECASE)  # 'two things: (1) ... (2) ...'
 # 'INFRA-412: Move batch inference ...', 'DATA-918 Dedupe ...' (a colon or a command follows; 'GPT-4 shipped' is no ticket)
 _TICKET = re.compile(r"^(?P<key>[A-Z][A-Z0-9]{1,9}-\d{2,})\s*:?\s+(?=[A-Za-z])")
+# 'and we shut down 6 pods' -> 'and shut down 6 pods' where the statement opens with the writer's verb ('so we
+# sold seats cheaply' tells the background: the subject stays there)
+_JOINED_SUBJECT = re.compile(r"\b(?P<joiner>and|then|so)\s+(?P<who>i|we)\s+(?=(?P<word>[a-z]+)\b)", re.IGNORECASE)
 _LONE_I = re.compile(r"(?<![\w.'])i(?=\s|'(?:m|ve|d|ll)\b)")  # 'then i set up' -> 'then I set up'
 # a word that opens an inner sentence ('... 11.6%. Backtested over 52 wks'): lower case in the middle of one sentence
 # when it is an ordinary word (see _ordinary), never a name
@@ -190,9 +196,10 @@ def _compose(notes: str, category: Category) -> tuple[str, list[str]]:
         text, dropped = prose, []
     verb_first = _SUBJECT.sub("", _JOINER.sub("", text))  # 'so I added ...' -> 'added ...'
     if starts_with_action_verb(verb_first):
-        return f"{verb_first[0].upper()}{verb_first[1:]}.", dropped
+        own = _told_changes(_JOINED_SUBJECT.sub(_without_subject, verb_first))
+        return f"{own[0].upper()}{own[1:]}.", dropped
     if told := _as_change(text) or _as_active(text):
-        return f"{told}.", dropped
+        return f"{_told_changes(told)}.", dropped
     first = text.split(" ", 1)[0]
     if first[1:].islower() or first == "A":  # 'Moved the model' -> 'moved the model'; 'LTV', 'TorchServe' stay
         text = text[0].lower() + text[1:]
@@ -201,8 +208,14 @@ def _compose(notes: str, category: Category) -> tuple[str, list[str]]:
 
 
 # what precedes the first figure: a name may hold digits ('recall@20', 'p99'), a figure may not
-_MOVED = re.compile(r"(?P<subject>[A-Za-z][^,;:()]{1,60}?)\s+(?P<way>up|down)\s+(?:by\s+)?")  # 'recall up '
-_FROM = re.compile(r"(?P<subject>[A-Za-z][^,;:()]{1,60}?)\s+(?:from\s+)?")  # 'CER ', 'p99 from '
+_MOVED = re.compile(r"(?P<subject>[A-Za-z][^,;:()—–]{1,60}?)\s+(?P<way>up|down)\s+(?:by\s+)?")  # 'recall up '
+_POINTS = re.compile(r"\s?(?:pts?|pp|points?|percent)\b", re.IGNORECASE)  # a change's unit spelled after it
+_QUALIFIED = r"(?:(?:about|around|under|over|nearly)\s+)?"
+# 'CER ', 'p99 from about '
+_FROM = re.compile(rf"(?P<subject>[A-Za-z][^,;:()—–]{{1,60}}?)\s+(?:from\s+)?(?P<qualifier>{_QUALIFIED})")
+_PAIRED = re.compile(rf"(?:\s+(?:a|per)\s+[A-Za-z]+)?\s+to\s+{_QUALIFIED}")  # '12 a week to 3', '5 hours to under 1'
+# a word that may be a verb of its own ('queue wait dropped ...', 'orders went up 3%')
+_ACTION = re.compile(r"[a-z]+ed|went|grew|rose|fell|came|saw|did|does|do", re.IGNORECASE)
 # notes that open with what was done to a thing, and how: 'image search cold start fixed by warming caches',
 # 'card fraud gbm retrained with focal loss' ('labels found by analysts' names who, not how: no match)
 _PASSIVE = re.compile(
@@ -217,27 +230,67 @@ _NOT_A_THING = frozenset(
 _PASSIVE_IRREGULAR = frozenset("built rebuilt made remade sped".split())  # not 'set' or 'cut': 'eval set with'
 
 
+def _without_subject(m: re.Match[str]) -> str:
+    """'and we shut down' -> 'and shut down', in a statement that opens with the writer's own verb."""
+    mine = m["who"].lower() == "i" or m["joiner"].lower() == "and"
+    return f"{m['joiner']} " if mine and starts_with_action_verb(m["word"]) else m[0]
+
+
 def _as_change(text: str) -> str | None:
     """Notes that open with a metric and its change, told with a verb: 'cold start recall up 12% with content
     tower' -> 'Raised cold start recall by 12% with content tower'; 'CER 9.1% to 4.7% on receipts' -> 'Cut CER
     from 9.1% to 4.7% on receipts'. None for notes that open otherwise."""
+    told = _change(text)
+    if told is None or " - " in told[1]:  # 'ensemble for risk model - AUC 0.79 -> 0.88': the dash ends the work
+        return None
+    return f"{'Raised' if told[0] else 'Cut'} {told[1]} {told[2]}"
+
+
+def _change(text: str) -> tuple[bool, str, str] | None:
+    """For a text that opens with a metric and its change ('recall up 12% ...', 'CER 9.1% to 4.7% ...'):
+    whether it went up, the metric, and the rest as a verb of change goes on ('by 12% ...', 'from 9.1% to
+    4.7% ...'). None for a text that opens otherwise."""
     figures = extract_figures(text)
     if not figures:
         return None
     first, head = figures[0], text[: figures[0].start]
-    if m := _MOVED.fullmatch(head):
-        return f"{'Raised' if m['way'] == 'up' else 'Cut'} {m['subject']} by {text[first.start :]}"
+    if (m := _MOVED.fullmatch(head)) and (first.unit or _POINTS.match(text, first.end)):  # not 'shut down 6 of 10 pods'
+        return m["way"] == "up", m["subject"], f"by {text[first.start :]}"
     if (
         (m := _FROM.fullmatch(head))
         and m["subject"].split()[-1].lower() not in _NO_FROM  # 'team of 5 to 10', 'went from 5 to 10': no metric
         and len(figures) > 1
-        and re.fullmatch(r"\s+to\s+", text[first.end : figures[1].start])
+        and _PAIRED.fullmatch(text[first.end : figures[1].start])
     ):
-        second = figures[1]
-        if first.unit != second.unit or first.value == second.value:
+        values = comparable_values(first, figures[1])  # '6 hours to 40 minutes' goes down
+        if values is None or values[0] == values[1]:
             return None
-        return f"{'Raised' if second.value > first.value else 'Cut'} {m['subject']} from {text[first.start :]}"
+        return values[1] > values[0], m["subject"], f"from {m['qualifier']}{text[first.start :]}"
     return None
+
+
+def _told_changes(text: str) -> str:
+    """The clauses after the first that give a metric and its change with no verb get one, for a text that
+    opens with its verb: 'Set up the scheduler, utilization from 38% to 71%' -> 'Set up the scheduler,
+    raising utilization from 38% to 71%'."""
+    clauses = text.split(", ")
+    room = LONGEST - len(text.split())  # a long text that was cut to fit gets no more words
+    for i, clause in enumerate(clauses[1:], start=1):
+        joiner = "and " if clause.startswith("and ") else ""
+        told = _change(clause[len(joiner) :])
+        words = told[1].split() if told else []
+        if told is None or not words or starts_with_action_verb(words[0]) or any(_not_a_metric(w) for w in words):
+            continue
+        if room < 1:
+            break
+        clauses[i] = f"{joiner}{'raising' if told[0] else 'cutting'} {told[1]} {told[2]}"
+        room -= 1
+    return ", ".join(clauses)
+
+
+def _not_a_metric(word: str) -> bool:
+    """A word that makes a clause's opening more than a metric's name: a pronoun, a verb ('dropped', 'went'), a dash."""
+    return word.lower() in _NOT_A_THING or bool(_ACTION.fullmatch(word)) or word == "-"
 
 
 def _as_active(text: str) -> str | None:

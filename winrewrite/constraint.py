@@ -30,6 +30,7 @@ import torch
 
 from winrewrite.figures import DIGITS_RE, QUALIFIER, digit_strings, extract_changes, extract_figures, fixed_scale
 from winrewrite.guard import (
+    ADOPTED,
     BACKWARD_WORD,
     BY_END,
     CHANGE_WORD,
@@ -43,6 +44,7 @@ from winrewrite.guard import (
     counts_something,
     flatten,
     quantity_words,
+    says_taken_up,
     unit_family,
     unit_must_stay,
     unknown_parts,
@@ -269,6 +271,15 @@ def clause_break_tokens(table: TokenTable) -> frozenset[int]:
     return _TOKEN_SETS[key]
 
 
+def adoption_tokens(table: TokenTable) -> frozenset[int]:
+    """The tokens that write a word of adoption (' adopted', 'Adoption'): for notes that never say anyone took
+    the work up (:func:`~winrewrite.guard.says_taken_up`) they are not written, as the guard would reject the text."""
+    key = (id(table), ("adoption",))
+    if key not in _TOKEN_SETS:
+        _TOKEN_SETS[key] = frozenset(i for i, s in enumerate(table.strings) if "dopt" in s and ADOPTED.match(s.strip()))
+    return _TOKEN_SETS[key]
+
+
 def _broken(gap: str) -> bool:
     """Whether a change of the notes can no longer be written whole after ``gap`` followed one of its numbers:
     too long, or holding a clause break (the guard would reject the text)."""
@@ -384,7 +395,9 @@ class FigureConstraint:
         self.stop_ids = sorted(stop_ids)
         self.no_money = [c for c in "$€£" if c not in notes]  # a currency sign the notes never use is not written
         t = self.table
-        self._banned_ids = torch.cat([t.banned_ids, *(t.currency_ids[c] for c in self.no_money)])
+        self._unsaid = frozenset() if says_taken_up(notes) else adoption_tokens(t)  # words the notes give no ground for
+        unsaid = torch.tensor(sorted(self._unsaid), dtype=torch.long)
+        self._banned_ids = torch.cat([t.banned_ids, *(t.currency_ids[c] for c in self.no_money), unsaid])
         self._banned = frozenset(self._banned_ids.tolist())
         self._stops = frozenset(self.stop_ids)
         self._flat = flatten(notes)
@@ -590,7 +603,7 @@ class FigureConstraint:
     def plainly_permits(self, row: PlainRow, token: int) -> bool:
         """The quick test of :meth:`_plainly_permitted` for one token after the text ``row`` was read from."""
         t = self.table
-        if not t.plain[token] or token in self._stops or (row.after_space and token in t.unspaced_set):
+        if not t.plain[token] or token in self._stops or token in self._unsaid or (row.after_space and token in t.unspaced_set):
             return False
         if row.in_change and token in clause_break_tokens(t):
             return False

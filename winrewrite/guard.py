@@ -212,7 +212,7 @@ def form_problems(text: str, min_words: int = MIN_WORDS) -> list[str]:
     return problems
 
 
-_ADOPTED = re.compile(r"\badopt\w*", re.IGNORECASE)
+ADOPTED = re.compile(r"\badopt\w*", re.IGNORECASE)
 # what notes say when others took the work up ('everyone uses it now', 'payments team asked to reuse it')
 _TAKEN_UP = re.compile(
     r"\b(?:adopt\w*|standard\w*|std|default|requir\w*|mandat\w*|us(?:e|es|ed|ing)|reus\w*|everyone|teams?|rolled out|"
@@ -221,11 +221,16 @@ _TAKEN_UP = re.compile(
 )
 
 
+def says_taken_up(notes: str) -> bool:
+    """Whether ``notes`` say that others took the work up: only then may a statement say it was adopted."""
+    return bool(_TAKEN_UP.search(notes))
+
+
 def unsupported_adoption(notes: str, text: str) -> list[str]:
     """A claim that the work was adopted ('— adopted as the default model for the next campaign') for notes
     that never say anyone took it up: the seed statements often end so, and the model copies the habit."""
-    m = _ADOPTED.search(text)
-    return [f"says '{m.group(0)}', but the notes do not say anyone took the work up"] if m and not _TAKEN_UP.search(notes) else []
+    m = ADOPTED.search(text)
+    return [f"says '{m.group(0)}', but the notes do not say anyone took the work up"] if m and not says_taken_up(notes) else []
 
 
 def unsupported_names(notes: str, text: str) -> list[str]:
@@ -455,6 +460,20 @@ def _counted_noun(text: str, f: Figure) -> str | None:
     return m.group(1)
 
 
+def _bare_count(notes: str, figure: Figure) -> bool:
+    """Whether ``figure`` of the notes is a bare number of things ('the 10 pods'): no unit, no letter on it, no
+    time word after it ('200 milliseconds'), and no part of a change ('45 down to 12ms' takes the unit of 12ms)."""
+    noun = _counted_noun(notes, figure)
+    return (
+        noun is not None
+        and figure.unit is None
+        and figure.text.replace(",", "").isdigit()
+        and not _time_units_near(notes, figure)
+        and not noun.lower().startswith(("milli", "micro", "nano", "sec", "min", "hour"))
+        and not any(figure in (c.before, c.after) for c in extract_changes(notes))
+    )
+
+
 def figure_misuse(notes: str, text: str) -> list[str]:
     """Figures used with another unit than in the notes ('42ms' written as '42%', '45 analyst hours' as
     '45%'), or a change to the same value."""
@@ -513,6 +532,9 @@ def figure_misuse(notes: str, text: str) -> list[str]:
             and all(g.unit is None and not _time_units_near(notes, g) and _counted_noun(notes, g) for g in twins)
         ):  # 'a pilot at 5 stores' written as 'in 5 years'
             problems.append(f"counts {f.text} in time, where the notes count {_counted_noun(notes, twins[0])}")
+        elif f.unit is not None and _TIME_WORD.fullmatch(f.unit) and twins and all(_bare_count(notes, g) for g in twins):
+            problems.append(f"writes {f.text} where the notes count {_counted_noun(notes, twins[0])}")  # '10 pods' as '10 ms'
+
         elif (
             (rate := _RATE_AFTER.match(text, f.end))
             and twins
@@ -738,6 +760,15 @@ def _reached_level(notes: str, figure: Figure) -> bool:
     return bool(_TO_LEVEL.search(notes[max(0, figure.start - 40) : figure.start]))
 
 
+def comparable_values(a: Figure, b: Figure) -> tuple[float, float] | None:
+    """The values of two figures in one unit ('6h' and '40min' in seconds; '74' and '91%' as they are), or
+    None when their units are of different kinds ('45%' and '$180k')."""
+    ua, ub = _canonical_unit(a.unit) or _canonical_unit(b.unit), _canonical_unit(b.unit) or _canonical_unit(a.unit)
+    if ua != ub and not (ua in _SECONDS and ub in _SECONDS):
+        return None
+    return a.value * _SECONDS.get(ua or "", 1.0), b.value * _SECONDS.get(ub or "", 1.0)
+
+
 def direction_problems(notes: str, text: str) -> list[str]:
     """A word of rise for a change that goes down, or of fall for one that goes up ('lifting p99 latency
     from 1.2 s to 380 ms'); a fall 'by' a figure the notes give as a rise ('WER +0.2' written as 'reducing
@@ -748,10 +779,9 @@ def direction_problems(notes: str, text: str) -> list[str]:
     figures = extract_figures(text)
     for change in extract_changes(text, figures):
         a, b = change.before, change.after
-        ua, ub = _canonical_unit(a.unit) or _canonical_unit(b.unit), _canonical_unit(b.unit) or _canonical_unit(a.unit)
-        if ua != ub and not (ua in _SECONDS and ub in _SECONDS):
+        if (values := comparable_values(a, b)) is None:
             continue
-        va, vb = a.value * _SECONDS.get(ua or "", 1.0), b.value * _SECONDS.get(ub or "", 1.0)
+        va, vb = values
         verb = _verb_before(text, a.start)
         if verb and va != vb and verb[1] != (vb > va):
             problems.append(f"says '{verb[0]}' for a change from {a.text} to {b.text}, which goes {'up' if vb > va else 'down'}")
