@@ -955,3 +955,11 @@ def test_a_fallback_says_what_to_change_in_the_notes() -> None:
     terse = suggestions_for("killed 11 dashboards", [], Category.ML_SYSTEMS, "fallback", ["adds more than terse notes hold (x)"])
     assert any(t.startswith("The notes are terse") for t in terse)
     assert not any("naming" in t or "terse" in t for t in suggestions_for(notes, figures, Category.ML_SYSTEMS, "model"))
+
+
+def test_a_bare_number_set_against_a_figure_counts_as_that_figure_does() -> None:
+    notes = "retrained churn model w/ 18 months of data instead of 6, AUC 0.71 -> 0.78"
+    bad = "Retrained the churn model with 18 months of data, raising AUC from 0.71 to 0.78 while keeping retention under 6%."
+    assert "writes 6% where the notes have 6 (months)" in check(notes, bad)
+    assert check(notes, "Retrained the churn model on 18 months of data instead of 6, raising AUC from 0.71 to 0.78.") == []
+    assert check("p99 40ms vs 55 before, 2 teams", "Cut p99 to 40ms against 55ms before, for 2 teams.") == []

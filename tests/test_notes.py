@@ -133,3 +133,15 @@ def test_a_pasted_script_element_is_left_out_with_what_it_holds(caplog: pytest.L
     assert unclosed == "cut p99 40ms->20ms"
     # markup that is not a script or style element stays, for the prompt to strip its tags
     assert prepare_notes("<b>shipped</b> the reranker, ctr +2%", 2000)[0] == "<b>shipped</b> the reranker, ctr +2%"
+
+
+def test_a_number_written_without_its_leading_zero_gets_it() -> None:
+    from winrewrite.guard import check
+
+    notes = prepare_notes("retrained churn model, AUC .71 -> .78, 18 months of data instead of 6", 2000)[0]
+    assert notes == "retrained churn model, AUC 0.71 -> 0.78, 18 months of data instead of 6"
+    good = "Retrained the churn model on 18 months of data instead of 6, raising AUC from 0.71 to 0.78."
+    assert check(notes, good) == []
+    assert "invents the figure 71%" in check(notes, good.replace("0.71 to 0.78", "71% to 78%"))
+    for kept in ("v.2 shipped", "gaps...5 things"):  # a version, an ellipsis
+        assert prepare_notes(kept, 2000)[0] == kept

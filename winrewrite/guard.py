@@ -460,13 +460,27 @@ def _counted_noun(text: str, f: Figure) -> str | None:
     return m.group(1)
 
 
+# what sets a bare number against the figure before it ('18 months of data instead of 6'): it counts the same way
+_INSTEAD = re.compile(r"\b(?:instead\s+of|rather\s+than|vs\.?|versus|compared\s+(?:to|with))\s*~?\s*\Z", re.IGNORECASE)
+
+
+def _unit_in(notes: str, figure: Figure, figures: list[Figure]) -> str | None:
+    """The unit of a figure of the notes: its own, or for a bare number set against the figure before it in its
+    clause ('18 months of data instead of 6', '40ms vs 55'), that figure's."""
+    if figure.unit is not None or not _INSTEAD.search(notes, 0, figure.start):
+        return figure.unit
+    before = [g for g in figures if g.end <= figure.start and not re.search(r"[,;]", notes[g.end : figure.start])]
+    return before[-1].unit if before else None
+
+
 def _bare_count(notes: str, figure: Figure) -> bool:
     """Whether ``figure`` of the notes is a bare number of things ('the 10 pods'): no unit, no letter on it, no
     time word after it ('200 milliseconds'), and no part of a change ('45 down to 12ms' takes the unit of 12ms)."""
     noun = _counted_noun(notes, figure)
     return (
         noun is not None
-        and figure.unit is None
+        and noun.lower() not in _FUNCTION_WORDS  # '55 before', '35 percent'
+        and _unit_in(notes, figure, extract_figures(notes)) is None
         and figure.text.replace(",", "").isdigit()
         and not _time_units_near(notes, figure)
         and not noun.lower().startswith(("milli", "micro", "nano", "sec", "min", "hour"))
@@ -481,9 +495,11 @@ def figure_misuse(notes: str, text: str) -> list[str]:
     all_twins = [twins_of(f, notes_figures) for f in text_figures]  # each figure's twins in the notes, found once
     problems = []
     for f, twins in zip(text_figures, all_twins, strict=True):
-        families = {unit_family(g.unit) for g in twins} - {None}
+        families = {unit_family(_unit_in(notes, g, notes_figures)) for g in twins} - {None}
         if twins and f.unit and families and unit_family(f.unit) not in families:
-            problems.append(f"writes {f.text} where the notes have {twins[0].text}")
+            shown = next(g for g in twins if _unit_in(notes, g, notes_figures))
+            inherited = "" if shown.unit else f" ({_unit_in(notes, shown, notes_figures)})"  # '6 (months)'
+            problems.append(f"writes {f.text} where the notes have {shown.text}{inherited}")
         elif (
             twins
             and (period := _period_near(text, f))
