@@ -196,6 +196,22 @@ def test_composer_tells_a_metric_that_moved_with_a_verb() -> None:
     )
 
 
+def test_composer_spells_out_rates_and_drops_asides() -> None:
+    assert compose("built a labeling UI; annotators 200 -> 650 labels/hr; 2M imgs/day", Category.DATA_FEATURES) == (
+        "Built a labeling UI, annotators from 200 to 650 labels an hour, 2M imgs a day."  # the metric comes last
+    )
+    assert compose("so the thing is, honestly, I retuned the thresholds", Category.ML_SYSTEMS) == "Retuned the thresholds."
+    kept = compose("retuned thresholds, session length up a bit, I think 2% ish", Category.ML_SYSTEMS)
+    assert kept.endswith("I think 2% ish.")  # a hedge on a figure says how sure it is: it stays
+
+
+def test_a_batch_size_keeps_its_label() -> None:
+    notes = "reduced GPU memory by 40% with activation checkpointing so we could fit batch 64 instead of 16"
+    bad = "Reduced GPU memory by 40% with activation checkpointing, enabling the team to fit 64 GPUs instead of 16."
+    assert "writes 64 GPUs apart from the batch it labels in the notes" in check(notes, bad)
+    assert check(notes, bad.replace("enabling the team to fit 64 GPUs", "fitting a batch size of 64")) == []
+
+
 def test_composer_leaves_out_the_occasion_of_the_notes() -> None:
     assert compose("ok so for the review, um, I rewrote the tokenizer in rust", Category.ML_SYSTEMS) == (
         "Rewrote the tokenizer in rust."
@@ -925,6 +941,15 @@ def test_a_change_written_as_a_share_is_rejected(notes: str, text: str, rejected
     from winrewrite.guard import change_as_share
 
     assert bool(change_as_share(notes, text)) is rejected
+
+
+def test_a_quantity_in_words_is_a_measurable_result() -> None:
+    from winrewrite.assess import suggestions_for
+
+    tips = suggestions_for("half the false alarms gone after retuning thresholds", [], Category.MODEL_PERFORMANCE, "model")
+    assert not any(t.startswith("No measurable result") for t in tips)
+    tips = suggestions_for("retuned the anomaly thresholds per region", [], Category.MODEL_PERFORMANCE, "model")
+    assert any(t.startswith("No measurable result") for t in tips)
 
 
 def test_a_model_statement_that_adds_words_the_notes_do_not_say_gets_a_suggestion_to_check_them() -> None:

@@ -51,6 +51,12 @@ def test_markdown_html_and_emoji_are_read_as_text() -> None:
     assert "340ms" in prompt and "62ms" in prompt
 
 
+def test_markdown_emphasis_goes_but_an_identifiers_underscore_stays() -> None:
+    emphasis = "**Shipped** the new _spam_ filter, a *much* better one"
+    assert clean_notes(emphasis) == "Shipped the new spam filter, a much better one"
+    assert clean_notes("deduped user_events, 5*3 grid") == "deduped user_events, 5*3 grid"
+
+
 def test_a_lists_numbering_is_not_read_as_figures() -> None:
     notes = "two things: (1) ran the hiring loop for 2 roles. (2) moved refresh to incremental"
     assert clean_notes(notes) == "two things: ran the hiring loop for 2 roles. moved refresh to incremental"

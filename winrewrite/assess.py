@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from winrewrite.categories import WHERE_TO_FIND_FIGURES, Category
 from winrewrite.composer import left_out, mixes_topics
 from winrewrite.figures import extract_changes
-from winrewrite.guard import content_words, is_thin, starts_with_action_verb, stem
+from winrewrite.guard import content_words, is_thin, quantity_words, starts_with_action_verb, stem
 from winrewrite.prompt import clean_notes
 from winrewrite.statement import Figure, Strength
 
@@ -80,7 +80,7 @@ def suggestions_for(
             "The notes say little about the work: add what it was, who it helped and what changed, "
             "and the statement can say it too."
         )
-    if not figures:
+    if not figures and not quantity_words(notes):  # 'half the false alarms gone' measures in words
         tips.append(f"No measurable result in the notes yet: {WHERE_TO_FIND_FIGURES[category]}.")
     elif not extract_changes(notes, figures) and not any(f.unit in ("%", "x", "$") for f in figures):
         tips.append(

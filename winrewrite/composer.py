@@ -23,13 +23,13 @@ import re
 
 from winrewrite.categories import Category
 from winrewrite.figures import URL, extract_figures, missing_figures
-from winrewrite.guard import comparable_values, holds_quantity, starts_with_action_verb
+from winrewrite.guard import comparable_values, counts_something, holds_quantity, starts_with_action_verb
 from winrewrite.prompt import clean_notes
 
 _ASIDE = re.compile(r",\s*(?:um+|uh+|erm)\s*,", re.IGNORECASE)  # 'so I, uh, built': no commas left around it
 _FILLERS = re.compile(
     r"\b(?:um+|uh+|erm|(?:yeah|okay|ok|right) so|so yeah|yeah|so basically|basically|you know|i mean|kind of|sort of|like,"
-    r"|what else|oh yeah|lol|tl;?dr:?|(?:so )?on one side"
+    r"|what else|oh yeah|lol|tl;?dr:?|(?:so )?on one side|(?:so\s+)?the thing is|to be honest|honestly"
     r"|like(?=\s+(?:about\s+)?(?:[$€£~\d]|(?:a|two|three|four|five|six|seven|eight|nine|ten|twenty|a\s+dozen)\s))"
     r"|for\s+(?:the|my|this)\s+(?:(?:perf(?:ormance)?|self|mid-?year|year-?end|annual|promo(?:tion)?)[\s-]+)?(?:review|packet)\b(?!\s+of\b))"
     r"\s*[,:]?\s*",
@@ -113,6 +113,8 @@ _UNITS = [  # unit shorthand after a number; the figure is the same ('6 wks' and
     (re.compile(r"(?<=[\dA-Za-z])/(?:yr|year)\b", re.IGNORECASE), " a year"),
     (re.compile(r"(?<=[\dA-Za-z])/(?:wk|week)\b", re.IGNORECASE), " a week"),
     (re.compile(r"(?<=[\dA-Za-z])/(?:qtr|quarter)\b", re.IGNORECASE), " a quarter"),
+    (re.compile(r"(?<=[\dA-Za-z])/(?:hr|hour)\b", re.IGNORECASE), " an hour"),  # '650 labels/hr'
+    (re.compile(r"(?<=[\dA-Za-z])/(?:day)\b", re.IGNORECASE), " a day"),
     (re.compile(r"(?<![\d.,])1 (week|quarter|hour|minute|year)s\b"), r"1 \1"),  # '1hr' -> '1 hour', not '1 hours'
 ]
 # metric and model acronyms notes write in lower case
@@ -263,8 +265,8 @@ def _change(text: str) -> tuple[bool, str, str] | None:
         and _PAIRED.fullmatch(text[first.end : figures[1].start])
     ):
         values = comparable_values(first, figures[1])  # '6 hours to 40 minutes' goes down
-        if values is None or values[0] == values[1]:
-            return None
+        if values is None or values[0] == values[1] or counts_something(text, figures[1]):
+            return None  # 'annotators 200 to 650 labels an hour': what changed comes after, not before
         return values[1] > values[0], m["subject"], f"from {m['qualifier']}{text[first.start :]}"
     return None
 

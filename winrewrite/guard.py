@@ -100,7 +100,8 @@ _ANY_PERIOD = re.compile(
 _RATIO_UNITS = frozenset({"%", "pp", "x", "$"})
 # words that make the number after them a label, not a quantity: 'week 2', 'v3', 'phase 1'
 _LABEL_BEFORE = re.compile(
-    r"\b(day|week|wk|month|quarter|qtr|year|yr|sprint|phase|stage|step|round|iteration|version|v|gen|tier|level|wave)\s?\Z",
+    r"\b(?:(day|week|wk|month|quarter|qtr|year|yr|sprint|phase|stage|step|round|iteration|version|v|gen|tier|level|wave)"
+    r"|(batch)(?:\s+sizes?)?(?:\s+of)?)\s?\Z",  # 'batch 64', 'a batch size of 64': not '64 GPUs'
     re.IGNORECASE,
 )
 _LABEL_SPELLING = {"wk": "week", "qtr": "quarter", "yr": "year"}  # 'by wk 2' and 'by week 2' name the same week
@@ -108,7 +109,10 @@ _LABEL_SPELLING = {"wk": "week", "qtr": "quarter", "yr": "year"}  # 'by wk 2' an
 
 def _label(m: re.Match[str] | None) -> str | None:
     """The label word a :data:`_LABEL_BEFORE` match found, spelled out ('wk' -> 'week'), or None."""
-    return None if m is None else _LABEL_SPELLING.get(m.group(1).lower(), m.group(1).lower())
+    if m is None:
+        return None
+    word = (m.group(1) or m.group(2)).lower()
+    return _LABEL_SPELLING.get(word, word)
 
 
 _WORDS_AFTER = re.compile(r"[\s-]*([A-Za-z]+)\b(?:[\s-]([A-Za-z]+)\b)?")  # '140 model-years', '200 model years'

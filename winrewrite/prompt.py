@@ -27,7 +27,10 @@ from winrewrite.shorthand import expand_shorthand
 
 INSTRUCTION = "Rewrite the raw notes as one accomplishment statement."
 _BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.)]|#+)\s+", re.MULTILINE)
-_MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>\n]{0,80})?/?>|\*\*|__|`")
+# HTML tags, markdown's bold, code and emphasis ('_spam_', '*new*'; not the '_' of 'user_events')
+_MARKUP = re.compile(
+    r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>\n]{0,80})?/?>|\*\*|__|`|(?<![\w*])[*_](?=[A-Za-z])|(?<=[A-Za-z.!?])[*_](?![\w*])"
+)
 # Emoji, pictographs and chat shortcodes (':tada:') carry no content for a statement, but people use them as
 # punctuation ('v3 live 🔥 catching more fraud', 'before they shipped 🙌 it auto-posts'): a run ends a clause, as
 # a line break does, except at the start or right after the first word ('Deployed 🚀 the tremor model').
