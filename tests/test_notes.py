@@ -141,6 +141,10 @@ def test_a_pasted_script_element_is_left_out_with_what_it_holds(caplog: pytest.L
     assert prepare_notes("<b>shipped</b> the reranker, ctr +2%", 2000)[0] == "<b>shipped</b> the reranker, ctr +2%"
 
 
+def test_an_arrow_up_or_down_is_read_as_the_word() -> None:
+    assert prepare_notes("latency ↓ 40%, throughput ↑ 2x, ctr ⬆️ 3%", 2000)[0] == "latency down 40%, throughput up 2x, ctr up 3%"
+
+
 def test_a_number_written_without_its_leading_zero_gets_it() -> None:
     from winrewrite.guard import check
 

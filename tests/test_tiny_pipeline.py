@@ -47,7 +47,7 @@ def test_rewrite_many_keeps_order_and_checks_input_first(tiny_rewriter) -> None:
     out = tiny_rewriter.rewrite_many(NOTES[:2], progress=False)
     assert [s.notes for s in out] == [NOTES[0], NOTES[1].strip()]
     assert "<div" in out._repr_html_()
-    with pytest.raises(InvalidNotesError):
+    with pytest.raises(InvalidNotesError, match="^note 1: notes are empty"):  # which note, of thousands
         tiny_rewriter.rewrite_many([NOTES[0], ""], progress=False)
     assert tiny_rewriter(NOTES[:1])[0].notes == NOTES[0]
 

@@ -328,7 +328,8 @@ class Rewriter:
         The default batch is 8 notes on the CPU and 1024 on a GPU, where a decoding step costs about the
         same for one row as for a thousand.
 
-        Every note is checked before any model work starts, so a bad one fails fast.
+        Every note is checked before any model work starts, so a bad one fails fast: the error names its
+        index in ``notes`` ('note 3: notes are empty: ...').
         """
         from tqdm.auto import tqdm
 
@@ -369,7 +370,13 @@ class Rewriter:
         """Every note checked and prepared (:func:`~winrewrite.notes.prepare_notes`) before any model work."""
         if not isinstance(notes, (list, tuple)):
             raise InvalidNotesError(f"{method} takes a list of str, not {type(notes).__name__}")
-        return [prepare_notes(n, self.config.max_notes_chars) for n in notes]
+        prepared = []
+        for i, note in enumerate(notes):
+            try:
+                prepared.append(prepare_notes(note, self.config.max_notes_chars))
+            except InvalidNotesError as e:  # which of thousands of notes it was
+                raise type(e)(f"note {i}: {e}") from e
+        return prepared
 
     def _default_batch(self) -> int:
         return _GPU_BATCH if self.device.type == "cuda" else _CPU_BATCH
