@@ -988,3 +988,23 @@ def test_a_bare_number_set_against_a_figure_counts_as_that_figure_does() -> None
     assert "writes 6% where the notes have 6 (months)" in check(notes, bad)
     assert check(notes, "Retrained the churn model on 18 months of data instead of 6, raising AUC from 0.71 to 0.78.") == []
     assert check("p99 40ms vs 55 before, 2 teams", "Cut p99 to 40ms against 55ms before, for 2 teams.") == []
+
+
+def test_a_change_of_figures_told_as_a_move_or_a_gain_told_as_a_level_is_caught() -> None:
+    notes = "eval suite went from 45 minutes to 6 minutes after I parallelized it; model AUC +0.015"
+    moved = "Migrated the evaluation suite from 45 minutes to 6 minutes by parallelizing it, raising AUC by 0.015."
+    assert "tells the change from 45 minutes to 6 minutes with 'Migrated'" in check(notes, moved)
+    good = moved.replace("Migrated", "Cut")
+    assert check(notes, good) == []
+    assert "writes 0.015 as a level, which the notes give as a change" in check(notes, good.replace("by 0.015", "to 0.015"))
+    # a bullet's dash is no minus, and the signed ends of a change are levels
+    assert check("- 40k clinician users\n- within 3 months", "Reached 40k clinician users of the app within 3 months.") == []
+    assert check("forecast bias cut from +22% to +6%", "Cut forecast bias from 22% to 6%.") == []
+    assert check("manual inspection shifts 3 -> 1", "Cut manual inspection shifts from 3 to 1.") == []
+
+
+def test_a_change_whose_figures_count_something_per_a_period_is_kept_whole() -> None:
+    notes = "reduced alert noise: 300 pages/week -> 40 pages/week by dedup + severity routing"
+    split = "Reduced alert noise by deduplicating 300 pages per week and routing severity to a 40-page limit."
+    assert "splits the change from 300 to 40 in the notes" in check(notes, split)
+    assert check(notes, "Reduced alert noise from 300 to 40 pages per week through deduplication and severity routing.") == []

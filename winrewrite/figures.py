@@ -37,9 +37,11 @@ _AMBIGUOUS_MAGNITUDE = re.compile(r"^[^$€£]*\d\s?m\Z")  # '55m', '55 m': mill
 DIGITS_RE = re.compile(r"\d+(?:[.,]\d+)*")
 QUALIFIER = r"(?:under|below|above|over|about|around|nearly|almost|just|roughly|(?:less|more|fewer) than)"
 _CHANGE_RE = re.compile(
-    rf"(?:(?:\s+(?:per|a)\s+|\s*/\s*)[A-Za-z]+)?\s*(?:->|→|=>|-->|—>|(?:down |up )?to(?: {QUALIFIER})?)\s*(?:~\s*)?",
+    rf"(?:(?:\s+(?:per|a)\s+|\s*/\s*)[A-Za-z]+)?\s*(?:->|→|=>|-->|—>|(?:down |up )?to(?: {QUALIFIER})?)\s*(?:[~+−-]\s*)?",
     re.IGNORECASE,
-)  # '2.1 per hour to 0.4 per hour' is a change too, and so is '~4,000 to ~1,500'
+)  # '2.1 per hour to 0.4 per hour' is a change too, and so are '~4,000 to ~1,500' and '+22% to +6%'
+# what a figure counts, and per what, then an arrow: '300 pages/week -> 40', '2K examples -> 18K'
+_COUNTED_ARROW = re.compile(r"\s*\w{1,12}(?:\s*/\s*[A-Za-z]+|\s+(?:per|a)\s+[A-Za-z]+)?\s*(?:->|→)\s*")
 # the new value first, then the old one: '300 stores (was 40)', '18K, up from 2K'
 # the old value, a few words on what it measured, then the new one: '45 min lag in the feature pipeline, now under 2 min'
 _NOW_RE = re.compile(rf"(?:\s+[A-Za-z][\w/-]*){{0,8}}\s*[,;]\s*now\s+(?:{QUALIFIER}\s+|~\s*)?", re.IGNORECASE)
@@ -149,7 +151,7 @@ def extract_changes(text: str, figures: list[Figure] | None = None) -> list[Chan
     changes = []
     for a, b in zip(figures, figures[1:], strict=False):
         gap = text[a.end : b.start]
-        if _CHANGE_RE.fullmatch(gap) or re.fullmatch(r"\s*\w{1,12}\s*(?:->|→)\s*", gap):
+        if _CHANGE_RE.fullmatch(gap) or _COUNTED_ARROW.fullmatch(gap):
             changes.append(Change(a, b))
         elif _NOW_RE.fullmatch(gap) and _same_unit(a.unit, b.unit):  # '45 min lag ..., now under 2 min'
             changes.append(Change(a, b))

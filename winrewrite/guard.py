@@ -780,6 +780,48 @@ def _reached_level(notes: str, figure: Figure) -> bool:
     return bool(_TO_LEVEL.search(notes[max(0, figure.start - 40) : figure.start]))
 
 
+# verbs that move a thing somewhere, not a metric up or down: 'Migrated the suite from 45 minutes to 6 minutes'
+_MOVE = re.compile(
+    r"\b(?:migrat|mov|port|switch|transition|shift|convert|relocat|transferr)(?:ed|ing)\b", re.IGNORECASE
+)  # not the nouns: 'inspection shifts 3 -> 1'
+_FROM_END = re.compile(r"\bfrom\s+(?:[$€£~]|about\s+|around\s+)?\Z", re.IGNORECASE)
+
+
+def moved_figures(text: str) -> list[str]:
+    """A change of figures ('from 45 minutes to 6 minutes') told with a verb that moves a thing ('Migrated the
+    evaluation suite from ...') and no word of rise or fall: it reads as if the thing went from one figure to
+    the other."""
+    problems = []
+    for change in extract_changes(text):
+        start = change.before.start
+        if not _FROM_END.search(text, 0, start) or _verb_before(text, start) is not None:
+            continue
+        clause = text[_clause_start(text, start) : start]
+        if (m := _MOVE.search(clause)) and len(clause[m.end() :].split()) <= 6:
+            problems.append(f"tells the change from {change.before.text} to {change.after.text} with '{m.group(0)}'")
+    return problems
+
+
+# 'AUC +0.015', '-18%', 'up 4%'; not a bullet's dash ('- 40k users')
+_DELTA_BEFORE = re.compile(r"(?:^|(?<=[ \t(:,;]))(?:\+\s?|[-−](?=\d)|(?:up|down)\s+(?:by\s+)?)\Z", re.IGNORECASE)
+_LEVEL_BEFORE = re.compile(r"\b(?:at|to|reaching|reached|hitting|hit)\s+(?:about\s+|around\s+|nearly\s+)?[$€£]?\Z", re.IGNORECASE)
+
+
+def delta_as_level(notes: str, text: str) -> list[str]:
+    """A figure the notes give as a change ('AUC +0.015', 'CTR up 4%') written as the level reached ('at 0.015
+    AUC', 'to 4%')."""
+    notes_figures = extract_figures(notes)
+    ends = {f.start for c in extract_changes(notes, notes_figures) for f in (c.before, c.after)}  # '+22% -> +6%': levels
+    problems = []
+    for f in extract_figures(text):
+        if not _LEVEL_BEFORE.search(text, 0, f.start):
+            continue
+        twins = twins_of(f, notes_figures)
+        if twins and all(_DELTA_BEFORE.search(notes, 0, g.start) and g.start not in ends for g in twins):
+            problems.append(f"writes {f.text} as a level, which the notes give as a change")
+    return problems
+
+
 def comparable_values(a: Figure, b: Figure) -> tuple[float, float] | None:
     """The values of two figures in one unit ('6h' and '40min' in seconds; '74' and '91%' as they are), or
     None when their units are of different kinds ('45%' and '$180k')."""
@@ -1021,6 +1063,8 @@ def check(notes: str, text: str) -> list[str]:
     problems += [f"drops the quantity {q!r}" for q in dropped_quantities(notes, text)]
     problems += figure_misuse(notes, text)
     problems += direction_problems(notes, text)
+    problems += moved_figures(text)
+    problems += delta_as_level(notes, text)
     problems += held_changed(notes, text)
     problems += misattributed_figures(notes, text)
     problems += change_as_share(notes, text)
