@@ -187,6 +187,10 @@ def test_composer_tells_a_metric_that_moved_with_a_verb() -> None:
         "Set up the cluster scheduler, raising utilization from 38% to 71%, cutting queue wait from about 9 hours to "
         "40 minutes, and p99 went from 3s to 1s."
     )
+    # right after a change the same way, 'and' carries it
+    assert compose("precision@5 0.62->0.71, recall@5 0.48->0.55 after adding session context", Category.MODEL_PERFORMANCE) == (
+        "Raised precision@5 from 0.62 to 0.71, and recall@5 from 0.48 to 0.55 after adding session context."
+    )
     # not a clause that has its verb, nor a phrasal verb ('shut down 6 of the 10 pods'), nor the background
     assert compose("rewrote the service, and we shut down 6 of the 10 pods, errors down 40%", Category.ML_SYSTEMS) == (
         "Rewrote the service, and shut down 6 of the 10 pods, cutting errors by 40%."
