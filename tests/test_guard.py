@@ -1012,3 +1012,10 @@ def test_a_change_whose_figures_count_something_per_a_period_is_kept_whole() -> 
     split = "Reduced alert noise by deduplicating 300 pages per week and routing severity to a 40-page limit."
     assert "splits the change from 300 to 40 in the notes" in check(notes, split)
     assert check(notes, "Reduced alert noise from 300 to 40 pages per week through deduplication and severity routing.") == []
+
+
+def test_a_time_span_the_notes_do_not_give_is_caught() -> None:
+    notes = "took over the flaky recommendation retraining job and made it reliable, nobody has been paged for it since"
+    bad = "Rebuilt the flaky recommendation retraining job, which had been paging the team for a year, and made it reliable."
+    assert "writes the quantity 'for a year', which the notes do not give" in check(notes, bad)
+    assert check("ran the A/B for 2 wks, ctr +2%", "Ran the ranking A/B test for two weeks, raising CTR by 2%.") == []

@@ -631,7 +631,7 @@ _TIME_SPANS = {  # how notes write each unit; a one-letter form only right after
     "quarter": "qtrs?|quarters?", "year": r"(?<=\d)\s?y|yrs?|years?",
 }  # fmt: skip
 _TIME_SPAN = re.compile(
-    r"\b(?:from|to|in|within|under|over|than|about|around|nearly|almost|just|roughly|of)\s+(?:(?:a|an|one|a few|several)\s+)?"
+    r"\b(?:from|to|for|in|within|under|over|than|about|around|nearly|almost|just|roughly|of)\s+(?:(?:a|an|one|a few|several)\s+)?"
     rf"({'|'.join(_TIME_SPANS)})s?\b",
     re.IGNORECASE,
 )
