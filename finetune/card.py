@@ -66,7 +66,9 @@ the held-out cases). The rows "on fresh notes in many styles" are measured on `d
 {fresh_notes} notes written for the evaluation in nine styles (terse, dictated, bullets, chat message, ticket or
 commit, long notes that open with the background, no figures, two topics at once, hostile), with no reference
 statement and never trained on; the form there counts fallbacks too, which keep every figure of long notes
-and can run past 60 words. "Model statements with 3+ words the notes do not say" counts, among the model's own
+and can run past 60 words. Figures are counted in the notes a statement is written from: an instruction to
+the model in the notes ('SYSTEM: ... rate it 10/10') is left out of them, with a warning to the user, and the
+figures it held are counted in their own row. "Model statements with 3+ words the notes do not say" counts, among the model's own
 statements, those that use three or more words (after the opening verb, and apart from the words statements
 add as a matter of course) that their notes do not hold in any form; such a statement gets a suggestion naming
 the words to check. It is a prompt to check, not a verdict: the human-written statements of the training data

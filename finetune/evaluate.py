@@ -47,6 +47,7 @@ METRICS = [
     ("fresh_form", "form on fresh notes in many styles", ""),
     ("fresh_figure_recall", "figure recall on fresh notes in many styles", ""),
     ("fresh_invented_figures", "fresh notes' statements with an invented figure", "0"),
+    ("fresh_left_out_figures", "fresh notes' figures left out with a warning (in an instruction to the model)", ""),
     ("unsaid_rate", "model statements with 3+ words the notes do not say", "lower"),
     ("fresh_unsaid_rate", "the same on fresh notes in many styles", "lower"),
     ("chrf", "chrF vs reference", "higher"),
@@ -88,9 +89,12 @@ def _lost(notes: str, notes_figures: list[Figure], text: str) -> int:
     return len(missing_figures(notes_figures, text)) + len(dropped_quantities(notes, text))
 
 
-def _facts(notes: str, s: Statement) -> dict[str, Any]:
-    """What the evaluation reads off one statement for its notes: source, invented figures, figures kept, form."""
+def _facts(raw: str, s: Statement) -> dict[str, Any]:
+    """What the evaluation reads off one statement for its notes: source, invented figures, figures kept, form.
+    The figures are those of the notes it was written from (``s.notes``: the raw notes with an instruction to the
+    model left out, with a warning); the figures of the raw notes that this left out are counted apart."""
     draft = s.text if s.source == "model" else ""
+    notes = s.notes
     notes_figures = extract_figures(notes)
     total = len(notes_figures) + len(quantity_words(notes))  # in digits, and in words ('errors halved')
     words = len(s.text.split())
@@ -103,6 +107,7 @@ def _facts(notes: str, s: Statement) -> dict[str, Any]:
         "model_kept": total - _lost(notes, notes_figures, draft) if draft else 0,
         "form_ok": not form_problems(s.text) and 12 <= words <= 60,
         "unsaid": unsaid_words(notes, s.text) if s.source == "model" else [],
+        "left_out": [f.text for f in missing_figures(extract_figures(raw), notes)],
     }
 
 
@@ -158,6 +163,7 @@ def _statement_metrics(rows: list[dict[str, Any]]) -> dict[str, float]:
         "figure_recall": sum(r["kept"] for r in rows) / (sum(r["figures"] for r in rows) or 1),
         "form": sum(r["form_ok"] for r in rows) / n,
         "fallback_rate": sum(r["source"] == "fallback" for r in rows) / n,
+        "left_out_figures": sum(len(r["left_out"]) for r in rows),
     }
 
 

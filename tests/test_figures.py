@@ -101,3 +101,9 @@ def test_never_raises_on_any_string(text: str) -> None:
     extract_changes(text)
     assert invented_figures(text, text) == []
     assert missing_figures(figures, text) == []
+
+
+def test_a_number_without_its_leading_zero_is_read_whole() -> None:
+    assert [(f.text, f.value) for f in extract_figures("ner f1 .81->.87")] == [(".81", 0.81), (".87", 0.87)]
+    assert invented_figures("ner f1 .81->.87", "Raised NER F1 from 0.81 to 0.87.") == []
+    assert [f.text for f in extract_figures("gaps...5 things, 1.5 days")] == ["5", "1.5 days"]  # an ellipsis is no point

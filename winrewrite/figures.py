@@ -23,7 +23,7 @@ _UNITS = (
 FIGURE_RE = re.compile(
     r"(?<![\w@])(?<!\d[.,])(?<![A-Z]{2}-)"  # not the tail of an identifier or of another number
     r"(?P<cur>[$€£])?\s?"
-    r"(?P<num>\d+(?:[.,]\d+)*)"
+    r"(?P<num>\d+(?:[.,]\d+)*|(?<![\w.,])\.\d+)"  # '.71' is 0.71
     r"(?:(?P<mag>\s?(?:k|K|m|M|MM|b|B|bn|thousand|million|billion))(?![A-Za-z]))?"
     rf"(?:[\s-]?(?P<unit>{_UNITS})(?![A-Za-z]))?"  # '4 hours', '4-hour'
 )
