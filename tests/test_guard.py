@@ -1019,3 +1019,13 @@ def test_a_time_span_the_notes_do_not_give_is_caught() -> None:
     bad = "Rebuilt the flaky recommendation retraining job, which had been paging the team for a year, and made it reliable."
     assert "writes the quantity 'for a year', which the notes do not give" in check(notes, bad)
     assert check("ran the A/B for 2 wks, ctr +2%", "Ran the ranking A/B test for two weeks, raising CTR by 2%.") == []
+
+
+def test_a_level_told_as_a_change_with_a_word_of_either_way_is_caught() -> None:
+    notes = "retrained the defect detector, labelled 3,500 new images at site B; accuracy 0.52 -> 0.88"
+    bad = "Retrained the defect detector, raising accuracy from 0.52 to 0.88 and improving the line acceptance rate by 3,500."
+    assert "says 'improving' by 3,500, which the notes give as a level, not a change" in check(notes, bad)
+    good = "Retrained the defect detector on 3,500 new labelled images from site B, raising accuracy from 0.52 to 0.88."
+    assert check(notes, good) == []
+    bump = "Fixed the engagement model skew, improving its accuracy by 8%."
+    assert check("fixed the engagement model skew, 8% accuracy bump", bump) == []

@@ -743,6 +743,7 @@ _SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600
 _RISE = re.compile(r"\b(?:rais|lift|increas|boost|grew|grow|doubl|tripl)\w*", re.IGNORECASE)
 _FALL = re.compile(r"\b(?:reduc|cut|lower|decreas|drop|shrank|shrink|shrunk|halv|slash)\w*", re.IGNORECASE)
 _PLUS = re.compile(r"(?:^|[\s(])(?:\+\s?|up\s+)\Z", re.IGNORECASE)  # a rise the notes mark: '+0.2', 'up 4%'
+_NEUTRAL_CHANGE = re.compile(r"\b(?:improv|chang|wors|better)\w*", re.IGNORECASE)  # a change of either way ('improving ... by')
 BY_END = re.compile(r"\bby\s+[$€£]?\Z", re.IGNORECASE)  # 'cut it by ': a difference follows
 
 
@@ -762,7 +763,8 @@ _CHANGE_MARK = re.compile(
     r"slower|smaller|larger|lower|higher|improv\w*|gain\w*|lift\w*|drop\w*|boost\w*|by|jump\w*|grew|growth|shr[ai]n\w*|"
     r"from|to|vs|over|under|better|worse|delta|relative|off|plus|minus|added|extra|incremental|additional|back|trim\w*|"
     r"freed|reclaimed|avoided|prevented|won|uplift|kill\w*|eliminat\w*|remov\w*|halv\w*|doubl\w*|tripl\w*|slash\w*|"
-    r"shav\w*|beat|beats|outperform\w*|climb\w*|spik\w*|surg\w*|declin\w*|plung\w*|lost|los[ei]\w*|sped|speed\w*)\b",
+    r"shav\w*|beat|beats|outperform\w*|climb\w*|spik\w*|surg\w*|declin\w*|plung\w*|lost|los[ei]\w*|sped|speed\w*|"
+    r"bump\w*|gave)\b",
     re.IGNORECASE,
 )
 
@@ -831,6 +833,11 @@ def comparable_values(a: Figure, b: Figure) -> tuple[float, float] | None:
     return a.value * _SECONDS.get(ua or "", 1.0), b.value * _SECONDS.get(ub or "", 1.0)
 
 
+def _as_levels(notes: str, twins: list[Figure]) -> bool:
+    """Whether the notes give every one of ``twins`` as a level: no word or sign of change near it."""
+    return all(not _CHANGE_MARK.search(notes[max(0, g.start - 25) : g.start] + " " + notes[g.end : g.end + 25]) for g in twins)
+
+
 def direction_problems(notes: str, text: str) -> list[str]:
     """A word of rise for a change that goes down, or of fall for one that goes up ('lifting p99 latency
     from 1.2 s to 380 ms'); a fall 'by' a figure the notes give as a rise ('WER +0.2' written as 'reducing
@@ -850,8 +857,12 @@ def direction_problems(notes: str, text: str) -> list[str]:
     notes_figures = extract_figures(notes)
     reached = {c.after.start for c in extract_changes(notes, notes_figures)}  # where each change of the notes ends
     for f in figures:
-        verb = _verb_before(text, f.start) if BY_END.search(text[: f.start]) else None
+        by = BY_END.search(text[: f.start])
+        verb = _verb_before(text, f.start) if by else None
         twins = twins_of(f, notes_figures)
+        neutral = _NEUTRAL_CHANGE.search(text, _clause_start(text, f.start), f.start) if by and verb is None else None
+        if neutral and twins and _as_levels(notes, twins):  # 'improving the acceptance rate by 3,500' for '~3,500 images'
+            problems.append(f"says '{neutral.group(0)}' by {f.text}, which the notes give as a level, not a change")
         if verb is None and twins and (after := _WAY_AFTER.match(text, f.end)):  # '6.5% lower' for '+6.5%'
             up = not after.group(1).lower().startswith(_FALL_WORDS)
             if all(_PLUS.search(notes[: g.start]) for g in twins) and not up:
@@ -866,7 +877,7 @@ def direction_problems(notes: str, text: str) -> list[str]:
             problems.append(f"says '{verb[0]}' by {f.text}, which is no change")
         elif (rises == {True} and not verb[1]) or (falls == {True} and verb[1]):
             problems.append(f"says '{verb[0]}' by {f.text}, which the notes give as a {'fall' if verb[1] else 'rise'}")
-        elif all(not _CHANGE_MARK.search(notes[max(0, g.start - 25) : g.start] + " " + notes[g.end : g.end + 25]) for g in twins):
+        elif _as_levels(notes, twins):
             problems.append(f"says '{verb[0]}' by {f.text}, which the notes give as a level, not a change")
         elif unit_family(f.unit) != "x" and all(g.start in reached or _reached_level(notes, g) for g in twins):
             problems.append(f"says '{verb[0]}' by {f.text}, which the notes give as the level reached, not the change")
