@@ -1018,6 +1018,7 @@ def test_a_time_span_the_notes_do_not_give_is_caught() -> None:
     notes = "took over the flaky recommendation retraining job and made it reliable, nobody has been paged for it since"
     bad = "Rebuilt the flaky recommendation retraining job, which had been paging the team for a year, and made it reliable."
     assert "writes the quantity 'for a year', which the notes do not give" in check(notes, bad)
+    assert "writes the quantity 'for decades', which the notes do not give" in check(notes, bad.replace("a year", "decades"))
     assert check("ran the A/B for 2 wks, ctr +2%", "Ran the ranking A/B test for two weeks, raising CTR by 2%.") == []
 
 

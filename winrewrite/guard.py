@@ -628,7 +628,7 @@ _SPELLED = re.compile(  # 'one-third' is a third; a 'third-party' tool is no qua
 _TIME_SPANS = {  # how notes write each unit; a one-letter form only right after a number ('3s', '2 h')
     "second": r"(?<=\d)\s?s|secs?|seconds?", "minute": "mins?|minutes?", "hour": r"(?<=\d)\s?h|hrs?|hours?",
     "day": r"(?<=\d)\s?d|days?", "week": r"(?<=\d)\s?w|wks?|weeks?", "month": "mos?|months?",
-    "quarter": "qtrs?|quarters?", "year": r"(?<=\d)\s?y|yrs?|years?",
+    "quarter": "qtrs?|quarters?", "year": r"(?<=\d)\s?y|yrs?|years?", "decade": "decades?",
 }  # fmt: skip
 _TIME_SPAN = re.compile(
     r"\b(?:from|to|for|in|within|under|over|than|about|around|nearly|almost|just|roughly|of)\s+(?:(?:a|an|one|a few|several)\s+)?"
