@@ -1030,3 +1030,23 @@ def test_a_level_told_as_a_change_with_a_word_of_either_way_is_caught() -> None:
     assert check(notes, good) == []
     bump = "Fixed the engagement model skew, improving its accuracy by 8%."
     assert check("fixed the engagement model skew, 8% accuracy bump", bump) == []
+
+
+def test_a_scale_a_misspelt_verb_and_a_back_reference_across_kinds_are_read_right() -> None:
+    from winrewrite.guard import form_problems
+
+    csat = "shipped multilingual support for the support bot: 4 new languages, CSAT in those markets 3.9 -> 4.4 (out of 5)"
+    bad = "Shipped multilingual support for the support bot in 4 new languages, raising CSAT from 3.9 to 4.4 in 5 markets."
+    assert "writes 5 apart from the scale it tops in the notes (out of 5)" in check(csat, bad)
+    assert check(csat, bad.replace("in 5 markets", "out of 5 in those markets")) == []
+    pruned = "Pruned 180 of the 420 features of the ranker with NDCG flat."
+    assert check("pruned 180 out of 420 features, ndcg flat", pruned) == []
+    assert form_problems("Upgradeed the serving stack from torch 1.13 to 2.1, cutting p99 by 30%.") == ["misspells 'Upgradeed'"]
+    assert form_problems("Agreed on one shared holdout group with the 4 ads ranking teams, freeing 2 analysts.") == []
+    # 'was 60%' goes back to the percentage, not to the hours between
+    fresh = "data freshness SLA: 95% of tables under 1h lag, was 60%"
+    mixed = "Automated data freshness checks for 95% of tables, reducing data lag from 60% to under 1 hour."
+    assert "states a change from 60% to 1 hour, which are not the same kind of quantity" in check(fresh, mixed)
+    assert compose("on-call pages halved after adding runbooks for the top 5 alerts", Category.ML_SYSTEMS) == (
+        "Halved on-call pages after adding runbooks for the top 5 alerts."
+    )

@@ -223,7 +223,7 @@ _ACTION = re.compile(r"[a-z]+ed|went|grew|rose|fell|came|saw|did|does|do", re.IG
 # 'card fraud gbm retrained with focal loss' ('labels found by analysts' names who, not how: no match)
 _PASSIVE = re.compile(
     r"(?P<thing>[A-Za-z][\w@/-]*(?:\s+[\w@/-]+){0,4}?)\s+(?P<verb>[a-z]+(?:-[a-z]+)?)\s+"
-    r"(?P<how>by\s+(?=[a-z]+ing\b)|(?:with|via|using|through)\s+)"
+    r"(?P<how>(?:by|after)\s+(?=[a-z]+ing\b)|(?:with|via|using|through)\s+)"
 )
 # words that make the opening something other than a thing ('so I partnered with', 'every file uploaded by')
 _NOT_A_THING = frozenset(

@@ -48,6 +48,13 @@ _NOW_RE = re.compile(rf"(?:\s+[A-Za-z][\w/-]*){{0,8}}\s*[,;]\s*now\s+(?:{QUALIFI
 _UNIT_SPELLINGS = {"minutes": "min", "minute": "min", "mins": "min", "hours": "h", "hour": "h", "hrs": "h", "hr": "h"}
 
 
+def _kinds_differ(a: Figure, b: Figure) -> bool:
+    """Whether two figures with units are of different kinds: a percentage or money and anything else."""
+    if not a.unit or not b.unit:
+        return False
+    return (a.unit == "%") != (b.unit == "%") or (a.unit == "$") != (b.unit == "$")
+
+
 def _same_unit(a: str | None, b: str | None) -> bool:
     """'45 min' and '2 minutes' are in the same unit; '340ms' and '2 min' are not, nor are two bare numbers."""
     if not a or not b:
@@ -155,8 +162,8 @@ def extract_changes(text: str, figures: list[Figure] | None = None) -> list[Chan
             changes.append(Change(a, b))
         elif _NOW_RE.fullmatch(gap) and _same_unit(a.unit, b.unit):  # '45 min lag ..., now under 2 min'
             changes.append(Change(a, b))
-        elif _BACK_RE.fullmatch(gap) and text[a.start - 1 : a.start] != "/":  # not '4.1/5.0 (was 3.2)'
-            changes.append(Change(b, a))
+        elif _BACK_RE.fullmatch(gap) and text[a.start - 1 : a.start] != "/" and not _kinds_differ(a, b):
+            changes.append(Change(b, a))  # not '4.1/5.0 (was 3.2)', nor '95% of tables under 1h lag, was 60%'
     return changes
 
 

@@ -187,6 +187,15 @@ def shortest_for(notes: str) -> int:
     return max(1, min(MIN_WORDS, len(notes.split())))
 
 
+# a verb ending in 'e' with 'ed' or 'ing' glued on whole ('upgradeed', 'automateing'), and the real words so spelt
+_DOUBLED_E = re.compile(r"\b[A-Za-z]*[^\Waeiou]e(?:ed|ing)\b", re.IGNORECASE)
+_REAL_EE_WORDS = frozenset(
+    "agreed disagreed freed guaranteed decreed refereed pedigreed proceed succeed exceed indeed need feed speed breed "
+    "bleed greed seed weed reed deed heed steed creed tweed being seeing fleeing agreeing disagreeing guaranteeing "
+    "freeing singeing dyeing hoeing shoeing toeing canoeing eyeing teeing refereeing overseeing foreseeing".split()
+)
+
+
 def form_problems(text: str, min_words: int = MIN_WORDS) -> list[str]:
     """What is wrong with the form of a statement, independent of the notes (but for ``min_words``: see
     :func:`shortest_for`)."""
@@ -209,6 +218,9 @@ def form_problems(text: str, min_words: int = MIN_WORDS) -> list[str]:
     shorthand = SHORTHAND.search(text)
     if shorthand:
         problems.append(f"copies shorthand {shorthand.group(0)!r}")
+    misspelt = [m.group(0) for m in _DOUBLED_E.finditer(text) if m.group(0).lower() not in _REAL_EE_WORDS]
+    if misspelt:
+        problems.append(f"misspells {misspelt[0]!r}")  # 'Upgradeed': the model's 'Upgrade' and 'ed'
     tokens = re.findall(r"[a-z0-9]+", text.lower())
     trigrams = [tuple(tokens[i : i + 3]) for i in range(len(tokens) - 2)]
     if len(set(trigrams)) < len(trigrams) or re.search(r"\b(\w+)(?:'s)?\s+\1\b", text, re.IGNORECASE):
@@ -789,6 +801,25 @@ _MOVE = re.compile(
 _FROM_END = re.compile(r"\bfrom\s+(?:[$€£~]|about\s+|around\s+)?\Z", re.IGNORECASE)
 
 
+_SCALE_BEFORE = re.compile(r"(?:\bout\s+of\s*|(?<=\d)\s*/\s*)\Z", re.IGNORECASE)  # '4.4 (out of 5)', '4.6/5' (not 'w/ 18')
+_SCALE_AFTER = re.compile(r"[\s-]*(?:points?|stars?)\b", re.IGNORECASE)  # 'on a 5-point scale'
+_OF_BEFORE = re.compile(r"\bof(?:\s+the)?\s*\Z", re.IGNORECASE)  # '180 of the 420 features', '29 of 30 days'
+
+
+def scale_misuse(notes: str, text: str) -> list[str]:
+    """The top of a scale of the notes ('CSAT 3.9 -> 4.4 (out of 5)') written as a count of something
+    ('in 5 markets'): a statement writes it as a scale too ('out of 5', '4.4/5', 'a 5-point scale')."""
+    notes_figures = extract_figures(notes)
+    problems = []
+    for f in extract_figures(text):
+        twins = twins_of(f, notes_figures)
+        if not twins or not all(_SCALE_BEFORE.search(notes, 0, g.start) for g in twins):
+            continue
+        if not (_SCALE_BEFORE.search(text, 0, f.start) or _OF_BEFORE.search(text, 0, f.start) or _SCALE_AFTER.match(text, f.end)):
+            problems.append(f"writes {f.text} apart from the scale it tops in the notes (out of {twins[0].text})")
+    return problems
+
+
 def moved_figures(text: str) -> list[str]:
     """A change of figures ('from 45 minutes to 6 minutes') told with a verb that moves a thing ('Migrated the
     evaluation suite from ...') and no word of rise or fall: it reads as if the thing went from one figure to
@@ -1075,6 +1106,7 @@ def check(notes: str, text: str) -> list[str]:
     problems += figure_misuse(notes, text)
     problems += direction_problems(notes, text)
     problems += moved_figures(text)
+    problems += scale_misuse(notes, text)
     problems += delta_as_level(notes, text)
     problems += held_changed(notes, text)
     problems += misattributed_figures(notes, text)
