@@ -1050,3 +1050,12 @@ def test_a_scale_a_misspelt_verb_and_a_back_reference_across_kinds_are_read_righ
     assert compose("on-call pages halved after adding runbooks for the top 5 alerts", Category.ML_SYSTEMS) == (
         "Halved on-call pages after adding runbooks for the top 5 alerts."
     )
+
+
+def test_a_p_value_keeps_its_label() -> None:
+    notes = "feat(ranker): add recency decay to item scores\n\nCTR +2.3% in 2-week A/B (p=0.003), no latency change"
+    good = "Added recency decay to the item ranker, raising CTR by 2.3% in a 2-week A/B test (p = 0.003) with no latency change."
+    assert check(notes, good) == []
+    assert check(notes, good.replace("(p = 0.003)", "at a p-value of 0.003")) == []
+    bad = good.replace(" (p = 0.003) with no latency change", ", the model converged at 0.003 latency")
+    assert "writes 0.003 apart from the p it labels in the notes" in check(notes, bad)

@@ -101,7 +101,8 @@ _RATIO_UNITS = frozenset({"%", "pp", "x", "$"})
 # words that make the number after them a label, not a quantity: 'week 2', 'v3', 'phase 1'
 _LABEL_BEFORE = re.compile(
     r"\b(?:(day|week|wk|month|quarter|qtr|year|yr|sprint|phase|stage|step|round|iteration|version|v|gen|tier|level|wave)"
-    r"|(batch)(?:\s+sizes?)?(?:\s+of)?)\s?\Z",  # 'batch 64', 'a batch size of 64': not '64 GPUs'
+    r"|(batch)(?:\s+sizes?)?(?:\s+of)?"  # 'batch 64', 'a batch size of 64': not '64 GPUs'
+    r"|(p)(?:[\s-]*values?)?\s*(?:[=<>≤≥]|of|under|below|at)?)\s?\Z",  # 'p=0.003', 'a p-value of 0.003': not 'at 0.003'
     re.IGNORECASE,
 )
 _LABEL_SPELLING = {"wk": "week", "qtr": "quarter", "yr": "year"}  # 'by wk 2' and 'by week 2' name the same week
@@ -111,7 +112,7 @@ def _label(m: re.Match[str] | None) -> str | None:
     """The label word a :data:`_LABEL_BEFORE` match found, spelled out ('wk' -> 'week'), or None."""
     if m is None:
         return None
-    word = (m.group(1) or m.group(2)).lower()
+    word = (m.group(1) or m.group(2) or m.group(3)).lower()
     return _LABEL_SPELLING.get(word, word)
 
 
@@ -343,7 +344,7 @@ def _period_near(text: str, figure: Figure) -> str | None:
     m = _PERIOD.search(text[figure.end : figure.end + 30])
     if not m:
         return None
-    word = (m.group(1) or m.group(2)).lower()
+    word = (m.group(1) or m.group(2) or m.group(3)).lower()
     return next(period for period, spellings in _PERIODS.items() if word.startswith(spellings))
 
 
