@@ -1059,3 +1059,19 @@ def test_a_p_value_keeps_its_label() -> None:
     assert check(notes, good.replace("(p = 0.003)", "at a p-value of 0.003")) == []
     bad = good.replace(" (p = 0.003) with no latency change", ", the model converged at 0.003 latency")
     assert "writes 0.003 apart from the p it labels in the notes" in check(notes, bad)
+
+
+def test_composer_keeps_a_from_the_notes_wrote_and_a_clause_break_an_aside_held() -> None:
+    assert compose("upgraded the serving stack from torch 1.13 to 2.1, 30% lower p99", Category.ML_SYSTEMS) == (
+        "Upgraded the serving stack from torch 1.13 to 2.1, 30% lower p99."
+    )
+    backfill = "the backfill was ad hoc SQL scripts, um, I moved it to dbt, 9 failures a month to 1"
+    assert compose(backfill, Category.ML_SYSTEMS) == (
+        "Delivered ML systems work: the backfill was ad hoc SQL scripts, I moved it to dbt, from 9 failures a month to 1."
+    )
+    shipped = compose("so, um, I shipped the new features, 3 more bins", Category.ML_SYSTEMS)
+    assert shipped == "Shipped the new features, 3 more bins."
+    data_lag = "Automated freshness checks for 95% of tables, reducing data lag from 60% to under a 1-hour latency."
+    assert "states a change from 60% to 1-hour, which are not the same kind of quantity" in check(
+        "data freshness SLA: 95% of tables under 1h lag, was 60%", data_lag
+    )

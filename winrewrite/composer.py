@@ -26,7 +26,8 @@ from winrewrite.figures import URL, extract_figures, missing_figures
 from winrewrite.guard import comparable_values, counts_something, holds_quantity, starts_with_action_verb
 from winrewrite.prompt import clean_notes
 
-_ASIDE = re.compile(r",\s*(?:um+|uh+|erm)\s*,", re.IGNORECASE)  # 'so I, uh, built': no commas left around it
+# 'so I, uh, built': no commas left around it; 'scripts, um, I moved': a new clause keeps one
+_ASIDE = re.compile(r",\s*(?:um+|uh+|erm)\s*,(?P<clause>(?=\s*(?:i|we|they)\s))?", re.IGNORECASE)
 _FILLERS = re.compile(
     r"\b(?:um+|uh+|erm|(?:yeah|okay|ok|right) so|so yeah|yeah|so basically|basically|you know|i mean|kind of|sort of|like,"
     r"|what else|oh yeah|lol|tl;?dr:?|(?:so )?on one side|(?:so\s+)?the thing is|to be honest|honestly"
@@ -148,6 +149,7 @@ _BARE_CHANGE = re.compile(
     r"(?=(?:about\s+)?[$€£]?\d[\d.,]*(?:\s?[A-Za-z%]+)?(?:\s+(?:a|per)\s+[A-Za-z]+)?"
     r"\s+to\s+(?:(?:about|under|over)\s+)?[$€£]?\d)"
 )
+_FROM_NAMED = re.compile(r"\bfrom\s+(?:[\w.-]+\s+){0,2}\Z", re.IGNORECASE)  # 'from torch ', 'from python '
 # words after which such a pair needs no 'from': a preposition or a qualifier already leads it ('of 5 to 10 people'),
 # or a label ('week 2 to 4')
 _NO_FROM = frozenset(
@@ -342,7 +344,7 @@ def _prose(notes: str) -> str:
     letters = [c for c in text if c.isalpha()]
     if len(letters) > 12 and sum(c.isupper() for c in letters) > 0.8 * len(letters):
         text = text.lower()  # shouted notes; the acronym pass below writes 'CTR' and 'GPU' in capitals again
-    text = _FILLERS.sub("", _ASIDE.sub("", text))
+    text = _FILLERS.sub("", _ASIDE.sub(_aside, text))
     text = re.sub(r"\s+(?=[,;:!?]|\.(?!\d))", "", text)  # 'button lol. one click': no space left before the stop
     text = _OPENER.sub("", text)
     key = ""  # a ticket's key ('INFRA-412') leads the notes: the work comes first, the key last, in brackets
@@ -365,11 +367,20 @@ def _prose(notes: str) -> str:
     return f"{text} ({key})" if key and text else text or key
 
 
+def _aside(m: re.Match[str]) -> str:
+    """What ', um,' leaves: a comma before a new clause ('scripts, um, I moved'), unless a joining word already
+    opens it ('so, um, I shipped', 'and, um, I mentored'); else nothing ('so I, uh, built')."""
+    joined = re.search(r"\b(?:and|so|but|then|or)\Z", m.string[: m.start()], re.IGNORECASE)
+    return "," if m["clause"] is not None and not joined else ""
+
+
 def _from_before(m: re.Match[str]) -> str:
     """'from' before a change its metric or a comma leads: 'WAPE from 18.4% to 14.9%', ', from 14MB to 3MB'."""
     if m["mark"]:
         return f"{m['mark']}from " if m["mark"] == "(" else f"{m['mark']} from "
     if m["word"].lower() in _NO_FROM - {"went"}:  # 'went 9.4% to 7.1%' is 'went from 9.4% to 7.1%'
+        return m[0]
+    if _FROM_NAMED.search(m.string, 0, m.start()):  # 'from torch 1.13 to 2.1' has its 'from'
         return m[0]
     return f"{m['word']} from "
 

@@ -37,9 +37,10 @@ _AMBIGUOUS_MAGNITUDE = re.compile(r"^[^$€£]*\d\s?m\Z")  # '55m', '55 m': mill
 DIGITS_RE = re.compile(r"\d+(?:[.,]\d+)*")
 QUALIFIER = r"(?:under|below|above|over|about|around|nearly|almost|just|roughly|(?:less|more|fewer) than)"
 _CHANGE_RE = re.compile(
-    rf"(?:(?:\s+(?:per|a)\s+|\s*/\s*)[A-Za-z]+)?\s*(?:->|→|=>|-->|—>|(?:down |up )?to(?: {QUALIFIER})?)\s*(?:[~+−-]\s*)?",
+    rf"(?:(?:\s+(?:per|a)\s+|\s*/\s*)[A-Za-z]+)?\s*"
+    rf"(?:->|→|=>|-->|—>|(?:down |up )?to(?: {QUALIFIER})?(?: an?(?= ))?)\s*(?:[~+−-]\s*)?",
     re.IGNORECASE,
-)  # '2.1 per hour to 0.4 per hour' is a change too, and so are '~4,000 to ~1,500' and '+22% to +6%'
+)  # '2.1 per hour to 0.4 per hour' is a change too, and so are '~4,000 to ~1,500', '+22% to +6%', '5 to a 12-person team'
 # what a figure counts, and per what, then an arrow: '300 pages/week -> 40', '2K examples -> 18K'
 _COUNTED_ARROW = re.compile(r"\s*\w{1,12}(?:\s*/\s*[A-Za-z]+|\s+(?:per|a)\s+[A-Za-z]+)?\s*(?:->|→)\s*")
 # the new value first, then the old one: '300 stores (was 40)', '18K, up from 2K'
