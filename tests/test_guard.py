@@ -281,7 +281,9 @@ def test_composer_opens_dictated_notes_with_their_verb_and_drops_like_before_a_q
         ),
         ("shipped it to a team of 5 to 10 people", "Shipped it to a team of 5 to 10 people."),  # a range, not a change
         ("shipped in week 2 to 4 of the quarter", "Shipped in week 2 to 4 of the quarter."),
-        ("scaled it, nodes went from 5 to 10", "Scaled it, nodes went from 5 to 10."),
+        ("scaled it, and nodes went from 5 to 10", "Scaled it, and nodes went from 5 to 10."),  # its verb stays
+        ("scaled it, nodes went from 5 to 10", "Scaled it, raising nodes from 5 to 10."),  # the result of 'scaled'
+        ("the suite went from 45 min to 6 min", "Delivered ML systems work: the suite went from 45 minutes to 6 minutes."),
     ],
 )
 def test_composer_writes_from_before_a_change_its_metric_leads(notes: str, text: str) -> None:

@@ -218,6 +218,7 @@ _POINTS = re.compile(r"\s?(?:pts?|pp|points?|percent)\b", re.IGNORECASE)  # a ch
 _QUALIFIED = r"(?:(?:about|around|under|over|nearly)\s+)?"
 # 'CER ', 'p99 from about '
 _FROM = re.compile(rf"(?P<subject>[A-Za-z][^,;:()—–]{{1,60}}?)\s+(?:from\s+)?(?P<qualifier>{_QUALIFIED})")
+_MOTION = re.compile(r"\s+(?:went|dropped|fell|rose|grew|jumped|climbed|shrank)(?:\s+(?:up|down))?\Z", re.IGNORECASE)
 _PAIRED = re.compile(rf"(?:\s+(?:a|per)\s+[A-Za-z]+)?\s+to\s+{_QUALIFIED}")  # '12 a week to 3', '5 hours to under 1'
 # a word that may be a verb of its own ('queue wait dropped ...', 'orders went up 3%')
 _ACTION = re.compile(r"[a-z]+ed|went|grew|rose|fell|came|saw|did|does|do", re.IGNORECASE)
@@ -251,41 +252,49 @@ def _as_change(text: str) -> str | None:
     return f"{'Raised' if told[0] else 'Cut'} {told[1]} {told[2]}"
 
 
-def _change(text: str) -> tuple[bool, str, str] | None:
-    """For a text that opens with a metric and its change ('recall up 12% ...', 'CER 9.1% to 4.7% ...'):
-    whether it went up, the metric, and the rest as a verb of change goes on ('by 12% ...', 'from 9.1% to
-    4.7% ...'). None for a text that opens otherwise."""
+def _change(text: str, moved: bool = False) -> tuple[bool, str, str] | None:
+    """For a text that opens with a metric and its change ('recall up 12% ...', 'CER 9.1% to 4.7% ...', and
+    with ``moved`` 'p99 went from 180 ms to 35 ms ...'): whether it went up, the metric, and the rest as a verb
+    of change goes on ('by 12% ...', 'from 9.1% to 4.7% ...'). None for a text that opens otherwise."""
     figures = extract_figures(text)
     if not figures:
         return None
     first, head = figures[0], text[: figures[0].start]
     if (m := _MOVED.fullmatch(head)) and (first.unit or _POINTS.match(text, first.end)):  # not 'shut down 6 of 10 pods'
         return m["way"] == "up", m["subject"], f"by {text[first.start :]}"
+    m = _FROM.fullmatch(head)
+    subject = m["subject"] if m else ""
+    if moved:  # 'p99 went from 180 ms ...': the metric is 'p99'
+        subject = _MOTION.sub("", subject)
+    if subject.split(" ", 1)[0].lower() in _ORDINARY:  # 'The eval suite went from ...': 'Cut the eval suite ...'
+        subject = subject[0].lower() + subject[1:]
     if (
-        (m := _FROM.fullmatch(head))
-        and m["subject"].split()[-1].lower() not in _NO_FROM  # 'team of 5 to 10', 'went from 5 to 10': no metric
+        m
+        and subject.split()[-1].lower() not in _NO_FROM  # 'team of 5 to 10', 'went from 5 to 10': no metric
         and len(figures) > 1
         and _PAIRED.fullmatch(text[first.end : figures[1].start])
     ):
         values = comparable_values(first, figures[1])  # '6 hours to 40 minutes' goes down
         if values is None or values[0] == values[1] or counts_something(text, figures[1]):
             return None  # 'annotators 200 to 650 labels an hour': what changed comes after, not before
-        return values[1] > values[0], m["subject"], f"from {m['qualifier']}{text[first.start :]}"
+        return values[1] > values[0], subject, f"from {m['qualifier']}{text[first.start :]}"
     return None
 
 
 def _told_changes(text: str) -> str:
     """The clauses after the first that give a metric and its change with no verb get one, for a text that
-    opens with its verb: 'Set up the scheduler, utilization from 38% to 71%' -> 'Set up the scheduler,
-    raising utilization from 38% to 71%'; right after a change the same way, 'and' does ('Raised precision
-    from 0.62 to 0.71, and recall from 0.48 to 0.55')."""
+    opens with its verb: 'Set up the scheduler, utilization from 38% to 71%' -> 'Set up the scheduler, raising
+    utilization from 38% to 71%'; so does a change told with 'went' or 'dropped', the result of the writer's
+    verb ('inference went from 90ms to 22ms' -> 'cutting inference from 90ms to 22ms'), unless 'and' joins it;
+    right after a change the same way, 'and' does ('Raised precision from 0.62 to 0.71, and recall from 0.48
+    to 0.55')."""
     clauses = text.split(", ")
     room = LONGEST - len(text.split())  # a long text that was cut to fit gets no more words
     opening = _OPENING_CHANGE.match(text)
     last = None if opening is None else opening.group(1).lower() == "raised"  # the way the clause before went
     for i, clause in enumerate(clauses[1:], start=1):
         joiner = "and " if clause.startswith("and ") else ""
-        told = _change(clause[len(joiner) :])
+        told = _change(clause[len(joiner) :], moved=not joiner)  # 'and NDCG went up from ...' keeps its verb
         words = told[1].split() if told else []
         if told is None or not words or starts_with_action_verb(words[0]) or any(_not_a_metric(w) for w in words):
             last = None
