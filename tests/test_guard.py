@@ -1077,3 +1077,11 @@ def test_composer_keeps_a_from_the_notes_wrote_and_a_clause_break_an_aside_held(
     assert "states a change from 60% to 1-hour, which are not the same kind of quantity" in check(
         "data freshness SLA: 95% of tables under 1h lag, was 60%", data_lag
     )
+
+
+def test_a_word_repeated_in_its_plural_is_caught() -> None:
+    from winrewrite.guard import form_problems
+
+    assert "repeats itself" in form_problems("Migrated 200+ feature features from ad hoc SQL to the feature store for 3 teams.")
+    assert "repeats itself" in form_problems("Served the ad relevance model on 6 CPU nodes at 50k QPS instead of 4 GPU GPUs.")
+    assert form_problems("Served the ad relevance model on 6 CPU nodes at 50k QPS instead of 4 GPU nodes.") == []

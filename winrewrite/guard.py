@@ -224,7 +224,7 @@ def form_problems(text: str, min_words: int = MIN_WORDS) -> list[str]:
         problems.append(f"misspells {misspelt[0]!r}")  # 'Upgradeed': the model's 'Upgrade' and 'ed'
     tokens = re.findall(r"[a-z0-9]+", text.lower())
     trigrams = [tuple(tokens[i : i + 3]) for i in range(len(tokens) - 2)]
-    if len(set(trigrams)) < len(trigrams) or re.search(r"\b(\w+)(?:'s)?\s+\1\b", text, re.IGNORECASE):
+    if len(set(trigrams)) < len(trigrams) or re.search(r"\b(\w+)(?:'s)?\s+\1s?\b", text, re.IGNORECASE):
         problems.append("repeats itself")
     return problems
 
