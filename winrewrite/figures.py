@@ -18,12 +18,14 @@ _UNITS = (
     r"hours?|hrs?|h|days?|d|weeks?|wks?|months?|mos?|quarters?|qtrs?|years?|yrs?|"
     r"GB|MB|TB|KB|GiB|MiB|TiB|gpus?|GPUs?|qps|QPS|rps|req/s|requests?/s"
 )
+# the point that opens a number written without its leading zero ('AUC .71'; not 'v.2' or 'gaps...5')
+LEADING_POINT = re.compile(r"(?<![\w.,])\.(?=\d)")
 # A figure is a number that is not glued to an identifier such as p99, A100, F1, Q3, NDCG@10, or a ticket's
 # or a model's name ('INFRA-412', 'ML-2231', 'GPT-4'; 'sub-200ms' is a figure).
 FIGURE_RE = re.compile(
     r"(?<![\w@])(?<!\d[.,])(?<![A-Z]{2}-)"  # not the tail of an identifier or of another number
     r"(?P<cur>[$€£])?\s?"
-    r"(?P<num>\d+(?:[.,]\d+)*|(?<![\w.,])\.\d+)"  # '.71' is 0.71
+    rf"(?P<num>\d+(?:[.,]\d+)*|{LEADING_POINT.pattern}\d+)"  # '.71' is 0.71
     r"(?:(?P<mag>\s?(?:k|K|m|M|MM|b|B|bn|thousand|million|billion))(?![A-Za-z]))?"
     rf"(?:[\s-]?(?P<unit>{_UNITS})(?![A-Za-z]))?"  # '4 hours', '4-hour'
 )

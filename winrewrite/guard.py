@@ -490,18 +490,19 @@ def _unit_in(notes: str, figure: Figure, figures: list[Figure]) -> str | None:
     return before[-1].unit if before else None
 
 
-def _bare_count(notes: str, figure: Figure) -> bool:
-    """Whether ``figure`` of the notes is a bare number of things ('the 10 pods'): no unit, no letter on it, no
-    time word after it ('200 milliseconds'), and no part of a change ('45 down to 12ms' takes the unit of 12ms)."""
+def _bare_count(notes: str, figure: Figure, figures: list[Figure], ends: set[int]) -> bool:
+    """Whether ``figure`` of the notes (of all their ``figures``) is a bare number of things ('the 10 pods'): no
+    unit, no letter on it, no time word after it ('200 milliseconds'), and not where a change of the notes starts
+    or ends (``ends``: '45 down to 12ms' takes the unit of 12ms)."""
     noun = _counted_noun(notes, figure)
     return (
         noun is not None
         and noun.lower() not in _FUNCTION_WORDS  # '55 before', '35 percent'
-        and _unit_in(notes, figure, extract_figures(notes)) is None
+        and _unit_in(notes, figure, figures) is None
         and figure.text.replace(",", "").isdigit()
         and not _time_units_near(notes, figure)
         and not noun.lower().startswith(("milli", "micro", "nano", "sec", "min", "hour"))
-        and not any(figure in (c.before, c.after) for c in extract_changes(notes))
+        and figure.start not in ends
     )
 
 
@@ -510,12 +511,15 @@ def figure_misuse(notes: str, text: str) -> list[str]:
     '45%'), or a change to the same value."""
     notes_figures, text_figures = extract_figures(notes), extract_figures(text)
     all_twins = [twins_of(f, notes_figures) for f in text_figures]  # each figure's twins in the notes, found once
+    notes_changes = extract_changes(notes, notes_figures)
+    ends = {g.start for c in notes_changes for g in (c.before, c.after)}  # where a change of the notes starts or ends
     problems = []
     for f, twins in zip(text_figures, all_twins, strict=True):
-        families = {unit_family(_unit_in(notes, g, notes_figures)) for g in twins} - {None}
+        units = [(g, unit) for g in twins if (unit := _unit_in(notes, g, notes_figures))]  # '6' of 'instead of 6': months
+        families = {unit_family(unit) for _, unit in units} - {None}
         if twins and f.unit and families and unit_family(f.unit) not in families:
-            shown = next(g for g in twins if _unit_in(notes, g, notes_figures))
-            inherited = "" if shown.unit else f" ({_unit_in(notes, shown, notes_figures)})"  # '6 (months)'
+            shown, unit = units[0]
+            inherited = "" if shown.unit else f" ({unit})"  # '6 (months)'
             problems.append(f"writes {f.text} where the notes have {shown.text}{inherited}")
         elif (
             twins
@@ -565,9 +569,13 @@ def figure_misuse(notes: str, text: str) -> list[str]:
             and all(g.unit is None and not _time_units_near(notes, g) and _counted_noun(notes, g) for g in twins)
         ):  # 'a pilot at 5 stores' written as 'in 5 years'
             problems.append(f"counts {f.text} in time, where the notes count {_counted_noun(notes, twins[0])}")
-        elif f.unit is not None and _TIME_WORD.fullmatch(f.unit) and twins and all(_bare_count(notes, g) for g in twins):
+        elif (
+            f.unit is not None
+            and _TIME_WORD.fullmatch(f.unit)
+            and twins
+            and all(_bare_count(notes, g, notes_figures, ends) for g in twins)
+        ):
             problems.append(f"writes {f.text} where the notes count {_counted_noun(notes, twins[0])}")  # '10 pods' as '10 ms'
-
         elif (
             (rate := _RATE_AFTER.match(text, f.end))
             and twins
@@ -595,7 +603,6 @@ def figure_misuse(notes: str, text: str) -> list[str]:
         word = re.match(r"[A-Za-z]+", end)
         if word and not re.search(rf"\b{word.group(0)}\b", notes, re.IGNORECASE):
             problems.append(f"states a change to '{word.group(0)}', which the notes do not give")
-    notes_changes = extract_changes(notes, notes_figures)
     for change in notes_changes:  # '340ms->85ms' stays one change, not two figures of two claims
         a, b = change.before, change.after
         comparable = unit_family(a.unit) == unit_family(b.unit) or a.unit is None or b.unit is None
