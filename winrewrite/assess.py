@@ -34,6 +34,11 @@ STATEMENT_WORDS = frozenset(
 )
 
 
+def measures(notes: str, figures: Sequence[Figure]) -> bool:
+    """Whether the notes give a measurable result: a figure, or a quantity in words ('half the false alarms gone')."""
+    return bool(figures) or bool(quantity_words(notes))
+
+
 def assess_strength(text: str, has_figures: bool) -> Strength:
     """'strong' needs all three parts; 'better' has the action and specific work but no number."""
     action = starts_with_action_verb(text)
@@ -80,7 +85,7 @@ def suggestions_for(
             "The notes say little about the work: add what it was, who it helped and what changed, "
             "and the statement can say it too."
         )
-    if not figures and not quantity_words(notes):  # 'half the false alarms gone' measures in words
+    if not measures(notes, figures):
         tips.append(f"No measurable result in the notes yet: {WHERE_TO_FIND_FIGURES[category]}.")
     elif not extract_changes(notes, figures) and not any(f.unit in ("%", "x", "$") for f in figures):
         tips.append(

@@ -12,13 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from winrewrite.assess import assess_strength, suggestions_for, unsaid_words
+from winrewrite.assess import assess_strength, measures, suggestions_for, unsaid_words
 from winrewrite.categories import Category
 from winrewrite.composer import compose
 from winrewrite.config import RewriterConfig
 from winrewrite.errors import DeviceError, InvalidNotesError, ModelLoadError
 from winrewrite.figures import extract_figures
-from winrewrite.guard import check, passing_clauses, quantity_words
+from winrewrite.guard import check, passing_clauses
 from winrewrite.head import HEAD_FILE, POOLING, SUBCATEGORIES, CategoryHead
 from winrewrite.notes import prepare_notes
 from winrewrite.prompt import category_label, encode, instruction_length, prompt_ids, subcategory_label
@@ -416,7 +416,7 @@ class Rewriter:
                     category_scores=dict(zip(categories, p, strict=True)),
                     subcategory=subcategory,
                     figures=figures,
-                    strength=assess_strength(text, has_figures=bool(figures or quantity_words(note))),
+                    strength=assess_strength(text, has_figures=measures(note, figures)),
                     suggestions=suggestions_for(note, figures, category, source, rejected, text),
                     source=source,
                     notes=note,
