@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 from finetune.augment import swap_figures
 from finetune.split import SEED as SPLIT_SEED
 from finetune.split import split
+from winrewrite.assess import unsaid_words
 from winrewrite.categories import Category
 from winrewrite.data import Example, LabelledNotes, load_examples, load_labelled_notes
 from winrewrite.guard import check
@@ -60,6 +61,13 @@ class TrainConfig:
     epochs: float = field(default=0.7, metadata={"help": "Passes over the training records (0.7: each sequence at most once)."})
     batch_size: int = field(default=8, metadata={"help": "Sequences per optimizer step."})
     swaps: int = field(default=1, metadata={"help": "Figure-swapped copies per notes version."})
+    max_unsaid: int | None = field(
+        default=None,
+        metadata={
+            "help": "A statement that adds this many words or more that its notes do not say (assess.unsaid_words) "
+            "teaches its labels only, so the model does not learn to embellish; None learns every faithful one."
+        },
+    )
     seed: int = field(default=0, metadata={"help": "Seed for shuffling, augmentation and LoRA init."})
     split_seed: int = field(default=SPLIT_SEED, metadata={"help": "Seed of the held-out split."})
     max_minutes: float = field(default=28.0, metadata={"help": "Stop (and save) after this many minutes."})
@@ -73,13 +81,25 @@ class TrainConfig:
 
 
 def build_records(
-    examples: list[Example], tokenizer: object, swaps: int, rng: random.Random, labelled: list[LabelledNotes] | None = None
+    examples: list[Example],
+    tokenizer: object,
+    swaps: int,
+    rng: random.Random,
+    labelled: list[LabelledNotes] | None = None,
+    max_unsaid: int | None = None,
 ) -> Dataset:
     """A ``datasets.Dataset`` of token ids and loss masks: each notes version, its figure-swapped copies,
     the vague pair, and the ``labelled`` notes as label-only sequences. Loss falls on the completion only
     (labels and statement), never on the notes. A statement is learnt only from notes it is faithful to:
     where the library's own guard would reject it for those notes (a seed statement that opens with no
-    action verb, or says something the notes do not give), the pair teaches its labels alone."""
+    action verb, or says something the notes do not give), the pair teaches its labels alone, and so does one
+    whose statement adds ``max_unsaid`` words or more that the notes do not say."""
+
+    def learn(notes: str, statement: str) -> bool:
+        if check(notes, statement):
+            return False
+        return max_unsaid is None or len(unsaid_words(notes, statement)) < max_unsaid
+
     pairs = []
     for ex in examples:
         base = {"category": ex.category.value, "subcategory": ex.subcategory}
@@ -87,7 +107,7 @@ def build_records(
         for n in ex.notes:
             versions += [(n.text, ex.statement)] + [swap_figures(n.text, ex.statement, rng) for _ in range(swaps)]
         for notes, statement in [*filter(None, versions), (ex.vague_notes, ex.vague_statement)]:
-            pairs.append({**base, "notes": notes, "statement": statement, "learn": not check(notes, statement)})
+            pairs.append({**base, "notes": notes, "statement": statement, "learn": learn(notes, statement)})
     pairs += [
         {"category": n.category.value, "subcategory": n.subcategory, "notes": n.notes, "statement": "", "learn": False}
         for n in labelled or []
@@ -179,7 +199,7 @@ def train(config: TrainConfig) -> Path:
     if config.extra:
         train_examples += [e for path in sorted(glob.glob(config.extra)) for e in load_examples(path)]
     labelled = [n for path in sorted(glob.glob(config.labelled)) for n in load_labelled_notes(path)] if config.labelled else []
-    records = build_records(train_examples, tokenizer, config.swaps, rng, labelled)
+    records = build_records(train_examples, tokenizer, config.swaps, rng, labelled, config.max_unsaid)
     steps_per_epoch = math.ceil(len(records) / config.batch_size)
     total = max(1, round(steps_per_epoch * config.epochs)) if config.max_steps is None else config.max_steps
     logger.info(
@@ -249,7 +269,7 @@ def train(config: TrainConfig) -> Path:
         "seed_train_examples": seed_train,
         "extra_examples": len(train_examples) - seed_train,
         "labelled_notes": len(labelled),
-        "statements_not_learnt": records["learn"].count(False) - len(labelled),  # the guard rejects them for their notes
+        "statements_not_learnt": records["learn"].count(False) - len(labelled),  # the guard rejects them, or they add too much
         "held_out_ids": sorted(e.id for e in held_out),
         "train_minutes": round((time.time() - start) / 60, 2),
         "device": device,

@@ -107,3 +107,15 @@ def test_a_number_without_its_leading_zero_is_read_whole() -> None:
     assert [(f.text, f.value) for f in extract_figures("ner f1 .81->.87")] == [(".81", 0.81), (".87", 0.87)]
     assert invented_figures("ner f1 .81->.87", "Raised NER F1 from 0.81 to 0.87.") == []
     assert [f.text for f in extract_figures("gaps...5 things, 1.5 days")] == ["5", "1.5 days"]  # an ellipsis is no point
+
+
+def test_a_bare_m_after_a_change_from_a_time_is_minutes() -> None:
+    notes = "runtime 3h→25m, ARR $3m -> $25m"
+    assert [(f.text, f.value, f.unit) for f in extract_figures(notes)] == [
+        ("3h", 3.0, "h"),
+        ("25m", 25.0, "min"),
+        ("$3m", 3e6, "$"),
+        ("$25m", 25e6, "$"),
+    ]
+    assert [f.value for f in extract_figures("grew to 25m users")] == [25e6]  # alone, 'm' stays millions
+    assert invented_figures("runtime 3h→25m", "Cut runtime from 3 hours to 25 million.") == ["25 million"]

@@ -1085,3 +1085,48 @@ def test_a_word_repeated_in_its_plural_is_caught() -> None:
     assert "repeats itself" in form_problems("Migrated 200+ feature features from ad hoc SQL to the feature store for 3 teams.")
     assert "repeats itself" in form_problems("Served the ad relevance model on 6 CPU nodes at 50k QPS instead of 4 GPU GPUs.")
     assert form_problems("Served the ad relevance model on 6 CPU nodes at 50k QPS instead of 4 GPU nodes.") == []
+
+
+def test_composer_tells_a_change_from_hours_to_a_bare_m_as_minutes_that_fell() -> None:
+    text = compose("converted the pipeline to polars; memory 64GB→9GB, runtime 3h→25m", Category.MODEL_PERFORMANCE)
+    assert text.endswith("runtime from 3 hours to 25 minutes.")
+    assert "raising" not in text
+    assert compose("ARR 3m -> 25m", Category.BUSINESS_IMPACT) == "Raised ARR from 3m to 25m."
+
+
+@pytest.mark.parametrize(
+    ("notes", "text"),
+    [
+        ("reduced churn model false negatives by a third", "Reduced the churn model's false-positive rate by a third."),
+        (
+            "deployed the LLM summarizer to 10% of users, thumbs-up rate 62% vs 48% for the old template summaries",
+            "Deployed the LLM summarizer to 10% of users, raising thumbs-up rate to 62% and reducing word error rate by 48%.",
+        ),
+        (
+            "price elasticity model v2, est. +$1.1M GMV/quarter",
+            "Shipped the price elasticity model v2, raising gross margin by $1.1M a quarter.",
+        ),
+        ("retriever recall@20 0.61 -> 0.79", "Raised the retriever's precision from 0.61 to 0.79."),
+    ],
+)
+def test_a_metric_the_notes_never_name_is_rejected(notes: str, text: str) -> None:
+    assert any("a metric the notes do not give" in p for p in check(notes, text))
+
+
+@pytest.mark.parametrize(
+    ("notes", "text"),
+    [
+        (
+            "fraud prec 74 -> 91% at same recall",
+            "Cut the fraud model's false positives, raising precision from 74% to 91% at the same recall.",
+        ),
+        ("retuned alert thresholds, false pages -70%", "Tuned alert thresholds, cutting false-positive pages by 70%."),
+        (
+            "switched to bf16 mixed precision, 1.8x faster training",
+            "Switched training to mixed precision in bf16, making it 1.8x faster.",
+        ),
+        ("grocery forecast feats, wMAPE -2.5pp", "Developed grocery forecast features, reducing weighted MAPE by 2.5pp."),
+    ],
+)
+def test_a_metric_the_notes_name_in_another_spelling_passes(notes: str, text: str) -> None:
+    assert not any("a metric the notes do not give" in p for p in check(notes, text))

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from winrewrite import InvalidNotesError, RewriterConfig, UnsupportedLanguageError, WinRewriteError
+from winrewrite import ConfigError, InvalidNotesError, RewriterConfig, UnsupportedLanguageError, WinRewriteError
 from winrewrite.notes import prepare_notes
 from winrewrite.prompt import clean_notes
 
@@ -67,9 +67,13 @@ def test_control_characters_are_dropped() -> None:
     assert prepare_notes("cut\x00 latency\x07 by 3x", 2000)[0] == "cut latency by 3x"
 
 
-def test_config_is_validated() -> None:
-    with pytest.raises(ValueError):
-        RewriterConfig(max_notes_chars=5)
+@pytest.mark.parametrize(
+    "settings", [{"max_notes_chars": 5}, {"max_new_tokens": 2}, {"num_candidates": -1}, {"threads": 0}]
+)
+def test_config_is_validated_with_a_typed_error(settings: dict[str, int]) -> None:
+    with pytest.raises(ConfigError) as caught:
+        RewriterConfig(**settings)
+    assert isinstance(caught.value, WinRewriteError) and isinstance(caught.value, ValueError)
 
 
 def test_an_instruction_to_the_model_is_left_out_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:

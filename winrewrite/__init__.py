@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from winrewrite.categories import Category
 from winrewrite.config import RewriterConfig
 from winrewrite.errors import (
+    ConfigError,
     DataError,
     DeviceError,
     InvalidNotesError,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Category",
+    "ConfigError",
     "DataError",
     "DeviceError",
     "Figure",

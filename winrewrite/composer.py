@@ -109,6 +109,8 @@ _UNITS = [  # unit shorthand after a number; the figure is the same ('6 wks' and
     (re.compile(r"(?<=\d)\s?qtrs?\b", re.IGNORECASE), " quarters"),
     (re.compile(r"(?<=\d)\s?(?:hrs?|h)\b", re.IGNORECASE), " hours"),
     (re.compile(r"(?<=\d)\s?mins?\b", re.IGNORECASE), " minutes"),
+    # a bare 'm' after a change from hours is minutes ('3h -> 25m'; figures.py reads it so too)
+    (re.compile(r"(\d\s?(?:hrs?|h|hours?)\s*(?:->|→|=>|to)\s*~?\s*\d[\d.]*)\s?m\b", re.IGNORECASE), r"\1 minutes"),
     (re.compile(r"(?<=\d)\s?yrs?\b", re.IGNORECASE), " years"),
     (re.compile(r"(?<=[\dA-Za-z])/(?:mo|month)\b", re.IGNORECASE), " a month"),  # '18k/mo', '2 releases/mo'
     (re.compile(r"(?<=[\dA-Za-z])/(?:yr|year)\b", re.IGNORECASE), " a year"),

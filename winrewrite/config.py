@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from winrewrite.errors import ConfigError
+
 
 @dataclass
 class RewriterConfig:
@@ -11,6 +13,9 @@ class RewriterConfig:
 
     >>> RewriterConfig(max_notes_chars=4000).num_candidates
     6
+
+    A setting out of range raises :class:`~winrewrite.errors.ConfigError` (a ``WinRewriteError`` and a
+    ``ValueError``).
     """
 
     max_notes_chars: int = field(
@@ -48,10 +53,10 @@ class RewriterConfig:
 
     def __post_init__(self) -> None:
         if self.max_notes_chars < 20:
-            raise ValueError("max_notes_chars must be at least 20")
+            raise ConfigError("max_notes_chars must be at least 20")
         if self.max_new_tokens < 8:
-            raise ValueError("max_new_tokens must be at least 8")
+            raise ConfigError("max_new_tokens must be at least 8")
         if self.num_candidates < 0:
-            raise ValueError("num_candidates must be 0 or more")
+            raise ConfigError("num_candidates must be 0 or more")
         if self.threads is not None and self.threads < 1:
-            raise ValueError("threads must be positive")
+            raise ConfigError("threads must be positive")

@@ -11,6 +11,10 @@ class InvalidNotesError(WinRewriteError, ValueError):
     """The notes are not something a statement can be written from (empty, not text, ...)."""
 
 
+class ConfigError(WinRewriteError, ValueError):
+    """A setting of :class:`~winrewrite.RewriterConfig` is out of its range."""
+
+
 class ModelLoadError(WinRewriteError):
     """The base model, its cache or the adapter could not be loaded."""
 

@@ -35,6 +35,7 @@ LIST_MARKER = re.compile(r"(?:^|(?<=[\n:;,.])|(?<=[\n:;,.]\s))\s*(?:\(\d\)|(?<![
 # a link ('.../2024-q2-lag', whose numbers name a page), up to a closing bracket or the punctuation after it
 URL = re.compile(r"\b(?:https?://|www\.)[^\s)\]]*[^\s)\].,;:]", re.IGNORECASE)
 _AMBIGUOUS_MAGNITUDE = re.compile(r"^[^$€£]*\d\s?m\Z")  # '55m', '55 m': millions or minutes
+_TIME_UNIT = re.compile(r"ms|msec|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|d|days?", re.IGNORECASE)
 # Every run of digits, with the separators inside it: what the decoder may write.
 DIGITS_RE = re.compile(r"\d+(?:[.,]\d+)*")
 QUALIFIER = r"(?:under|below|above|over|about|around|nearly|almost|just|roughly|(?:less|more|fewer) than)"
@@ -109,7 +110,23 @@ def extract_figures(text: str) -> list[Figure]:
                 unit=("$" if m.group("cur") else None) or (unit.strip() if unit else None),
             )
         )
-    return figures
+    return _minutes_in_time_changes(text, figures)
+
+
+def _minutes_in_time_changes(text: str, figures: list[Figure]) -> list[Figure]:
+    """A bare 'm' is minutes, not millions, when the figure it changes from or to is a time ('3h -> 25m')."""
+    out = list(figures)
+    for i, f in enumerate(figures):
+        if not _AMBIGUOUS_MAGNITUDE.search(f.text) or f.unit:
+            continue
+        for j in (i - 1, i + 1):
+            if not 0 <= j < len(figures) or not _TIME_UNIT.fullmatch(figures[j].unit or ""):
+                continue
+            a, b = sorted((f, figures[j]), key=lambda g: g.start)
+            if _CHANGE_RE.fullmatch(text[a.end : b.start]):
+                out[i] = f.model_copy(update={"value": f.number, "unit": "min"})
+                break
+    return out
 
 
 def digit_strings(text: str) -> set[str]:

@@ -960,6 +960,46 @@ def held_changed(notes: str, text: str) -> list[str]:
     return problems
 
 
+# metrics whose name a statement must not bring in: (as a statement names it, as notes may name it). A 270M model
+# swaps one for another ('false negatives' written 'false-positive rate', 'GMV' written 'gross margin') or puts a
+# name on a figure the notes leave unnamed ('thumbs-up 62% vs 48%' as 'reducing word error rate by 48%').
+_METRIC_NAMES = [
+    # 'false alarms' may be written so, and a precision that rose is fewer false positives
+    (r"false[- ]positive", r"false[- ]?pos|\bFPR?s?\b|false (?!neg)[a-z]+|precision|\bprec\b"),
+    (r"false[- ]negative", r"false[- ]?neg|\bFNR?s?\b"),
+    (r"(?<!mixed )(?<!mixed-)(?<!half )(?<!numerical )\bprecision\b", r"precision|\bprec\b|\bp@\d|\bPPV\b"),
+    (r"\brecall\b", r"recall|\br@\d"),
+    (r"word[- ]error[- ]rate|\bWER\b", r"word[- ]error|\bWER\b"),
+    (r"\b(?:w?MAPE|WAPE)\b", r"MAPE|WAPE|percentage error"),
+    (r"\bRMSE\b|root[- ]mean[- ]square", r"RMSE|root[- ]mean"),
+    (r"\bNDCG\b", r"NDCG|ranking quality"),
+    (r"\bMRR\b|mean reciprocal rank", r"\bMRR\b|reciprocal"),
+    (r"\b(?:ROC[- ])?AUC\b", r"\bAUC|\bROC\b"),
+    (r"\bF1\b|\bF-score", r"\bF1|f-?score|f-?measure"),
+    (r"\bBLEU\b", r"\bBLEU\b"),
+    (r"\bperplexity\b", r"perplexity|\bppl\b"),
+    (r"\bCTR\b|click[- ]through rate", r"\bCTR\b|click"),
+    (r"gross margin", r"margin|\bGM\b"),
+    (r"\bGMV\b|gross merchandise", r"\bGMV\b|merchandise"),
+]
+_METRIC_NAME_PATTERNS = [(re.compile(said, re.IGNORECASE), re.compile(given, re.IGNORECASE)) for said, given in _METRIC_NAMES]
+
+
+def unnamed_metrics(notes: str, text: str) -> list[str]:
+    """Metrics that ``text`` names and the notes never do, in any spelling (:data:`_METRIC_NAMES`).
+
+    >>> unnamed_metrics("churn model false negatives down by a third", "Cut the churn model's false-positive rate by a third.")
+    ['names false-positive, a metric the notes do not give']
+    >>> unnamed_metrics("fraud prec 74 -> 91%", "Raised the fraud model's precision from 74% to 91%.")
+    []
+    """
+    problems = []
+    for said, given in _METRIC_NAME_PATTERNS:
+        if (m := said.search(text)) and not given.search(notes):
+            problems.append(f"names {m.group(0)}, a metric the notes do not give")
+    return problems
+
+
 # a percentage the notes mark as a change right where it is written: '-60%', 'down 60%', '60% fewer', '70% lower'
 _SIGNED_BEFORE = re.compile(r"(?:[-+−]|\b(?:down|(?<!made )up|by|cut|cuts|dropped|drops|fell|rose)\s+)\Z", re.IGNORECASE)
 _SIGNED_AFTER = re.compile(r"\s*(?:fewer|less|lower|more|higher|down|up|drop|reduction|faster|slower|cheaper)\b", re.IGNORECASE)
@@ -1119,6 +1159,7 @@ def check(notes: str, text: str) -> list[str]:
     problems += held_changed(notes, text)
     problems += misattributed_figures(notes, text)
     problems += change_as_share(notes, text)
+    problems += unnamed_metrics(notes, text)
     problems += [f"names {n}, which the notes do not mention" for n in unsupported_names(notes, text)]
     problems += unsupported_adoption(notes, text)
     problems += [f"writes {w!r}, which is code the notes do not hold" for w in code_words(notes, text)]
