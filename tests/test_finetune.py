@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT))
 from finetune.augment import swap_figures  # noqa: E402
 from finetune.category_head import features_of, fit  # noqa: E402
 from finetune.split import split  # noqa: E402
-from finetune.train import TrainConfig, _batches, train  # noqa: E402
+from finetune.train import TrainConfig, _batches, build_records, train  # noqa: E402
 from winrewrite.categories import Category  # noqa: E402
 from winrewrite.data import load_examples  # noqa: E402
 from winrewrite.guard import check  # noqa: E402
@@ -61,6 +61,23 @@ def test_batches_hold_every_sequence_once_and_group_similar_lengths() -> None:
         padded += ids.numel()
     assert sorted(seen) == sorted(lengths)  # every sequence exactly once, none cut
     assert padded < 1.1 * sum(lengths)  # random batches of 4 would pad about 40% more
+
+
+def test_a_statement_that_adds_too_much_to_its_notes_teaches_its_labels_only(tiny_model_dir: Path) -> None:
+    from transformers import AutoTokenizer
+
+    from winrewrite.assess import unsaid_words
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    examples = EXAMPLES[:6]
+    every = build_records(examples, tokenizer, 0, random.Random(0))
+    grounded = build_records(examples, tokenizer, 0, random.Random(0), max_unsaid=3)
+    pairs = [p for e in examples for p in [(n.text, e.statement) for n in e.notes] + [(e.vague_notes, e.vague_statement)]]
+    assert len(every) == len(grounded) == len(pairs)
+    for (notes, statement), a, b in zip(pairs, every, grounded, strict=True):
+        assert b["learn"] == (a["learn"] and len(unsaid_words(notes, statement)) < 3)
+        assert a["input_ids"] == b["input_ids"]
+    assert sum(every["learn"]) > sum(grounded["learn"]) > 0
 
 
 def test_two_steps_on_a_tiny_model_then_reload_and_generate(tiny_model_dir: Path, tmp_path: Path) -> None:

@@ -941,6 +941,8 @@ def test_changes_written_with_their_own_things_pass_the_attribution_rule(notes: 
         ("ner calib, FPs -34% on ambiguous types", "Eliminated 34% of false positives on ambiguous entity types.", False),
         ("cascade: only 7% of files go to the big model, cost -$31K/mo", "Sent only 7% of files to the big model.", False),
         ("bot traffic made up 6% of clicks, filtered it", "Filtered bot traffic that made up 6% of all clicks.", False),
+        ("Reduced inference cost 30% by batching", "Reduced inference cost by batching and caching 30% of predictions.", True),
+        ("drop bot traffic from click logs\n\nbots were 6% of click logs", "Dropped bot traffic, 6% of click logs.", False),
     ],
 )
 def test_a_change_written_as_a_share_is_rejected(notes: str, text: str, rejected: bool) -> None:

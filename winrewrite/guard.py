@@ -1011,9 +1011,15 @@ _SHARE_VERB = re.compile(
 )
 
 
+def _notes_verb_before(notes: str, start: int) -> tuple[str, bool] | None:
+    """:func:`_verb_before` in the notes' own line or clause ('Reduced inference cost 30%')."""
+    line = notes[max(notes.rfind(c, 0, start) for c in "\n;,") + 1 : start]
+    return _verb_before(line, len(line))
+
+
 def change_as_share(notes: str, text: str) -> list[str]:
-    """A percentage the notes give as a change ('-60% labeled data', 'cold start 70% lower') written as a share
-    of something ('Distilled 60% of the labeled data', 'Migrated 70% of the traffic'), with no verb of change
+    """A percentage the notes give as a change ('-60% labeled data', 'cold start 70% lower', 'reduced cost 30%')
+    written as a share of something ('Distilled 60% of the labeled data', 'Migrated 70% of the traffic'), with no verb of change
     in its clause that would make the share the change ('eliminated 34% of the false positives' is one).
 
     >>> change_as_share("cold start 70% lower after torchserve", "Migrated 70% of the traffic to TorchServe.")
@@ -1027,7 +1033,10 @@ def change_as_share(notes: str, text: str) -> list[str]:
         if f.unit != "%" or not re.match(r"\s+of\b", text[f.end :]):
             continue
         twins = twins_of(f, notes_figures)
-        marked = all(_SIGNED_BEFORE.search(notes, 0, g.start) or _SIGNED_AFTER.match(notes, g.end) for g in twins)
+        marked = all(
+            _SIGNED_BEFORE.search(notes, 0, g.start) or _SIGNED_AFTER.match(notes, g.end) or _notes_verb_before(notes, g.start)
+            for g in twins
+        )
         changed = _verb_before(text, f.start) or _SHARE_VERB.search(text, _clause_start(text, f.start), f.start)
         if not twins or not marked or changed:
             continue
