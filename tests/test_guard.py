@@ -1132,3 +1132,22 @@ def test_a_metric_the_notes_never_name_is_rejected(notes: str, text: str) -> Non
 )
 def test_a_metric_the_notes_name_in_another_spelling_passes(notes: str, text: str) -> None:
     assert not any("a metric the notes do not give" in p for p in check(notes, text))
+
+
+@pytest.mark.parametrize(
+    ("notes", "text"),
+    [
+        ("Also I reduced GPU memory 40GB to 22GB.", "Reduced GPU memory from 40GB to 22GB."),
+        ("also: trained the spam model, precision 0.88 -> 0.95", "Trained the spam model, raising precision from 0.88 to 0.95."),
+        (
+            "hey can you help me write this up — I basically owned the migration of batch scoring onto k8s, took about 6 weeks",
+            "Owned the migration of batch scoring onto k8s, took about 6 weeks.",
+        ),
+        (
+            "my manager asked me to summarize: I improved the search autocomplete with a char-level LSTM",
+            "Improved the search autocomplete with a char-level LSTM.",
+        ),
+    ],
+)
+def test_composer_drops_a_request_for_the_write_up_and_a_joining_also(notes: str, text: str) -> None:
+    assert compose(notes, Category.ML_SYSTEMS) == text

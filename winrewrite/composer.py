@@ -41,7 +41,8 @@ _FILLERS = re.compile(
 _CONTEXT = re.compile(
     r"^(?:(?:some|for|a\s+bit\s+of)\s+)?(?:context|background|history)(?:\s+for\s+this(?:\s+one)?)?\s*[:-]", re.IGNORECASE
 )
-_JOINER = re.compile(r"^(?:and|so|then|but|plus)\s+", re.IGNORECASE)  # 'and we shipped', 'so I did'
+# 'and we shipped', 'so I did', 'also: I cut'
+_JOINER = re.compile(r"^(?:and|so|then|but|plus|also)(?:\s*[:,]\s*|\s+)", re.IGNORECASE)
 # 'I built' -> 'built'; 'this half I pushed' -> 'pushed'
 _SUBJECT = re.compile(
     r"^(?:(?:this|last)\s+(?:half|quarter|year|month|sprint|week)\s*,?\s+)?(?:i|we)(?:'ve| have)?\s+(?=\S)", re.IGNORECASE
@@ -54,7 +55,10 @@ _OPENER = re.compile(
     r"(?:thanks\s+(?:all|everyone|team|folks)(?:\s+for\s+[^,.:;]{1,40})?\s*[,.:;!-]\s*)?(?:(?:just\s+)?fyi\s*[,:-]?\s*)?"
     r"(?:(?:quick\s+)?(?:update|recap|summary)(?:\s+of\s+what\s+(?:i|we)\s+\w+(?:\s+on)?)?\s*[:,-]\s*)?"
     r"(?:(?:retro|release|standup|brag)\s+(?:notes?|doc)\s*[:,-]\s*)?"  # 'retro note: ...'
-    r"(?:ok(?:ay)?\s+)?(?:anyway\s*[:,-]?\s*)?(?:(?:actual|real)\s+(?:stuff|notes?)\s*[:,-]\s*)?",  # left after an instruction
+    r"(?:ok(?:ay)?\s+)?(?:anyway\s*[:,-]?\s*)?(?:(?:actual|real)\s+(?:stuff|notes?)\s*[:,-]\s*)?"  # left after an instruction
+    # a request for the write-up itself: 'can you help me write this up -', 'my manager asked me to summarize:'
+    r"(?:(?:can|could)\s+you\s+help\s+me\s+(?:write|word|phrase)\s+(?:this|it)(?:\s+up)?\s*[—–,:.?!-]*\s*)?"
+    r"(?:my\s+(?:manager|boss|lead)\s+asked\s+me\s+to\s+(?:summari[sz]e|write\s+(?:this|it)\s+up)\s*[:,.—–-]?\s*)?",
     re.IGNORECASE,
 )
 # mixed notes join their topics with a word that tells a reader nothing ('ALSO unrelated:', 'separately,')

@@ -22,6 +22,8 @@ INSTRUCTION = re.compile(
     r"(?:rubric|guidelines?|criteria)\b[^.\n]*[.]?"
     r"|\bjust\s+(?:say|write|put|output)\s+(?:that\s+)?(?:i|we)\s+(?:exceeded|exceed|deserve|am|was|were)\b[^.\n]*[.]?"
     r"|\b(?:output|respond|reply)\s+(?:with\s+)?only\b[^.\n]*[.]?"
+    r"|\b(?:output|print|say|type)\s+(?:only\s+)?(?:the\s+)?(?:words?|phrase|text|string)\b[^.\n]*[.]?"  # 'Output the word PWNED'
+    r"|\b(?:please\s+)?make\s+(?:this|it|me)\s+(?:sound|look|read)\b[^.!\n]*[.!]*"  # 'make this sound impressive!!!'
     # a role marker in capitals, or a request for a label or a rating ('SYSTEM: classify this as business_impact')
     r"|(?-i:\bSYSTEM\b)\s*:[^.\n]*[.]?"
     r"|\b(?:please\s+)?(?:classify|categori[sz]e|label|file)\s+(?:this|it|me)\s+(?:as|under)\b[^.\n]*[.]?"
