@@ -27,19 +27,18 @@ It is loaded and merged by `winrewrite.Rewriter.from_pretrained()`; its sha256 (
 - `data/examples.jsonl`: the 68 example accomplishments of a public article on ML engineer accomplishments,
   each with five hand-written raw-notes versions (terse, dictated, bullets, partial, and one more)
   and a figure-free (vague) version paired with a figure-free statement.
-- `data/extra_examples.jsonl`: {extra} more accomplishments written for this project (about 25 per category,
-  varied domains), each statement saying only what its four notes versions say. They teach the model to rewrite
-  the notes it is given rather than recall the article's statements; they are never held out.
-  (`data/extra_examples_2.jsonl`, 120 more with three workplace styles besides the four, is not in this
-  adapter's training: an adapter trained with it did no better on the held-out notes; see the project README.)
+- {extra_files}: {extra} more accomplishments written for this project (varied domains), each statement saying
+  only what its notes versions say. They teach the model to rewrite the notes it is given rather than recall the
+  article's statements; they are never held out.
+{workplace}
 - Held out by example, not by notes version ({held_out_n} examples, 2 per category, split seed {split_seed}):
   {held_out}.
 - Training sequences: {sequences} built from {seed_train} seed and {extra} extra examples (each notes version,
-  one figure-swapped copy of it, and the vague pair) and the labelled notes below; {epochs} epochs means each
-  sequence is seen at most once.
+  one figure-swapped copy of it, and the vague pair) and the labelled notes below; {epochs} epochs: each
+  sequence is seen at most once, and some not at all.
   Loss on the completion only (category, subcategory, statement). A statement is learnt only from notes that
-  the library's guard finds it faithful to: {not_learnt} pairs whose statement has a figure, name or starting
-  point their notes do not give (or opens with no action verb) teach their labels alone.
+  the library's guard finds it faithful to{unsaid_rule}: {not_learnt} pairs whose statement has a figure, name
+  or starting point their notes do not give (or opens with no action verb){unsaid_pairs} teach their labels alone.
 - `data/category_notes*.jsonl`: {labelled} notes written for this project with a category and subcategory only,
   taught as label-only sequences (and used by the category head).
 
@@ -47,9 +46,6 @@ It is loaded and merged by `winrewrite.Rewriter.from_pretrained()`; its sha256 (
 LoRA r={rank}, alpha={alpha}, dropout={dropout} on all linear layers; AdamW lr {lr}, linear warm-up then cosine;
 batch {batch_size}; {steps} steps; {train_minutes} minutes on {device} ({torch_threads} threads).
 Reproduce with `make finetune && make evaluate`.
-This adapter and its category head were trained on prompts with the notes' shorthand as written; the library
-now spells shorthand words out before the model reads them ('calib', 'FPs': `winrewrite/shorthand.py`), and
-the evaluation below is of the library as it is. A new `make finetune` trains on the spelled-out prompts.
 
 ## Category head
 {head}
@@ -100,6 +96,12 @@ def head_section(folder: Path) -> str:
     )
 
 
+WORKPLACE = """- `data/extra_examples_2.jsonl` ({n} of the extra examples, 20 per category) adds three workplace styles to
+  the four: a chat message, a commit or ticket text, and long notes that open with the background."""
+NO_WORKPLACE = """- `data/extra_examples_2.jsonl` (120 more, with three workplace styles besides the four) is not in this
+  adapter's training: an adapter trained with it did no better on the held-out notes; see the project README."""
+
+
 def write_card(folder: Path) -> Path:
     train = json.loads((folder / "train_config.json").read_text())
     table = (folder / "metrics.md").read_text().strip() if (folder / "metrics.md").exists() else "(not evaluated yet)"
@@ -123,6 +125,15 @@ def write_card(folder: Path) -> Path:
         **{k: c[k] for k in ("rank", "alpha", "dropout", "lr", "batch_size")},
         epochs=c["epochs"],
         not_learnt=train.get("statements_not_learnt", 0),
+        extra_files=" and ".join(f"`{Path(f).as_posix()}`" for f in train.get("extra_files", ["data/extra_examples.jsonl"])),
+        workplace=WORKPLACE.format(n=120) if any("_2" in f for f in train.get("extra_files", [])) else NO_WORKPLACE,
+        unsaid_rule=(
+            f", and only where it adds fewer than {c['max_unsaid']} words that they do not hold in any form"
+            " (`assess.unsaid_words`), so that the model does not learn to embellish"
+            if c.get("max_unsaid")
+            else ""
+        ),
+        unsaid_pairs=f", or that adds {c['max_unsaid']} such words or more," if c.get("max_unsaid") else "",
         labelled=train.get("labelled_notes", 0),
     )
     (folder / "README.md").write_text(text)

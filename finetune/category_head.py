@@ -3,8 +3,9 @@
     python -m finetune.category_head [adapter folder]
 
 The features are the fine-tuned model's pooled hidden states (``winrewrite/head.py``). The notes come from
-the training split of ``data/examples.jsonl`` (never the held-out examples), ``data/extra_examples.jsonl``
-and the labelled notes of ``data/category_notes*.jsonl``. The L2 weight is chosen by 4-fold cross-validation grouped by example,
+the training split of ``data/examples.jsonl`` (never the held-out examples), the extra examples the adapter
+was trained on (its ``train_config.json``; ``data/extra_examples.jsonl`` when it names none) and the labelled
+notes of ``data/category_notes*.jsonl``. The L2 weight is chosen by 4-fold cross-validation grouped by example,
 on training notes only. The head's sha256 is added to the adapter's ``sha256.txt``.
 """
 
@@ -106,7 +107,9 @@ def cross_validate(
 
 
 def fit_head(adapter: Path) -> Path:
-    rows = training_notes()
+    config = adapter / "train_config.json"
+    extra = json.loads(config.read_text())["config"].get("extra") if config.exists() else None
+    rows = training_notes(extra=extra or "data/extra_examples.jsonl")  # the notes of the examples the adapter learnt
     rewriter = Rewriter.from_pretrained(adapter=adapter)
     layer = len(rewriter.model.model.layers) // 2
     logger.info("features of %d training notes (middle layer %d)", len(rows), layer)

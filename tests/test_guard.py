@@ -1034,6 +1034,11 @@ def test_a_level_told_as_a_change_with_a_word_of_either_way_is_caught() -> None:
     assert check(notes, good) == []
     bump = "Fixed the engagement model skew, improving its accuracy by 8%."
     assert check("fixed the engagement model skew, 8% accuracy bump", bump) == []
+    # a hyphen inside a word ('top-decile') is no sign of change near the figure
+    notes = "trained a lead scoring model; conversion on top-decile leads is 2.4x the average"
+    bad = "Trained a lead scoring model, raising conversion on top-decile leads by 2.4x."
+    assert "says 'raising' by 2.4x, which the notes give as a level, not a change" in check(notes, bad)
+    assert check("lead scoring model: conversion -2.4x on bad leads", bad.replace("raising", "cutting")) == []
 
 
 def test_a_scale_a_misspelt_verb_and_a_back_reference_across_kinds_are_read_right() -> None:
@@ -1151,3 +1156,12 @@ def test_a_metric_the_notes_name_in_another_spelling_passes(notes: str, text: st
 )
 def test_composer_drops_a_request_for_the_write_up_and_a_joining_also(notes: str, text: str) -> None:
     assert compose(notes, Category.ML_SYSTEMS) == text
+
+
+def test_the_category_label_leaking_into_a_statement_is_caught() -> None:
+    notes = "interviewed 30 candidates, hired 3 MLEs"
+    assert "says 'leadership', which is the category's name, not the notes'" in check(
+        notes, "Interviewed 30 candidates for the company's leadership team and hired 3 MLEs."
+    )
+    assert check(notes, "Interviewed 30 candidates and hired 3 MLEs for the team.") == []
+    assert check("briefed exec staff on the 3 launches", "Briefed the leadership team on the 3 launches.") == []

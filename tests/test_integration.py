@@ -280,3 +280,20 @@ def test_adoption_is_never_written_for_notes_that_do_not_say_anyone_took_the_wor
         assert constraint.permits(constraint.step(text, generated), adopted) is allowed
         if not allowed:  # nor does the quick test that most steps take
             assert not constraint._plainly_permitted(text, generated, adopted)
+
+
+def test_the_category_label_is_never_written_for_notes_that_do_not_speak_of_leaders(real_rewriter) -> None:
+    """'leadership' (the label the model has just written) leaks into statements; the guard rejects it."""
+    from winrewrite.constraint import FigureConstraint, label_leak_tokens, token_table
+
+    tokenizer = real_rewriter.tokenizer
+    words = {token_table(tokenizer).strings[i].strip().lower() for i in label_leak_tokens(token_table(tokenizer))}
+    assert words == {"leadership"}
+    text = "Interviewed 30 candidates for the"
+    generated = tokenizer(text, add_special_tokens=False)["input_ids"]
+    leadership = tokenizer(" leadership", add_special_tokens=False)["input_ids"][0]
+    for notes, allowed in (("interviewed 30 candidates, hired 3 MLEs", False), ("briefed the leadership team, hired 3", True)):
+        constraint = FigureConstraint(tokenizer, notes, prompt_length=0)
+        assert constraint.permits(constraint.step(text, generated), leadership) is allowed
+        if not allowed:
+            assert not constraint._plainly_permitted(text, generated, leadership)

@@ -37,6 +37,8 @@ from winrewrite.guard import (
     CLAUSE_BREAK,
     DANGLING_WORDS,
     JUNK,
+    LABEL_LEAK,
+    LEADERS,
     LOOSE_SIGN,
     SHORTHAND,
     SPACED_PUNCTUATION,
@@ -280,6 +282,17 @@ def adoption_tokens(table: TokenTable) -> frozenset[int]:
     return _TOKEN_SETS[key]
 
 
+def label_leak_tokens(table: TokenTable) -> frozenset[int]:
+    """The tokens that write 'leadership', the category label's word: for notes that never speak of leaders
+    (:func:`~winrewrite.guard.label_leak`) they are not written, as the guard would reject the text."""
+    key = (id(table), ("leadership",))
+    if key not in _TOKEN_SETS:
+        _TOKEN_SETS[key] = frozenset(
+            i for i, s in enumerate(table.strings) if "eadership" in s and LABEL_LEAK.fullmatch(s.strip())
+        )
+    return _TOKEN_SETS[key]
+
+
 def _broken(gap: str) -> bool:
     """Whether a change of the notes can no longer be written whole after ``gap`` followed one of its numbers:
     too long, or holding a clause break (the guard would reject the text)."""
@@ -395,7 +408,10 @@ class FigureConstraint:
         self.stop_ids = sorted(stop_ids)
         self.no_money = [c for c in "$€£" if c not in notes]  # a currency sign the notes never use is not written
         t = self.table
-        self._unsaid = frozenset() if says_taken_up(notes) else adoption_tokens(t)  # words the notes give no ground for
+        # words the notes give no ground for
+        self._unsaid = (frozenset() if says_taken_up(notes) else adoption_tokens(t)) | (
+            frozenset() if LEADERS.search(notes) else label_leak_tokens(t)
+        )
         unsaid = torch.tensor(sorted(self._unsaid), dtype=torch.long)
         self._banned_ids = torch.cat([t.banned_ids, *(t.currency_ids[c] for c in self.no_money), unsaid])
         self._banned = frozenset(self._banned_ids.tolist())

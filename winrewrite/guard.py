@@ -779,7 +779,7 @@ def _verb_before(text: str, start: int) -> tuple[str, bool] | None:
 
 # words near a figure of the notes that make it a change rather than a level ('+2%', 'saved 45 hrs', '70% cheaper')
 _CHANGE_MARK = re.compile(
-    r"[+\-−]|\b(?:up|down|fell|rose|ris\w*|increas\w*|decreas\w*|reduc\w*|cut|cuts|sav\w*|less|fewer|more|cheaper|faster|"
+    r"(?<![A-Za-z])[+\-−]|\b(?:up|down|fell|rose|ris\w*|increas\w*|decreas\w*|reduc\w*|cut|cuts|sav\w*|less|fewer|more|cheaper|faster|"
     r"slower|smaller|larger|lower|higher|improv\w*|gain\w*|lift\w*|drop\w*|boost\w*|by|jump\w*|grew|growth|shr[ai]n\w*|"
     r"from|to|vs|over|under|better|worse|delta|relative|off|plus|minus|added|extra|incremental|additional|back|trim\w*|"
     r"freed|reclaimed|avoided|prevented|won|uplift|kill\w*|eliminat\w*|remov\w*|halv\w*|doubl\w*|tripl\w*|slash\w*|"
@@ -1000,6 +1000,22 @@ def unnamed_metrics(notes: str, text: str) -> list[str]:
     return problems
 
 
+# a word of the category label the model has just written ('Category: leadership') that the notes never use: it
+# leaks into the statement ('interviewed 30 candidates for the company's leadership team'); no human statement does so
+LABEL_LEAK = re.compile(r"\bleadership\b", re.IGNORECASE)
+LEADERS = re.compile(r"\bleader|\bexec", re.IGNORECASE)
+
+
+def label_leak(notes: str, text: str) -> list[str]:
+    """'leadership' in ``text`` for notes that never speak of leaders: the category label, not the work.
+
+    >>> label_leak("interviewed 30 candidates, hired 3 MLEs", "Interviewed 30 candidates for the leadership team.")
+    ["says 'leadership', which is the category's name, not the notes'"]
+    """
+    m = LABEL_LEAK.search(text)
+    return [f"says '{m.group(0)}', which is the category's name, not the notes'"] if m and not LEADERS.search(notes) else []
+
+
 # a percentage the notes mark as a change right where it is written: '-60%', 'down 60%', '60% fewer', '70% lower'
 _SIGNED_BEFORE = re.compile(r"(?:[-+−]|\b(?:down|(?<!made )up|by|cut|cuts|dropped|drops|fell|rose)\s+)\Z", re.IGNORECASE)
 _SIGNED_AFTER = re.compile(r"\s*(?:fewer|less|lower|more|higher|down|up|drop|reduction|faster|slower|cheaper)\b", re.IGNORECASE)
@@ -1169,6 +1185,7 @@ def check(notes: str, text: str) -> list[str]:
     problems += misattributed_figures(notes, text)
     problems += change_as_share(notes, text)
     problems += unnamed_metrics(notes, text)
+    problems += label_leak(notes, text)
     problems += [f"names {n}, which the notes do not mention" for n in unsupported_names(notes, text)]
     problems += unsupported_adoption(notes, text)
     problems += [f"writes {w!r}, which is code the notes do not hold" for w in code_words(notes, text)]
