@@ -42,10 +42,10 @@ ADAPTER_WEIGHTS = "adapter_model.safetensors"
 class TrainConfig:
     data: str = field(default="data/examples.jsonl", metadata={"help": "The seed examples (split into train and held-out)."})
     extra: str | None = field(
-        default="data/extra_examples.jsonl",
+        default="data/extra_examples*.jsonl",
         metadata={
             "help": "More examples (glob), written for training only (never held out); empty string for none. "
-            "'data/extra_examples*.jsonl' adds the workplace-style examples (not in the shipped adapter)."
+            "The default takes data/extra_examples.jsonl and the workplace styles of data/extra_examples_2.jsonl."
         },
     )
     labelled: str | None = field(
@@ -58,14 +58,17 @@ class TrainConfig:
     alpha: int = field(default=32, metadata={"help": "LoRA alpha."})
     dropout: float = field(default=0.05, metadata={"help": "LoRA dropout."})
     lr: float = field(default=3e-4, metadata={"help": "Peak learning rate (linear warm-up, cosine decay)."})
-    epochs: float = field(default=0.7, metadata={"help": "Passes over the training records (0.7: each sequence at most once)."})
+    epochs: float = field(
+        default=0.55,
+        metadata={"help": "Passes over the training records (under 1: each sequence at most once; 0.55 fits in 28 minutes)."},
+    )
     batch_size: int = field(default=8, metadata={"help": "Sequences per optimizer step."})
     swaps: int = field(default=1, metadata={"help": "Figure-swapped copies per notes version."})
-    max_unsaid: int | None = field(
-        default=None,
+    max_unsaid: int = field(
+        default=3,
         metadata={
             "help": "A statement that adds this many words or more that its notes do not say (assess.unsaid_words) "
-            "teaches its labels only, so the model does not learn to embellish; None learns every faithful one."
+            "teaches its labels only, so the model does not learn to embellish; 0 learns every faithful one."
         },
     )
     seed: int = field(default=0, metadata={"help": "Seed for shuffling, augmentation and LoRA init."})
@@ -86,19 +89,19 @@ def build_records(
     swaps: int,
     rng: random.Random,
     labelled: list[LabelledNotes] | None = None,
-    max_unsaid: int | None = None,
+    max_unsaid: int = 0,
 ) -> Dataset:
     """A ``datasets.Dataset`` of token ids and loss masks: each notes version, its figure-swapped copies,
     the vague pair, and the ``labelled`` notes as label-only sequences. Loss falls on the completion only
     (labels and statement), never on the notes. A statement is learnt only from notes it is faithful to:
     where the library's own guard would reject it for those notes (a seed statement that opens with no
     action verb, or says something the notes do not give), the pair teaches its labels alone, and so does one
-    whose statement adds ``max_unsaid`` words or more that the notes do not say."""
+    whose statement adds ``max_unsaid`` words or more that the notes do not say (0: no such limit)."""
 
     def learn(notes: str, statement: str) -> bool:
         if check(notes, statement):
             return False
-        return max_unsaid is None or len(unsaid_words(notes, statement)) < max_unsaid
+        return not max_unsaid or len(unsaid_words(notes, statement)) < max_unsaid
 
     pairs = []
     for ex in examples:
@@ -268,6 +271,8 @@ def train(config: TrainConfig) -> Path:
         "train_examples": len(train_examples),
         "seed_train_examples": seed_train,
         "extra_examples": len(train_examples) - seed_train,
+        "extra_files": sorted(glob.glob(config.extra)) if config.extra else [],
+        "notes_spelled_out": True,  # prompts hold the notes with their shorthand spelled out (winrewrite/shorthand.py)
         "labelled_notes": len(labelled),
         "statements_not_learnt": records["learn"].count(False) - len(labelled),  # the guard rejects them, or they add too much
         "held_out_ids": sorted(e.id for e in held_out),

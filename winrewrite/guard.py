@@ -1002,7 +1002,7 @@ def unnamed_metrics(notes: str, text: str) -> list[str]:
 
 # a word of the category label the model has just written ('Category: leadership') that the notes never use: it
 # leaks into the statement ('interviewed 30 candidates for the company's leadership team'); no human statement does so
-LABEL_LEAK = re.compile(r"\bleadership\b", re.IGNORECASE)
+LABEL_LEAK = re.compile(r"\bleadership\b(?! work:)", re.IGNORECASE)  # not the fallback's 'Delivered technical leadership work:'
 LEADERS = re.compile(r"\bleader|\bexec", re.IGNORECASE)
 
 
