@@ -1165,3 +1165,9 @@ def test_the_category_label_leaking_into_a_statement_is_caught() -> None:
     )
     assert check(notes, "Interviewed 30 candidates and hired 3 MLEs for the team.") == []
     assert check("briefed exec staff on the 3 launches", "Briefed the leadership team on the 3 launches.") == []
+
+
+def test_composer_writes_a_sign_before_money_as_up() -> None:
+    text = compose("new ad relevance ranker on sponsored search. A/B: CTR +3.1%, ad rev +$640k/qtr", Category.BUSINESS_IMPACT)
+    assert "up $640k a quarter" in text
+    assert check("CTR +3.1%, ad rev +$640k/qtr", "Shipped the ranker, CTR up 3.1%, ad rev up $640k a quarter.") == []

@@ -56,3 +56,10 @@ def test_the_prompt_and_the_guard_read_the_notes_spelled_out() -> None:
     statement = "Added confidence calibration and fallback routing to the NER model, cutting false positives by 34%."
     assert added_content_problems(notes, statement) == []  # 'calibration' and 'false positives' are in the notes
     assert check(notes, statement) == []
+
+
+def test_est_and_approx_lose_their_dot_but_other_words_keep_a_sentence_end() -> None:
+    assert expand_shorthand("est. +$1.1M GMV/quarter, done by 9am EST") == "estimated +$1.1M GMV/quarter, done by 9am EST"
+    assert expand_shorthand("approx. 3x faster") == "approximately 3x faster"
+    assert expand_shorthand("recs. recall@20 0.31->0.37") == "recommendations. recall@20 0.31->0.37"
+    assert expand_shorthand("est. The rollout") == "estimated. The rollout"

@@ -145,7 +145,7 @@ _REPLACEMENTS = [
     (re.compile(r"\bTODO\b:?", re.IGNORECASE), ""),
     (re.compile(r"\bby\s+\+(?=\d)"), "up by "),  # 'corrected by -3.4%': 'corrected down by 3.4%'
     (re.compile(r"\bby\s+[-−](?=\d[\d.,]*\s?(?:%|pp\b|pts?\b|points\b))"), "down by "),
-    (re.compile(r"(?<!\S)\+(?=\d)"), "up "),  # 'CSAT +9 pts': a sign standing apart is not prose
+    (re.compile(r"(?<!\S)\+(?=[$€£]?\d)"), "up "),  # 'CSAT +9 pts': a sign standing apart is not prose
     (re.compile(r"(?<!\S)[-−](?=\d[\d.,]*\s?(?:%|pp\b|pts?\b|points\b))"), "down "),  # 'logloss -1.8%'
     (re.compile(r"\s\+\s"), " and "),  # 'ctr + cvr'
 ]

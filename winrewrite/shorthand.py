@@ -11,6 +11,8 @@ similarity or simulation, 'seg' segment or segmentation) or that are also names 
 'NER calibration + fallback routing... false positives -34%, extraction errors ~halved'
 >>> expand_shorthand("fp16 embs for product_id, 3h/wk")
 'fp16 embeddings for product_id, 3h/wk'
+>>> expand_shorthand("est. +$1.1M GMV/quarter, done by 9am EST")
+'estimated +$1.1M GMV/quarter, done by 9am EST'
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ SHORTHAND_WORDS: dict[str, str] = {
     "envs": "environments",
     "err": "error",
     "errs": "errors",
+    "est": "estimated",
     "eval": "evaluation",
     "evals": "evaluations",
     "exp": "experiment",
@@ -74,7 +77,10 @@ SHORTHAND_WORDS: dict[str, str] = {
     "xfmr": "transformer",
 }
 # a whole word of letters, with no digit, slash, underscore, hyphen or dot joined to it ('fp16', 'h/wk', 'std.dev')
-_WORD = re.compile(r"(?<![\w/.\-])([A-Za-z]+)(?![\w/\-]|\.\w|\()")
+_ACRONYMS = frozenset({"EST"})  # a time zone, not 'est' ('est. $1.1M')
+# and the dot of 'est.' or 'approx.' when the sentence goes on ('est. $1.1M', 'approx. 3x'; not 'est. The ...'):
+# after other words a dot ends a sentence of notes ('recs. recall@20 0.31->0.37')
+_WORD = re.compile(r"(?<![\w/.\-])([A-Za-z]+)(?![\w/\-]|\.\w|\()((?<=est|rox)\.(?=[ \t]+[^A-Z\s]))?")
 
 
 def expand_shorthand(text: str) -> str:
@@ -83,8 +89,8 @@ def expand_shorthand(text: str) -> str:
     def spelled(m: re.Match[str]) -> str:
         word = m.group(1)
         full = SHORTHAND_WORDS.get(word.lower())
-        if full is None:
-            return word
+        if full is None or word in _ACRONYMS:
+            return m.group(0)
         return full[0].upper() + full[1:] if word[0].isupper() and word[1:].islower() else full
 
     return _WORD.sub(spelled, text)
