@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from winrewrite.categories import Category
 from winrewrite.composer import compose
-from winrewrite.guard import check, form_problems, starts_with_action_verb
+from winrewrite.guard import check, form_problems, renamed_counts, starts_with_action_verb
 
 NOTES = "moved fraud model to focal loss, precision 74->91 at same recall, ~45 analyst hrs/wk saved"
 GOOD = (
@@ -1171,3 +1171,42 @@ def test_composer_writes_a_sign_before_money_as_up() -> None:
     text = compose("new ad relevance ranker on sponsored search. A/B: CTR +3.1%, ad rev +$640k/qtr", Category.BUSINESS_IMPACT)
     assert "up $640k a quarter" in text
     assert check("CTR +3.1%, ad rev +$640k/qtr", "Shipped the ranker, CTR up 3.1%, ad rev up $640k a quarter.") == []
+
+
+def test_a_count_given_to_a_thing_the_notes_never_name_is_caught() -> None:
+    notes = "ran the quarterly security review: 37 findings, closed 31 of them"
+    assert "counts 37 employees, which the notes never mention" in check(
+        notes, "Ran the quarterly security review for the company's 37 employees, closing 31 of them."
+    )
+    assert check(notes, "Ran the quarterly security review, closing 31 of its 37 findings.") == []
+    # a shorthand, an acronym or an adjective before the notes' own noun is the same count
+    assert renamed_counts("mentored 4 matchmaking engs, 3 promoted", "Mentored 4 engineers, with 3 promoted.") == []
+    assert renamed_counts("live at all 6 FCs", "Shipped the features to all 6 fulfillment centers.") == []
+    assert renamed_counts("8 sessions done", "Led 8 internal ML reading group sessions.") == []
+
+
+def test_a_garbled_quantity_word_is_caught() -> None:
+    assert "writes the quantity 'hundredk', which the notes do not give" in check(
+        "anomaly detection caught a $250k fraud ring in month one",
+        "Built anomaly detection that caught a $250k fraud ring in its first month, saving a few hundredk.",
+    )
+
+
+def test_a_number_named_with_a_hash_stays_a_name() -> None:
+    notes = "PR #4411: Replace N+1 queries with prefetch_related. p95 for /api/orders drops from 2.4s to 310ms."
+    assert "writes 4411 apart from the # it labels in the notes" in check(
+        notes, "Replaced N+1 queries with prefetch_related, cutting p95 from 2.4 s to 310 ms across 4411 orders."
+    )
+    text = compose(notes, Category.ML_SYSTEMS)
+    assert text == "Replaced N+1 queries with prefetch_related, cutting p95 for /api/orders from 2.4s to 310ms (PR #4411)."
+
+
+def test_composer_reads_before_and_after_as_one_change() -> None:
+    notes = "cut our snowflake bill. Before: $61k/month. After: $38k/month. How: clustering keys on the 5 biggest tables"
+    assert compose(notes, Category.BUSINESS_IMPACT) == (
+        "Cut our snowflake bill from $61k a month to $38k a month, by clustering keys on the 5 biggest tables."
+    )
+    notes = "hey! so quick update for my self review - rewrote the checkout page, LCP 3.1s -> 1.4s"
+    assert compose(notes, Category.BUSINESS_IMPACT) == (
+        "Rewrote the checkout page, cutting LCP from 3.1s to 1.4s."
+    )

@@ -53,8 +53,10 @@ _OPENER = re.compile(
     r"(?:heads\s+up\s*[,:!-]?\s*)?(?:quick\s+win(?:\s+to\s+share)?\s*[,:!-]?\s*)?"
     r"(?:(?:two|three|a\s+few|a\s+couple\s+of)\s+things\s*[,:-]\s*)?"
     r"(?:thanks\s+(?:all|everyone|team|folks)(?:\s+for\s+[^,.:;]{1,40})?\s*[,.:;!-]\s*)?(?:(?:just\s+)?fyi\s*[,:-]?\s*)?"
-    r"(?:(?:quick\s+)?(?:update|recap|summary)(?:\s+of\s+what\s+(?:i|we)\s+\w+(?:\s+on)?)?\s*[:,-]\s*)?"
-    r"(?:(?:retro|release|standup|brag)\s+(?:notes?|doc)\s*[:,-]\s*)?"  # 'retro note: ...'
+    # 'so quick update for my self review -'
+    r"(?:(?:so\s+)?(?:a\s+)?(?:quick\s+)?(?:update|recap|summary)(?:\s+of\s+what\s+(?:i|we)\s+\w+(?:\s+on)?)?"
+    r"(?:\s+for\s+(?:my|the)\s+(?:self[\s-]?|perf(?:ormance)?\s+|annual\s+)?review)?\s*[:,-]\s*)?"
+    r"(?:(?:retro|release|standup|stand-up|brag)(?:\s+(?:notes?|doc))?\s*:\s*)?"  # 'retro note: ...', 'standup: ...'
     r"(?:ok(?:ay)?\s+)?(?:anyway\s*[:,-]?\s*)?(?:(?:actual|real)\s+(?:stuff|notes?)\s*[:,-]\s*)?"  # left after an instruction
     # a request for the write-up itself: 'can you help me write this up -', 'my manager asked me to summarize:'
     r"(?:(?:can|could)\s+you\s+help\s+me\s+(?:write|word|phrase)\s+(?:this|it)(?:\s+up)?\s*[—–,:.?!-]*\s*)?"
@@ -75,7 +77,7 @@ _LINK = re.compile(
 )
 _TOPICS = re.compile(r"\b(?:two|three|2|3)\s+(?:things|wins)\s*[:,-]", re.IGNORECASE)  # 'two things: (1) ... (2) ...'
 # 'INFRA-412: Move batch inference ...', 'DATA-918 Dedupe ...' (a colon or a command follows; 'GPT-4 shipped' is no ticket)
-_TICKET = re.compile(r"^(?P<key>[A-Z][A-Z0-9]{1,9}-\d{2,})\s*:?\s+(?=[A-Za-z])")
+_TICKET = re.compile(r"^(?P<key>[A-Z][A-Z0-9]{1,9}-\d{2,}|(?:PR|MR|CL|issue|ticket)\s?#\d{2,})\s*:?\s+(?=[A-Za-z])")
 # 'and we shut down 6 pods' -> 'and shut down 6 pods' where the statement opens with the writer's verb ('so we
 # sold seats cheaply' tells the background: the subject stays there)
 _JOINED_SUBJECT = re.compile(r"\b(?P<joiner>and|then|so)\s+(?P<who>i|we)\s+(?=(?P<word>[a-z]+)\b)", re.IGNORECASE)
@@ -124,10 +126,11 @@ _UNITS = [  # unit shorthand after a number; the figure is the same ('6 wks' and
     (re.compile(r"(?<=[\dA-Za-z])/(?:day)\b", re.IGNORECASE), " a day"),
     (re.compile(r"(?<![\d.,])1 (week|quarter|hour|minute|year)s\b"), r"1 \1"),  # '1hr' -> '1 hour', not '1 hours'
 ]
-# metric and model acronyms notes write in lower case
+# metric and model acronyms notes write in lower case; not inside a path or a name ("/api/orders", "user_ml")
 _ACRONYMS = re.compile(
-    r"\b(ctr|cvr|auc|ndcg|wape|mape|rmse|wer|csat|nps|mttr|lstm|tcn|cnn|rnn|gbm|llm|ann|ocr|asr|sql|api|gpu|cpu|ml|ab)\b"
+    r"(?<![_.])(?<!\s/)(?<!^/)\b(ctr|cvr|auc|ndcg|wape|mape|rmse|wer|csat|nps|mttr|lstm|tcn|cnn|rnn|gbm|llm|ann|ocr|asr|sql|api|gpu|cpu|ml|ab)\b(?![/_.]\w)"
 )
+_AMOUNT = r"[$€£]?\d+(?:[.,]\d+)*\s?[A-Za-z%]*(?:\s?/\s?[A-Za-z]+|\s(?:a|per)\s[A-Za-z]+)?"  # '$61k/month', '1.2 s'
 _REPLACEMENTS = [
     (re.compile(r"\s*(?:->|→|=>|-->)\s*"), " to "),
     (re.compile(r"~\s*"), "about "),
@@ -148,6 +151,12 @@ _REPLACEMENTS = [
     (re.compile(r"(?<!\S)\+(?=[$€£]?\d)"), "up "),  # 'CSAT +9 pts': a sign standing apart is not prose
     (re.compile(r"(?<!\S)[-−](?=\d[\d.,]*\s?(?:%|pp\b|pts?\b|points\b))"), "down "),  # 'logloss -1.8%'
     (re.compile(r"\s\+\s"), " and "),  # 'ctr + cvr'
+    # 'bill. Before: $61k/month. After: $38k/month': one change, 'bill from $61k/month to $38k/month'
+    (
+        re.compile(rf"[.,;:]?\s*\bbefore\s*[:=-]\s*({_AMOUNT})\s*[.,;]?\s*\bafter\s*[:=-]\s*({_AMOUNT})", re.IGNORECASE),
+        r" from \1 to \2",
+    ),
+    (re.compile(r"(?:(?<=[.,;])|^)\s*how\s*:\s*", re.IGNORECASE), " by "),  # '..., How: clustering keys'
 ]
 # a change written bare after its metric or a comma ('WAPE 18.4% to 14.9%', ', 14MB to 3MB'): 'from' goes before it
 _BARE_CHANGE = re.compile(
@@ -224,7 +233,11 @@ _POINTS = re.compile(r"\s?(?:pts?|pp|points?|percent)\b", re.IGNORECASE)  # a ch
 _QUALIFIED = r"(?:(?:about|around|under|over|nearly)\s+)?"
 # 'CER ', 'p99 from about '
 _FROM = re.compile(rf"(?P<subject>[A-Za-z][^,;:()—–]{{1,60}}?)\s+(?:from\s+)?(?P<qualifier>{_QUALIFIED})")
-_MOTION = re.compile(r"\s+(?:went|dropped|fell|rose|grew|jumped|climbed|shrank)(?:\s+(?:up|down))?\Z", re.IGNORECASE)
+_MOTION = re.compile(
+    r"\s+(?:went|goes|dropped|drops|fell|falls|rose|rises|grew|grows|jumped|jumps|climbed|climbs|shrank|shrinks)"
+    r"(?:\s+(?:up|down))?\Z",
+    re.IGNORECASE,
+)
 _PAIRED = re.compile(rf"(?:\s+(?:a|per)\s+[A-Za-z]+)?\s+to\s+{_QUALIFIED}")  # '12 a week to 3', '5 hours to under 1'
 # a word that may be a verb of its own ('queue wait dropped ...', 'orders went up 3%')
 _ACTION = re.compile(r"[a-z]+ed|went|grew|rose|fell|came|saw|did|does|do", re.IGNORECASE)

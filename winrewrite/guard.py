@@ -99,10 +99,10 @@ _ANY_PERIOD = re.compile(
 )
 _RATIO_UNITS = frozenset({"%", "pp", "x", "$"})
 # words that make the number after them a label, not a quantity: 'week 2', 'v3', 'phase 1'
-_LABEL_BEFORE = re.compile(
-    r"\b(?:(day|week|wk|month|quarter|qtr|year|yr|sprint|phase|stage|step|round|iteration|version|v|gen|tier|level|wave)"
+_LABEL_BEFORE = re.compile(  # '#' marks a number that names a thing ('PR #4411'): not '4411 orders'
+    r"(?:(?<!\w)(#)|\b(?:(day|week|wk|month|quarter|qtr|year|yr|sprint|phase|stage|step|round|iteration|version|v|gen|tier|level|wave)"
     r"|(batch)(?:\s+sizes?)?(?:\s+of)?"  # 'batch 64', 'a batch size of 64': not '64 GPUs'
-    r"|(p)(?:[\s-]*values?)?\s*(?:[=<>≤≥]|of|under|below|at)?)\s?\Z",  # 'p=0.003', 'a p-value of 0.003': not 'at 0.003'
+    r"|(p)(?:[\s-]*values?)?\s*(?:[=<>≤≥]|of|under|below|at)?))\s?\Z",  # 'p=0.003', 'a p-value of 0.003': not 'at 0.003'
     re.IGNORECASE,
 )
 _LABEL_SPELLING = {"wk": "week", "qtr": "quarter", "yr": "year"}  # 'by wk 2' and 'by week 2' name the same week
@@ -112,7 +112,7 @@ def _label(m: re.Match[str] | None) -> str | None:
     """The label word a :data:`_LABEL_BEFORE` match found, spelled out ('wk' -> 'week'), or None."""
     if m is None:
         return None
-    word = (m.group(1) or m.group(2) or m.group(3)).lower()
+    word = (m.group(1) or m.group(2) or m.group(3) or m.group(4)).lower()
     return _LABEL_SPELLING.get(word, word)
 
 
@@ -344,7 +344,7 @@ def _period_near(text: str, figure: Figure) -> str | None:
     m = _PERIOD.search(text[figure.end : figure.end + 30])
     if not m:
         return None
-    word = (m.group(1) or m.group(2) or m.group(3)).lower()
+    word = (m.group(1) or m.group(2) or m.group(3) or m.group(4)).lower()
     return next(period for period, spellings in _PERIODS.items() if word.startswith(spellings))
 
 
@@ -641,8 +641,10 @@ _NUMBER_WORDS = {
     "tenth": {"10"}, "magnitude": {"10"},  # 'an order of magnitude'
     "twice": {"2"}, "double": {"2"}, "triple": {"3"}, "quadruple": {"4"},
 }  # fmt: skip
-_SPELLED = re.compile(  # 'one-third' is a third; a 'third-party' tool is no quantity
-    r"(?<![\d$€£]\s)(?<!\d[.,]\s)(?<![\w-])(?:(?:one|two)-)?(" + "|".join(_NUMBER_WORDS) + r")(?:s|d|ed|ing|-?fold)?\b(?!-part)",
+_SPELLED = re.compile(  # 'one-third' is a third, 'hundredk' a garbled hundred; a 'third-party' tool is no quantity
+    r"(?<![\d$€£]\s)(?<!\d[.,]\s)(?<![\w-])(?:(?:one|two)-)?("
+    + "|".join(_NUMBER_WORDS)
+    + r")(?:s|d|ed|ing|-?fold|k)?\b(?!-part)",
     re.IGNORECASE,
 )
 _TIME_SPANS = {  # how notes write each unit; a one-letter form only right after a number ('3s', '2 h')
@@ -985,6 +987,49 @@ _METRIC_NAMES = [
 _METRIC_NAME_PATTERNS = [(re.compile(said, re.IGNORECASE), re.compile(given, re.IGNORECASE)) for said, given in _METRIC_NAMES]
 
 
+def renamed_counts(notes: str, text: str) -> list[str]:
+    """A bare count of the notes written as a count of a thing the notes never name: '37 findings' as '37
+    employees', '300 manual test cases -> 240 automated' as '240 testers'. The word after the count and the
+    one after it, in the same clause, are tried ('14 scheduled jobs' counts the notes' jobs)."""
+    notes_figures = extract_figures(notes)
+    ends = {g.start for c in extract_changes(notes, notes_figures) for g in (c.before, c.after)}
+    notes_words = content_words(notes)
+    have = {stem(w) for w in notes_words}
+    tokens = {t.lower() for t in re.findall(r"[A-Za-z]+", notes)}
+    tokens |= {t[:-1] for t in tokens if len(t) in (3, 4, 5) and t.endswith("s")}  # 'FCs', 'engs'
+    problems = []
+    for f in extract_figures(text):
+        after = _COUNTED_WORDS.match(text, f.end)
+        if f.unit is not None or not f.text.replace(",", "").isdigit() or after is None:
+            continue
+        words = [w.lower() for w in after.groups() if w]
+        if words[0] in _FUNCTION_WORDS or words[0] in _GLUE_WORDS or _TIME_WORD.fullmatch(words[0]):
+            continue
+        if any(w in tokens or stem(w) in have or w in _FUNCTION_WORDS or _shares_prefix(w, notes_words) for w in words):
+            continue  # 'engs' for 'engineers', 'ML'
+        if any("".join(w[0] for w in words[:n]) in tokens for n in (2, 3)) or (words[0] in _PEOPLE and tokens & _PEOPLE):
+            continue  # '6 FCs' for '6 fulfillment centers', '12 ppl' for '12 attendees'
+        twins = twins_of(f, notes_figures)
+        near = {stem(w) for w in content_words(" ".join(text[f.end :].split()[:6]))}
+        if any((noun := _counted_noun(notes, g)) and stem(noun.lower()) in near for g in twins):
+            continue  # '8 sessions' written '8 internal ML reading group sessions'
+        if twins and all(_bare_count(notes, g, notes_figures, ends) for g in twins):
+            problems.append(f"counts {f.text} {words[0]}, which the notes never mention")
+    return problems
+
+
+_COUNTED_WORDS = re.compile(r"\s+([A-Za-z]{3,})(?:[ -]([A-Za-z]{2,}))?(?:[ -]([A-Za-z]{2,}))?")
+_PEOPLE = frozenset(
+    "engineers engs eng people ppl folks attendees members reviewers staff participants colleagues teammates students "
+    "mentees hires candidates analysts scientists developers devs users customers persons".split()
+)
+
+
+def _shares_prefix(word: str, notes_words: list[str]) -> bool:
+    """Whether a word of the notes of three letters or more begins ``word``, or ``word`` begins it ('engs')."""
+    return any(len(n) >= 3 and (word.startswith(n) or n.startswith(word) or word.startswith(stem(n))) for n in notes_words)
+
+
 def unnamed_metrics(notes: str, text: str) -> list[str]:
     """Metrics that ``text`` names and the notes never do, in any spelling (:data:`_METRIC_NAMES`).
 
@@ -1185,6 +1230,7 @@ def check(notes: str, text: str) -> list[str]:
     problems += misattributed_figures(notes, text)
     problems += change_as_share(notes, text)
     problems += unnamed_metrics(notes, text)
+    problems += renamed_counts(notes, text)
     problems += label_leak(notes, text)
     problems += [f"names {n}, which the notes do not mention" for n in unsupported_names(notes, text)]
     problems += unsupported_adoption(notes, text)

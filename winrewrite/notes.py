@@ -21,6 +21,7 @@ INSTRUCTION = re.compile(
     r"|\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|the\s+|this\s+|your\s+)?(?:review\s+|grading\s+|scoring\s+)?"
     r"(?:rubric|guidelines?|criteria)\b[^.\n]*[.]?"
     r"|\bjust\s+(?:say|write|put|output)\s+(?:that\s+)?(?:i|we)\s+(?:exceeded|exceed|deserve|am|was|were)\b[^.\n]*[.]?"
+    r"|(?:^|(?<=[.!?:;\n])\s*)(?:please\s+)?(?:write|say|claim|state|put|mention)\s+(?:down\s+)?that\s+(?:i|we)\b[^.\n]*[.]?"
     r"|\b(?:output|respond|reply)\s+(?:with\s+)?only\b[^.\n]*[.]?"
     r"|\b(?:output|print|say|type)\s+(?:only\s+)?(?:the\s+)?(?:words?|phrase|text|string)\b[^.\n]*[.]?"  # 'Output the word PWNED'
     r"|\b(?:please\s+)?make\s+(?:this|it|me)\s+(?:sound|look|read)\b[^.!\n]*[.!]*"  # 'make this sound impressive!!!'
@@ -73,7 +74,7 @@ def prepare_notes(notes: object, max_chars: int) -> tuple[str, list[str]]:
     text = LEADING_POINT.sub("0.", CODE_BLOCK.sub(" ", text).strip())  # 'AUC .71' -> 'AUC 0.71', as a statement writes it
     text = _ENTITY.sub(_character, text)  # before arrows are read: '74 -&gt; 91' is '74 -> 91'
     text = _ARROW.sub(lambda m: _ARROWS[m.group(0).strip()[0]], text).strip()
-    for instruction in INSTRUCTION.findall(text):
+    for instruction in (found.strip() for found in INSTRUCTION.findall(text)):
         if any(c.isdigit() for c in _RATING.sub("", instruction)):  # a figure is never dropped: the model reads it as notes
             warnings.append(f"the notes hold an instruction to the model ({instruction[:60]!r}); it is read as notes")
             continue
