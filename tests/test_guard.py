@@ -1210,3 +1210,20 @@ def test_composer_reads_before_and_after_as_one_change() -> None:
     assert compose(notes, Category.BUSINESS_IMPACT) == (
         "Rewrote the checkout page, cutting LCP from 3.1s to 1.4s."
     )
+
+
+def test_a_result_for_notes_that_say_there_is_none_is_caught() -> None:
+    notes = "Refactored the payments service. Nothing measurable yet"
+    assert "tells a result ('cutting') where the notes say there is none yet" in check(
+        notes, "Refactored the payments service's code, cutting the team's commitment to measurable outcomes."
+    )
+    # notes that tell a change in words keep their result
+    notes = "moved the fraud backfill to dbt models with tests, nightly pipeline barely fails now"
+    assert check(notes, "Migrated the fraud backfill to tested dbt models, sharply reducing nightly pipeline failures.") == []
+
+
+def test_a_change_with_only_its_start_is_caught() -> None:
+    notes = "owned the review of the March 3 outage (2h 40m, 12% of requests failed), drove 8 action items to done"
+    assert "states a change with no end point" in check(
+        notes, "Owned the March 3 outage review and drove 8 action items to done, after which failed requests fell from 12%."
+    )

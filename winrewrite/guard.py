@@ -71,6 +71,14 @@ _HALF_CHANGE = re.compile(r"\bfrom\s+[$€£]?\d[^\s]*(?:\s+[A-Za-z%/-]+){0,3}?\
 # 'from rollover to ...': a change whose starting point (its first word) the notes never mention
 _WORD_CHANGE = re.compile(r"\bfrom\s+(?:(?:the|a|an|its|their|our)\s+)?([A-Za-z][A-Za-z-]*)(?:\s+[A-Za-z-]+){0,2}?\s+to\s+", re.I)
 _NO_END = re.compile(r"\bfrom\b[^,;]{0,60}?\bto\s+[-–—(]")
+# a verb of change and 'from' a figure, with no 'to' in the rest of the clause: 'failed requests fell from 12%.'
+_FROM_ONLY = re.compile(
+    r"\b(?:fell|dropped|rose|grew|went|jumped|climbed|declined|cutting|reducing|raising|improving|increasing|lowering|"
+    r"lifting|shrinking|boosting|cut|reduced|raised|improved|increased|lowered|lifted|shrank|boosted)\b"
+    r"[^,;.—–]{0,60}?\bfrom\s+(?:about\s+|roughly\s+|nearly\s+)?[$€£]?\d[\d.,]*(?![\d.,]*[^,;—–]*?\bto\b)"
+    r"[^,;—–]*?(?:[,;—–]|\.(?!\d)|\Z)",
+    re.IGNORECASE,
+)
 _QUALIFIER = re.compile(rf"^(?:(?:{QUALIFIER}|a|an|the)\s+)+")
 _TIME_WORD = re.compile(
     r"ms|msec|µs|us|ns|seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h|days?|d|weeks?|wks?|w|months?|mos?|"
@@ -596,7 +604,7 @@ def figure_misuse(notes: str, text: str) -> list[str]:
         start = _NOT_ALNUM.sub("", m.group(1).lower())
         if start not in flat and start.rstrip("s") not in flat:
             problems.append(f"states a change from '{m.group(1)}', which the notes do not mention")
-    if _NO_END.search(text):  # 'from 97% to – gradient-boosted', 'from 11% to - (see ...)'
+    if _NO_END.search(text) or _FROM_ONLY.search(text):  # 'from 97% to – gradient-boosted', 'fell from 12%.'
         problems.append("states a change with no end point")
     for m in _HALF_CHANGE.finditer(text):  # 'from 45 to under a minute': the notes gave no such end point
         end = _QUALIFIER.sub("", m.group("end"))
@@ -987,6 +995,29 @@ _METRIC_NAMES = [
 _METRIC_NAME_PATTERNS = [(re.compile(said, re.IGNORECASE), re.compile(given, re.IGNORECASE)) for said, given in _METRIC_NAMES]
 
 
+def unfounded_result(notes: str, text: str) -> list[str]:
+    """A result told for notes that say there is none to tell yet ('Refactored the payments service. Nothing
+    measurable yet' is not '..., cutting the team's commitment to outcomes')."""
+    if extract_figures(notes) or not _NO_RESULT.search(notes):
+        return []
+    return [f"tells a result ({m.group(0)!r}) where the notes say there is none yet" for m in _RESULT_VERB.finditer(text)][:1]
+
+
+# notes that say they hold no measured result ('nothing measurable yet', "I don't have numbers", 'too early to tell')
+_NO_RESULT = re.compile(
+    r"\b(?:nothing\s+(?:measurable|measured|to\s+measure)|no\s+(?:hard\s+|real\s+)?(?:numbers|metrics|measurable|data)\b"
+    r"|(?:don'?t|do\s+not|didn'?t)\s+have\s+(?:any\s+)?(?:numbers|metrics|data)|too\s+early\s+to\s+(?:tell|measure|say)"
+    r"|(?:not|never|haven'?t|hasn'?t\s+been)\s+(?:yet\s+)?measured|no\s+impact\s+yet)",
+    re.IGNORECASE,
+)
+# a verb of change in a statement: what it claims the work did to a measure
+_RESULT_VERB = re.compile(
+    r"\b(?:cutting|reducing|raising|improving|boosting|increasing|lowering|lifting|decreasing|shrinking|speeding|"
+    r"halving|doubling|accelerating|slashing|trimming|saving)\b",
+    re.IGNORECASE,
+)
+
+
 def renamed_counts(notes: str, text: str) -> list[str]:
     """A bare count of the notes written as a count of a thing the notes never name: '37 findings' as '37
     employees', '300 manual test cases -> 240 automated' as '240 testers'. The word after the count and the
@@ -1231,6 +1262,7 @@ def check(notes: str, text: str) -> list[str]:
     problems += change_as_share(notes, text)
     problems += unnamed_metrics(notes, text)
     problems += renamed_counts(notes, text)
+    problems += unfounded_result(notes, text)
     problems += label_leak(notes, text)
     problems += [f"names {n}, which the notes do not mention" for n in unsupported_names(notes, text)]
     problems += unsupported_adoption(notes, text)
