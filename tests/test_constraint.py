@@ -461,3 +461,26 @@ def test_a_change_of_the_notes_is_written_as_one_change() -> None:
     long_gap = "grew the set 2K training examples in the course of the long running programme that we ran over the "
     assert ending.step(long_gap).only == {TOKENIZER.eos_token_id}
     assert ending.step("grew the set 2K training examples in the course of the ").only is None
+
+
+def test_notes_that_go_one_way_get_no_verb_of_the_other() -> None:
+    from tokenizers import Tokenizer, decoders, models
+    from transformers import PreTrainedTokenizerFast
+
+    from winrewrite.constraint import direction_tokens
+
+    words = ["▁Cut", "▁cutting", "▁raising", "Raised", "▁dropout", "▁growth", "▁cutoff"]
+    vocab = {t: i for i, t in enumerate(["<pad>", "<eos>", "<bos>", "<unk>", *string.ascii_letters, "▁", *words])}
+    core = Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token="<unk>"))
+    core.decoder = decoders.Fuse()
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=core, pad_token="<pad>", eos_token="<eos>", bos_token="<bos>", unk_token="<unk>"
+    )
+    table = token_table(tokenizer)
+    named = {i: table.strings[i].strip() for i in range(len(table.strings))}
+    assert {named[i] for i in direction_tokens(table, rise=False)} == {"Cut", "cutting"}  # not 'dropout', 'cutoff'
+    assert {named[i] for i in direction_tokens(table, rise=True)} == {"raising", "Raised"}
+    up = FigureConstraint(tokenizer, "nDCG@10 from 0.412 to 0.468 on the eval set", prompt_length=3)
+    assert vocab["▁Cut"] in up._banned and vocab["▁raising"] not in up._banned
+    mixed = FigureConstraint(tokenizer, "nDCG@10 from 0.412 to 0.468, p99 latency down 20%", prompt_length=3)
+    assert vocab["▁Cut"] not in mixed._banned

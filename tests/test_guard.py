@@ -1227,3 +1227,18 @@ def test_a_change_with_only_its_start_is_caught() -> None:
     assert "states a change with no end point" in check(
         notes, "Owned the March 3 outage review and drove 8 action items to done, after which failed requests fell from 12%."
     )
+
+
+def test_which_way_the_notes_go() -> None:
+    from winrewrite.guard import one_way
+
+    assert one_way("conversion 2.1% -> 2.6% in the A/B test") is True
+    assert one_way("p99 340ms -> 62ms") is False
+    assert one_way("precision 74->91 at same recall, ~45 analyst hrs/wk saved") is None  # 'saved' tells a fall
+    assert one_way("shipped the ranker") is None
+
+
+def test_fell_by_a_level_is_caught() -> None:
+    notes = "owned the review of the March 3 outage (2h 40m, 12% of requests failed), drove 8 action items to done"
+    text = "Owned the review of the March 3 outage and drove 8 action items to done, after which failed requests fell by 12%."
+    assert "says 'fell' by 12%, which the notes give as a level, not a change" in check(notes, text)

@@ -36,15 +36,18 @@ from winrewrite.guard import (
     CHANGE_WORD,
     CLAUSE_BREAK,
     DANGLING_WORDS,
+    FALL_VERB,
     JUNK,
     LABEL_LEAK,
     LEADERS,
     LOOSE_SIGN,
+    RISE_VERB,
     SHORTHAND,
     SPACED_PUNCTUATION,
     WORD,
     counts_something,
     flatten,
+    one_way,
     quantity_words,
     says_taken_up,
     unit_family,
@@ -293,6 +296,17 @@ def label_leak_tokens(table: TokenTable) -> frozenset[int]:
     return _TOKEN_SETS[key]
 
 
+def direction_tokens(table: TokenTable, rise: bool) -> frozenset[int]:
+    """The tokens that write a whole verb of rise (' raising', 'Boosted') or of fall (' cutting', 'Reduced'): for
+    notes whose changes all go the other way (:func:`~winrewrite.guard.one_way`) they are not written, as the
+    guard would reject the text."""
+    key = (id(table), ("rise" if rise else "fall",))
+    if key not in _TOKEN_SETS:
+        verb = RISE_VERB if rise else FALL_VERB
+        _TOKEN_SETS[key] = frozenset(i for i, s in enumerate(table.strings) if verb.fullmatch(s.strip()))
+    return _TOKEN_SETS[key]
+
+
 def _broken(gap: str) -> bool:
     """Whether a change of the notes can no longer be written whole after ``gap`` followed one of its numbers:
     too long, or holding a clause break (the guard would reject the text)."""
@@ -409,8 +423,11 @@ class FigureConstraint:
         self.no_money = [c for c in "$€£" if c not in notes]  # a currency sign the notes never use is not written
         t = self.table
         # words the notes give no ground for
-        self._unsaid = (frozenset() if says_taken_up(notes) else adoption_tokens(t)) | (
-            frozenset() if LEADERS.search(notes) else label_leak_tokens(t)
+        way = one_way(notes)
+        self._unsaid = (
+            (frozenset() if says_taken_up(notes) else adoption_tokens(t))
+            | (frozenset() if LEADERS.search(notes) else label_leak_tokens(t))
+            | (frozenset() if way is None else direction_tokens(t, rise=not way))
         )
         unsaid = torch.tensor(sorted(self._unsaid), dtype=torch.long)
         self._banned_ids = torch.cat([t.banned_ids, *(t.currency_ids[c] for c in self.no_money), unsaid])
