@@ -1242,3 +1242,23 @@ def test_fell_by_a_level_is_caught() -> None:
     notes = "owned the review of the March 3 outage (2h 40m, 12% of requests failed), drove 8 action items to done"
     text = "Owned the review of the March 3 outage and drove 8 action items to done, after which failed requests fell by 12%."
     assert "says 'fell' by 12%, which the notes give as a level, not a change" in check(notes, text)
+
+
+def test_points_written_as_percent_and_an_untimed_latency_are_caught() -> None:
+    notes = "new device fingerprint features: +4.1pts recall @ 1% FPR, ~$600k/yr fraud prevented"
+    text = "Added device fingerprint features to the fraud model, raising recall by 4.1% at 1% FPR, preventing $600k a year."
+    assert "writes 4.1% where the notes have 4.1pts" in check(notes, text)
+    assert "names latency, a metric the notes do not give" in check(
+        "Reduced flaky e2e tests by 75% (from 48 to 12) with deterministic waits and test data isolation",
+        "Reduced flaky e2e tests from 48 to 12 with deterministic waits and test data isolation, cutting latency by 75%.",
+    )
+    cache = "Added a Redis cache to search, cutting p99 latency from 1.8s to 450ms."
+    assert check("search p99 1.8s -> 450ms with a redis cache", cache) == []
+
+
+def test_composer_drops_the_heading_of_a_quoted_report() -> None:
+    from winrewrite.notes import prepare_notes
+
+    quoted = "> weekly report\n> - fixed race condition in the job scheduler\n> - no duplicates since (5 weeks)"
+    notes, _ = prepare_notes(quoted, 2000)
+    assert compose(notes, Category.ML_SYSTEMS) == "Fixed race condition in the job scheduler, no duplicates since (5 weeks)."

@@ -63,3 +63,10 @@ def test_est_and_approx_lose_their_dot_but_other_words_keep_a_sentence_end() -> 
     assert expand_shorthand("approx. 3x faster") == "approximately 3x faster"
     assert expand_shorthand("recs. recall@20 0.31->0.37") == "recommendations. recall@20 0.31->0.37"
     assert expand_shorthand("est. The rollout") == "estimated. The rollout"
+
+
+def test_map_told_with_a_change_is_the_detection_metric() -> None:
+    assert expand_shorthand("picked convnext, map up 7 pts") == "picked convnext, mAP up 7 pts"
+    assert expand_shorthand("map@50 0.41 -> 0.48") == "mAP@50 0.41 -> 0.48"
+    plain = "built a map of the stores, heat map from the vendor"
+    assert expand_shorthand(plain) == plain

@@ -56,6 +56,7 @@ _OPENER = re.compile(
     # 'so quick update for my self review -'
     r"(?:(?:so\s+)?(?:a\s+)?(?:quick\s+)?(?:update|recap|summary)(?:\s+of\s+what\s+(?:i|we)\s+\w+(?:\s+on)?)?"
     r"(?:\s+for\s+(?:my|the)\s+(?:self[\s-]?|perf(?:ormance)?\s+|annual\s+)?review)?\s*[:,-]\s*)?"
+    r"(?:(?:weekly|daily|monthly|sprint|status)\s+(?:report|update|summary|recap)\s*(?:[:,-]|\n)[\s-]*)?"  # '> weekly report'
     r"(?:(?:retro|release|standup|stand-up|brag)(?:\s+(?:notes?|doc))?\s*:\s*)?"  # 'retro note: ...', 'standup: ...'
     r"(?:ok(?:ay)?\s+)?(?:anyway\s*[:,-]?\s*)?(?:(?:actual|real)\s+(?:stuff|notes?)\s*[:,-]\s*)?"  # left after an instruction
     # a request for the write-up itself: 'can you help me write this up -', 'my manager asked me to summarize:'

@@ -14,7 +14,7 @@ from winrewrite.statement import Figure
 
 _MAGNITUDES = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "million": 1e6, "b": 1e9, "bn": 1e9, "billion": 1e9}
 _UNITS = (
-    r"%|x|×|pp|percentage points?|points?|ms|msec|µs|us|ns|seconds?|secs?|s|minutes?|mins?|"
+    r"%|x|×|pp|pts?|percentage points?|points?|ms|msec|µs|us|ns|seconds?|secs?|s|minutes?|mins?|"
     r"hours?|hrs?|h|days?|d|weeks?|wks?|months?|mos?|quarters?|qtrs?|years?|yrs?|"
     r"GB|MB|TB|KB|GiB|MiB|TiB|gpus?|GPUs?|qps|QPS|rps|req/s|requests?/s"
 )

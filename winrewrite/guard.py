@@ -61,6 +61,8 @@ _UNIT_FAMILIES = {
     "percentage point": "pp",
     "points": "pp",
     "point": "pp",
+    "pts": "pp",
+    "pt": "pp",
     "x": "x",
     "×": "x",
     "$": "$",
@@ -314,9 +316,14 @@ def _drops_ratio_unit(notes: str, text: str, figure: Figure, twins: list[Figure]
     m = _NEXT_WORD.match(text, figure.end)
     if m is not None and m.group(1).lower() in _SPELLED_UNITS:
         return False
+    if _METRIC_THEN_POINTS.match(text, figure.end):  # '+9 F1 points' for 'F1 +9 pts'
+        return False
     if any(c.before == figure and c.after.unit for c in extract_changes(text)):
         return False
     return all(unit_must_stay(notes, g) for g in twins)
+
+
+_METRIC_THEN_POINTS = re.compile(r"\s+[A-Za-z][\w@-]{0,12}\s+(?:percentage\s+)?(?:points?|pts?|pp)\b", re.IGNORECASE)
 
 
 def unit_must_stay(notes: str, figure: Figure) -> bool:
@@ -999,6 +1006,12 @@ _METRIC_NAMES = [
     (r"\bCTR\b|click[- ]through rate", r"\bCTR\b|click"),
     (r"gross margin", r"margin|\bGM\b"),
     (r"\bGMV\b|gross merchandise", r"\bGMV\b|merchandise"),
+    # latency for notes that time nothing: '75% fewer flaky tests' is not 'cutting response latency by 75%'
+    (
+        r"\blatenc\w*",
+        r"latenc|\bp\d{2,3}\b|respon|\d\s?(?:ms|msec|milli\w*|micro\w*|µs|us|s|secs?|seconds?|mins?|minutes?)\b|\blag|delay|wait(?:ing)?\s+time|queue|slow|"
+        r"fast|speed|snapp|real[- ]?time|round[- ]trip|\bttfb\b|\blcp\b|cold[- ]start|load\s+time|page\s+load|quick|sluggish",
+    ),
 ]
 _METRIC_NAME_PATTERNS = [(re.compile(said, re.IGNORECASE), re.compile(given, re.IGNORECASE)) for said, given in _METRIC_NAMES]
 

@@ -38,6 +38,8 @@ _ARROWS = {"↓": " down ", "⬇": " down ", "▼": " down ", "↑": " up ", "�
 _ARROW = re.compile(" ?[" + "".join(_ARROWS) + "]\ufe0f? ?")
 # an HTML entity of notes pasted from a web page ('&amp;', '-&gt;', '&#8594;'), read as its character
 _ENTITY = re.compile(r"&(?:[A-Za-z]{2,8}|#\d{2,6}|#x[0-9A-Fa-f]{2,5});")
+# the marks an e-mail reply puts before each quoted line ('> - fixed the race'); not '> 5ms' (a figure's bound)
+_QUOTE_MARK = re.compile(r"^[ \t]*>+[ \t]?(?![ \t]*[$€£]?\d)", re.MULTILINE)
 # a script or style element pasted with the notes: code for a browser, not the user's words or figures
 CODE_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
 
@@ -71,6 +73,7 @@ def prepare_notes(notes: object, max_chars: int) -> tuple[str, list[str]]:
     for match in CODE_BLOCK.finditer(text):
         warnings.append(f"the notes hold a <{match.group(1).lower()}> element ({match.group(0)[:60]!r}); it was left out")
         logger.warning("the notes hold a <%s> element; it was left out", match.group(1).lower())
+    text = _QUOTE_MARK.sub("", text)  # '> weekly report' pasted from an e-mail reply
     text = LEADING_POINT.sub("0.", CODE_BLOCK.sub(" ", text).strip())  # 'AUC .71' -> 'AUC 0.71', as a statement writes it
     text = _ENTITY.sub(_character, text)  # before arrows are read: '74 -&gt; 91' is '74 -> 91'
     text = _ARROW.sub(lambda m: _ARROWS[m.group(0).strip()[0]], text).strip()

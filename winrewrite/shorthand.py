@@ -93,4 +93,10 @@ def expand_shorthand(text: str) -> str:
             return m.group(0)
         return full[0].upper() + full[1:] if word[0].isupper() and word[1:].islower() else full
 
-    return _WORD.sub(spelled, text)
+    return _MAP.sub("mAP", _WORD.sub(spelled, text))
+
+
+# 'map' told with a change or a figure is the detection metric, not a map ('map up 7 pts', 'map@50 0.41 -> 0.48')
+_MAP = re.compile(
+    r"(?<![\w/.\-])map(?=@|\s*[:=]?\s*(?:up\b|down\b|from\s+~?\d|went|rose|fell|improved|[+\-−~]?\d|\.\d))", re.IGNORECASE
+)
