@@ -1262,3 +1262,11 @@ def test_composer_drops_the_heading_of_a_quoted_report() -> None:
     quoted = "> weekly report\n> - fixed race condition in the job scheduler\n> - no duplicates since (5 weeks)"
     notes, _ = prepare_notes(quoted, 2000)
     assert compose(notes, Category.ML_SYSTEMS) == "Fixed race condition in the job scheduler, no duplicates since (5 weeks)."
+
+
+def test_the_business_impact_label_leaking_into_a_statement_is_caught() -> None:
+    notes = "fixed the CSV export bug that truncated rows over 65,536"
+    assert "says 'business impact', which is the category's name, not the notes'" in check(
+        notes, "Partnered with the business impact team to fix the CSV export bug that truncated rows over 65,536."
+    )
+    assert check("wrote the business impact part of the Q3 review", "Wrote the business impact part of the Q3 review.") == []

@@ -1148,7 +1148,13 @@ def label_leak(notes: str, text: str) -> list[str]:
     ["says 'leadership', which is the category's name, not the notes'"]
     """
     m = LABEL_LEAK.search(text)
-    return [f"says '{m.group(0)}', which is the category's name, not the notes'"] if m and not LEADERS.search(notes) else []
+    problems = [f"says '{m.group(0)}', which is the category's name, not the notes'"] if m and not LEADERS.search(notes) else []
+    if (other := _BUSINESS_LABEL.search(text)) and not _BUSINESS_LABEL.search(notes):  # 'the business impact team'
+        problems.append(f"says '{other.group(0)}', which is the category's name, not the notes'")
+    return problems
+
+
+_BUSINESS_LABEL = re.compile(r"\bbusiness[- ]impact\b(?! work:)", re.IGNORECASE)  # no human statement writes it
 
 
 # a percentage the notes mark as a change right where it is written: '-60%', 'down 60%', '60% fewer', '70% lower'
