@@ -119,3 +119,18 @@ def test_a_bare_m_after_a_change_from_a_time_is_minutes() -> None:
     ]
     assert [f.value for f in extract_figures("grew to 25m users")] == [25e6]  # alone, 'm' stays millions
     assert invented_figures("runtime 3h→25m", "Cut runtime from 3 hours to 25 million.") == ["25 million"]
+
+
+def test_a_duration_in_hours_and_minutes_keeps_its_minutes() -> None:
+    assert [(f.text, f.value, f.unit) for f in extract_figures("nightly ETL 6h -> 1h40m")] == [
+        ("6h", 6.0, "h"),
+        ("1h", 1.0, "h"),
+        ("40m", 40.0, "min"),
+    ]
+    assert [(f.text, f.value, f.unit) for f in extract_figures("outage (2h 40m)")][1] == ("40m", 40.0, "min")  # not 40 million
+
+
+def test_inline_numbering_is_no_figure() -> None:
+    notes = "1. rebuilt the candidate generator 2. recall@100 0.38 -> 0.52 3. serving cost flat"
+    assert [f.text for f in extract_figures(notes)] == ["0.38", "0.52"]
+    assert [f.text for f in extract_figures("cut cost 2. then 3 pods")] == ["2", "3"]  # no list opens with 1.

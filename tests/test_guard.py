@@ -1270,3 +1270,15 @@ def test_the_business_impact_label_leaking_into_a_statement_is_caught() -> None:
         notes, "Partnered with the business impact team to fix the CSV export bug that truncated rows over 65,536."
     )
     assert check("wrote the business impact part of the Q3 review", "Wrote the business impact part of the Q3 review.") == []
+
+
+def test_a_change_to_itself_and_a_verb_shared_across_and_are_read() -> None:
+    notes = "p95 latency 820ms -> 310ms, moved the API gateway to envoy"
+    assert "states a change from 'Envoy' to itself" in check(
+        notes, "Migrated the API gateway from Envoy to envoy, cutting p95 latency from 820 ms to 310 ms."
+    )
+    notes = "vs baseline: +2.1% GMV, -0.4% returns, A/B on 2M users, 3 weeks - new size recommender"
+    text = "Launched a new size recommender for 2M users, raising GMV by 2.1% and returns by 0.4% in 3 weeks."
+    assert "says 'raising' by 0.4%, which the notes give as a fall" in check(notes, text)
+    notes = "multi-task model: train cost -40%, cvr AUC +0.9pts"
+    assert check(notes, "Built a multi-task model, cutting training cost by 40% and improving AUC by 0.9 points.") == []

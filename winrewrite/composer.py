@@ -139,6 +139,7 @@ _REPLACEMENTS = [
     (re.compile(r"\bw/\s*", re.IGNORECASE), "with "),
     (re.compile(r"\bb4\b", re.IGNORECASE), "before"),
     (re.compile(r"\bb/c\b", re.IGNORECASE), "because"),
+    (re.compile(r"(?<![\w.])(\d+)\s?(?:h|hrs?)\s?(\d{1,2})\s?(?:m|mins?)(?![A-Za-z])"), r"\1 hours \2 minutes"),  # '1h40m'
     (re.compile(r"(?<=\d)\s?(?:hrs?|h)/wk\b", re.IGNORECASE), " hours per week"),  # '3h/wk'
     (re.compile(r"\bhrs?/wk\b", re.IGNORECASE), "hours per week"),
     (re.compile(r"\.\.\.+|…"), ", "),

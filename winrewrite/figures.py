@@ -32,6 +32,38 @@ FIGURE_RE = re.compile(
 # A list's numbering is no figure: '(1) ran the loop (2) fixed ...' after a line start or a clause's end, and
 # '1) ...' or '1. ...' opening a line; a letter follows ('(2) separately', not '3x (2) faster')
 LIST_MARKER = re.compile(r"(?:^|(?<=[\n:;,.])|(?<=[\n:;,.]\s))\s*(?:\(\d\)|(?<![^\n])\s*[-*]?\s*\d[.)])(?=\s+[A-Za-z])")
+# numbering inside one line of notes that opens with '1.' ('1. rebuilt the generator 2. recall@100 0.38 -> 0.52')
+_INLINE_NUMBER = re.compile(r"(?<=\s)(\d)[.)](?=\s+[A-Za-z])")
+_OPENS_LIST = re.compile(r"\s*1[.)]\s+[A-Za-z]")
+
+
+def list_marker_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` numbers a list (:data:`LIST_MARKER`, and '2.', '3.' ... in order inside notes that open
+    with '1.'): numbering, not figures.
+
+    >>> text = "1. two-tower model 2. recall 0.38 -> 0.52"
+    >>> [text[a:b] for a, b in list_marker_spans(text)]
+    ['1.', '2.']
+    """
+    spans = [m.span() for m in LIST_MARKER.finditer(text)]
+    if _OPENS_LIST.match(text):
+        expected = 2
+        for m in _INLINE_NUMBER.finditer(text):
+            if int(m.group(1)) == expected:
+                spans.append(m.span())
+                expected += 1
+    return sorted(set(spans))
+
+
+def strip_list_markers(text: str) -> str:
+    """``text`` without its list numbering (:func:`list_marker_spans`)."""
+    for start, end in reversed(list_marker_spans(text)):
+        before = text[:start]
+        inline = bool(before.strip()) and not before.rstrip(" \t").endswith(("\n", ":", ";", ",", ".", "("))
+        text = before.rstrip() + ", " + text[end:].lstrip() if inline else before + " " + text[end:]
+    return text
+
+
 # a link ('.../2024-q2-lag', whose numbers name a page), up to a closing bracket or the punctuation after it
 URL = re.compile(r"\b(?:https?://|www\.)[^\s)\]]*[^\s)\].,;:]", re.IGNORECASE)
 _AMBIGUOUS_MAGNITUDE = re.compile(r"^[^$€£]*\d\s?m\Z")  # '55m', '55 m': millions or minutes
@@ -90,7 +122,7 @@ def extract_figures(text: str) -> list[Figure]:
     4800.0
     """
     figures = []
-    markers = [m.span() for pattern in (LIST_MARKER, URL) for m in pattern.finditer(text)]
+    markers = list_marker_spans(text) + [m.span() for m in URL.finditer(text)]
     for m in FIGURE_RE.finditer(text):
         if any(a <= m.start() < b for a, b in markers):
             continue
@@ -110,7 +142,23 @@ def extract_figures(text: str) -> list[Figure]:
                 unit=("$" if m.group("cur") else None) or (unit.strip() if unit else None),
             )
         )
-    return _minutes_in_time_changes(text, figures)
+    return _compound_durations(text, _minutes_in_time_changes(text, figures))
+
+
+# a duration in hours and minutes ('1h40m', '1h 40m', '2 hrs 30 min'): its minutes are a figure of their own
+_COMPOUND = re.compile(r"(?<![\w.])\d+\s?(?:h|hrs?|hours?)\s?(?P<min>\d{1,2}\s?(?:m|mins?|minutes?))(?![A-Za-z])")
+
+
+def _compound_durations(text: str, figures: list[Figure]) -> list[Figure]:
+    """The minutes of a duration in hours and minutes, which the number pattern misses ('1h40m') or reads as
+    millions ('1h 40m'), as a figure in minutes: a statement keeps them ('1 hour 40 minutes')."""
+    out = list(figures)
+    for m in _COMPOUND.finditer(text):
+        start, end = m.span("min")
+        number = float(re.match(r"\d+", m.group("min")).group(0))  # type: ignore[union-attr]
+        minutes = Figure(text=m.group("min"), start=start, end=end, number=number, value=number, unit="min")
+        out = [f for f in out if not start <= f.start < end] + [minutes]
+    return sorted(out, key=lambda f: f.start)
 
 
 def _minutes_in_time_changes(text: str, figures: list[Figure]) -> list[Figure]:

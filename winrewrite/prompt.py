@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 
 from winrewrite.categories import Category
-from winrewrite.figures import LIST_MARKER
+from winrewrite.figures import strip_list_markers
 from winrewrite.shorthand import expand_shorthand
 
 INSTRUCTION = "Rewrite the raw notes as one accomplishment statement."
@@ -44,7 +44,7 @@ def clean_notes(notes: str) -> str:
     spans refer to the notes as the user wrote them)."""
     notes = _MARKUP.sub(" ", notes)  # a space, not nothing: "4`0" must not become "40"
     notes = _SYMBOLS.sub(lambda m: "\n" if len(notes[: m.start()].split()) > 1 else " ", notes)
-    lines = [line.strip() for line in _BULLET.sub("", LIST_MARKER.sub(" ", notes)).splitlines()]
+    lines = [line.strip() for line in _BULLET.sub("", strip_list_markers(notes)).splitlines()]
     return re.sub(r"[ \t]+", " ", expand_shorthand("; ".join(line for line in lines if line))).strip()
 
 
