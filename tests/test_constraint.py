@@ -69,7 +69,8 @@ def test_multi_character_digit_tokens_are_never_chosen() -> None:
 @pytest.mark.parametrize(
     ("generated", "chars", "free"),
     [
-        ("Reduced ", {"3", "6", "4", "9"}, True),  # a number may only start a figure of the notes
+        ("Reduced ", {"3", "6", "4"}, True),  # a number may only start a figure of the notes
+        ("Reduced p", {"3", "6", "4", "9"}, True),  # '99' of 'p99' only right after its name's head
         ("Reduced 3", {"4"}, False),  # '3' alone is not a figure: it must continue
         ("Reduced 340", set(), True),  # complete: anything but a digit may follow
         ("saved $4", {",", "."}, False),  # '4,800' and '4.8' both continue '4'
@@ -174,6 +175,83 @@ def test_a_change_may_only_open_on_a_number_that_can_close_it() -> None:
     constraint = FigureConstraint(TOKENIZER, "precision 74->91 at same recall, 45 analyst hrs/wk saved", 0)
     assert constraint.allowed_next("raised precision from ") == ({"7"}, True)  # 45 has no end point in the notes
     assert constraint.allowed_next("saving ") == ({"4", "7", "9"}, True)
+
+
+def test_a_verb_of_rise_or_fall_is_followed_only_by_a_change_that_goes_its_way() -> None:
+    constraint = FigureConstraint(TOKENIZER, "throughput 900->2.6k imgs/day, QA reject 11%->4%", 0)
+    assert constraint.allowed_next("cutting the QA reject rate from ") == ({"1"}, True)  # 900 -> 2.6k goes up
+    assert constraint.allowed_next("raising throughput from ") == ({"9"}, True)
+    assert constraint.allowed_next("moving throughput from ") == ({"1", "9"}, True)  # no verb of change: either
+
+
+def test_a_verb_of_change_and_by_are_never_followed_by_a_level_or_the_other_way() -> None:
+    notes = "paying the vendor 0.8 cents a page on 12 million pages a year; in-house model saves roughly 90k a year; WER +0.2"
+    constraint = FigureConstraint(TOKENIZER, notes, 0)
+    assert constraint.allowed_next("cutting the contract cost by ") == ({"9"}, True)  # 0.8 and 12M are levels; WER rose
+    assert constraint.allowed_next("raising word error rate by ") == ({"0", "9"}, True)
+    assert constraint.allowed_next("paying ") == ({"0", "1", "9"}, True)
+
+
+def test_a_number_of_a_name_is_written_only_inside_that_name() -> None:
+    constraint = FigureConstraint(TOKENIZER, "DATA-918 dedupe, DAU -3.4%; NDCG@10 +4.2% for ranking v7", 0)
+    assert constraint.allowed_next("Removed ") == ({"3", "4"}, True)  # 918, 10 and 7 are no figures
+    assert constraint.allowed_next("Deduped the data-") == ({"3", "4"}, True)  # 'data-918' would be a figure
+    assert "9" in constraint.allowed_next("Deduped events (DATA-")[0]
+    assert "1" in constraint.allowed_next("raising NDCG@")[0] and "1" not in constraint.allowed_next("raising NDCG from ")[0]
+    assert "7" in constraint.allowed_next("for ranking v")[0]
+
+
+def _word_tokenizer(words: list[str]) -> tuple[object, dict[str, int]]:
+    """A tokenizer of single characters and ``words`` ('▁' for a space)."""
+    from tokenizers import Tokenizer, decoders, models
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {t: i for i, t in enumerate(["<pad>", "<eos>", "<bos>", "<unk>", *string.ascii_letters, "▁", "-", *words])}
+    core = Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token="<unk>"))
+    core.decoder = decoders.Fuse()
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=core, pad_token="<pad>", eos_token="<eos>", bos_token="<bos>", unk_token="<unk>"
+    )
+    return tokenizer, vocab
+
+
+def test_a_word_is_never_followed_by_its_own_plural() -> None:
+    tokenizer, vocab = _word_tokenizer(["▁feature", "▁features", "▁featured", "▁stores"])
+    constraint = FigureConstraint(tokenizer, "moved online features to feast", prompt_length=0)
+    step = constraint.step("Migrated online feature")
+    assert not constraint.permits(step, vocab["▁features"]) and not constraint.permits(step, vocab["▁feature"])
+    assert constraint.permits(step, vocab["▁stores"]) and constraint.permits(step, vocab["▁featured"])
+
+
+def test_a_run_of_three_words_is_never_written_twice_however_it_is_tokenized() -> None:
+    tokenizer, vocab = _word_tokenizer(["▁in", "house", "-house", "▁option", "▁tool", "option"])
+    constraint = FigureConstraint(tokenizer, "compared feast and an in-house option", prompt_length=0)
+    for text in ("Compared Feast and an in-house option, and chose the in-house", "Compared an in house option and an in-"):
+        step = constraint.step(text)
+        word = "house" if text.endswith("-") else "option"
+        assert not constraint.permits(step, vocab[f"▁{word}" if f"▁{word}" in vocab else word]), text
+        assert constraint.permits(step, vocab["▁tool"])
+    step = constraint.step("Compared an in-house option and an in-house")
+    assert not constraint.permits(step, vocab["▁option"]) and constraint.permits(step, vocab["option"])  # 'houseoption' is new
+
+
+def test_number_words_the_notes_give_no_ground_for_are_never_written() -> None:
+    tokenizer, vocab = _word_tokenizer(["▁twice", "▁tripled", "▁halved", "▁three"])
+    constraint = FigureConstraint(tokenizer, "errors -40% across three teams", prompt_length=0)
+    step = constraint.step("Cut errors ")
+    assert not any(constraint.permits(step, vocab[w]) for w in ("▁twice", "▁tripled", "▁halved"))
+    assert constraint.permits(step, vocab["▁three"])
+    halved = FigureConstraint(tokenizer, "errors halved across teams", prompt_length=0)
+    assert halved.permits(halved.step("Cut errors "), vocab["▁halved"])
+
+
+def test_the_top_of_a_scale_is_written_only_as_the_top_of_a_scale() -> None:
+    constraint = FigureConstraint(TOKENIZER, "6am SLA met 29/30 days, CSAT 4.4 (out of 5)", 0)
+    assert "3" not in constraint.allowed_next("meeting the SLA on 29-")[0]
+    assert "5" not in constraint.allowed_next("raising CSAT to 4.4 across ")[0]
+    for text in ("meeting the SLA on 29/", "meeting the SLA on 29 of ", "meeting the SLA on 29 out of "):
+        assert "3" in constraint.allowed_next(text)[0], text
+    assert "5" in constraint.allowed_next("raising CSAT to 4.4 out of ")[0]
 
 
 def test_a_number_that_counts_something_cannot_become_a_percentage() -> None:

@@ -644,6 +644,10 @@ def test_a_figure_keeps_its_magnitude_its_period_and_its_label() -> None:
     assert check(onnx, moved + " with recall@50 unchanged.") == []
     assert "says recall@50 changed, which the notes say held" in check(onnx, moved + ", reducing recall@50.")
     assert "says recall@50 changed, which the notes say held" in check(onnx, moved + ", reducing recall at the fixed-cost level.")
+    ocr = "fine tuned a document model in house, accuracy on key fields is within a point of the vendor, saves 90k a year"
+    inhouse = "Fine-tuned an in-house document model, saving $90K a year"
+    assert "says accuracy changed, which the notes say held" in check(ocr, inhouse + " and cutting accuracy on key fields.")
+    assert not [p for p in check(ocr, inhouse + " at accuracy within a point of the vendor's.") if "held" in p]
     voice = "voice cmd model retrained w/ noise aug, highway cmd error 14%->8%, false activations flat"
     trained = "Retrained the voice command model with noise augmentation, cutting highway command error from 14% to 8%"
     assert check(voice, trained + " without raising false activations.") == []
@@ -702,6 +706,10 @@ def test_a_made_up_change_between_a_count_and_a_span_of_time_is_caught() -> None
         ("cold start -70%", "Moved scoring to TorchServe, cutting cold start time by 70%.", False),
         # an 'and' ends the clause: the AUC's rise is not the cost's fall
         ("cost -40%, AUC +0.9pts", "Shared embeddings, cutting training cost by 40% and improving AUC by 0.9 points.", False),
+        # a word after the figure tells its way too
+        ("dedupe upstream, ~7% duplicate rows removed", "Deduplicated events upstream, raising the report by 7%.", True),
+        ("dedupe upstream, ~7% duplicate rows removed", "Deduplicated events upstream, cutting duplicate rows by 7%.", False),
+        ("new onboarding, 15% more signups", "Rebuilt onboarding, reducing signups by 15%.", True),
     ],
 )
 def test_a_word_of_rise_or_fall_must_match_the_direction_of_the_figures(notes: str, text: str, flagged: bool) -> None:

@@ -45,14 +45,19 @@ from winrewrite.guard import (
     SHORTHAND,
     SPACED_PUNCTUATION,
     WORD,
+    after_scale_word,
     counts_something,
     flatten,
     one_way,
     quantity_words,
     says_taken_up,
+    scale_tops,
     unit_family,
     unit_must_stay,
     unknown_parts,
+    unsaid_number_words,
+    verb_before,
+    verb_ways,
 )
 
 logger = logging.getLogger(__name__)
@@ -75,6 +80,11 @@ _UNIT_WORDS = {
     "x": ("x", "×", " times", "-fold"),
 }
 _TOKEN_SETS: dict[tuple[int, tuple[str, ...]], frozenset[int]] = {}  # (table, what) -> tokens, found once per process
+_GUARD_WORD = re.compile(r"[a-z0-9]+")  # a word as the guard counts words for its repeat rule
+_WHOLE_WORDS: dict[int, dict[str, tuple[list[int], list[int]]]] = {}  # table -> word -> (spaced tokens, glued tokens)
+# the characters of a name that stand right before its number in the notes ('DATA-' of 'DATA-918', 'NDCG@', 'v')
+_NAME_HEAD = re.compile(r"[\w@#-]*\Z")
+_IN_NAME = re.compile(r"(?:[\w@]|[A-Z]{2}-)\Z")  # where a number is part of a name, not a figure (figures.FIGURE_RE)
 _FROM_TO = re.compile(rf"\bfrom\s+[$€£]?(\d+(?:[.,]\d+)*)\S*(?:\s+\S+){{0,2}}?\s+to\s+(?:{QUALIFIER}\s+)?[$€£]?\Z", re.IGNORECASE)
 
 
@@ -265,6 +275,27 @@ def suffix_tokens(table: TokenTable, words: tuple[str, ...]) -> frozenset[int]:
     return _TOKEN_SETS[key]
 
 
+def whole_word_tokens(table: TokenTable) -> dict[str, tuple[list[int], list[int]]]:
+    """Each word (lower case) -> the tokens that write exactly it after a space or a sign (' option', '-house'),
+    and those that write it glued ('option'): how a word that would repeat a three-word run is ruled out."""
+    if id(table) not in _WHOLE_WORDS:
+        words: dict[str, tuple[list[int], list[int]]] = {}
+        for i in table.word_ids:
+            piece = table.strings[i]
+            word = piece.lstrip(" -/(\"'").lower()
+            if word.isalpha() and word.isascii():
+                words.setdefault(word, ([], []))[0 if word != piece.lower() else 1].append(i)
+        _WHOLE_WORDS[id(table)] = words
+    return _WHOLE_WORDS[id(table)]
+
+
+def number_word_tokens(table: TokenTable, words: frozenset[str]) -> frozenset[int]:
+    """The tokens that write one of ``words`` whole after a space or a sign (' twice', ' tripled'): number words
+    the notes give no ground for (:func:`~winrewrite.guard.unsaid_number_words`)."""
+    whole = whole_word_tokens(table)
+    return frozenset(i for w in words if w in whole for i in whole[w][0])
+
+
 def clause_break_tokens(table: TokenTable) -> frozenset[int]:
     """The tokens that hold a clause break (' and', ';', a dash): what a change's two figures may not have between them."""
     key = (id(table), ("clause break",))
@@ -400,6 +431,19 @@ class FigureConstraint:
                     joined.setdefault((a.group(0), True), []).append(b.group(0))
                     joined.setdefault((b.group(0), False), []).append(a.group(0))
         self.in_changes = set(self.ends).union(*self.ends.values())  # every number of a change in the notes
+        # the ways a verb may say a number went: after 'cutting ... from' only a falling change's start, after
+        # 'cutting ... by' no level and no rise (guard.direction_problems)
+        self.way_from, self.way_by = verb_ways(notes)
+        # a number the notes write only inside a name ('DATA-918', 'NDCG@10', 'v7') -> the heads it has there: it
+        # is written only after one of them, never as a figure ('the data-918 pipeline', 'NDCG from 10 to 4.2%')
+        in_figures = {digits for _, digits in figures}
+        heads: dict[str, set[str]] = {}
+        for m in DIGITS_RE.finditer(notes):
+            if m.group(0) not in in_figures:
+                head = _NAME_HEAD.search(notes, 0, m.start())
+                heads.setdefault(m.group(0), set()).add(head.group(0).lower() if head else "")
+        self.name_heads = {d: frozenset(h for h in hs if h) for d, hs in heads.items()}
+        self.scale_tops = scale_tops(notes)  # '30' of '29/30 days': only after 'out of', '/' or 'of'
         # a number the notes write only as the start (True) or only as the end (False) of a change the guard
         # keeps whole ('74->91', not '45% -> $180k') -> the other numbers of its changes
         self.partners = {
@@ -428,6 +472,7 @@ class FigureConstraint:
             (frozenset() if says_taken_up(notes) else adoption_tokens(t))
             | (frozenset() if LEADERS.search(notes) else label_leak_tokens(t))
             | (frozenset() if way is None else direction_tokens(t, rise=not way))
+            | number_word_tokens(t, unsaid_number_words(notes))
         )
         unsaid = torch.tensor(sorted(self._unsaid), dtype=torch.long)
         self._banned_ids = torch.cat([t.banned_ids, *(t.currency_ids[c] for c in self.no_money), unsaid])
@@ -449,12 +494,30 @@ class FigureConstraint:
         if m := _FROM_TO.search(before):
             return frozenset(a for a in self.allowed if self._ends_with(m.group(1), a))
         if _FROM.search(before):
-            return frozenset(a for a in self.allowed if any(self._ends_with(a, b) for b in self.allowed if b != a))
+            starts = (a for a in self.allowed if any(self._ends_with(a, b) for b in self.allowed if b != a))
+            if verb := verb_before(before, len(before)):  # 'cutting ... from ': a change that goes down
+                starts = (a for a in starts if verb[1] in self.way_from.get(a, (verb[1],)))
+            return frozenset(starts)
         if (ends := self._open_change(before)) is not None:
             return ends
         if BY_END.search(before):  # '6 wks -> 3 wks' is never 'cut by 3 weeks'
-            return self.allowed - self.partners.keys()
+            amounts = self.allowed - self.partners.keys()
+            if verb := verb_before(before, len(before)):  # 'cutting ... by ': no level, no rise
+                amounts = frozenset(a for a in amounts if verb[1] in self.way_by.get(a, (True, False)))
+            return amounts
         return self.allowed
+
+    def _placed(self, number: str, before: str) -> bool:
+        """Whether ``number`` may start after ``before``: a figure of the notes may, but for the top of a scale
+        ('30' of '29/30 days'), only after 'out of', '/' or 'of'; a number the notes write only inside a name,
+        only right after that name's head ('DATA-', 'NDCG@')."""
+        if number in self.scale_tops:
+            return after_scale_word(before)
+        heads = self.name_heads.get(number)
+        if heads is None:
+            return True
+        low = before[-16:].lower()
+        return bool(_IN_NAME.search(before)) and any(low.endswith(h) for h in heads)
 
     def _open_change(self, before: str) -> frozenset[str] | None:
         """After one number of a change of the notes ('2K' of '2K -> 18K', or '18K' written first; see
@@ -507,7 +570,7 @@ class FigureConstraint:
         m = _TRAILING_NUMBER.search(text)
         done = text[: m.start()] if m else text
         used = Counter(n.group(0) for n in DIGITS_RE.finditer(done))
-        left = frozenset(a for a in self._fitting(done) if used[a] < self.budget[a])
+        left = frozenset(a for a in self._fitting(done) if used[a] < self.budget[a] and self._placed(a, done))
         if not m and text.endswith(("$", "€", "£")):  # a currency sign: a number must follow ('$M' is no amount)
             return self._next_chars("", left), False, False
         if not m:  # not inside a number: a digit may only start a figure of the notes, an amount only after its sign
@@ -549,7 +612,7 @@ class FigureConstraint:
             missing=missing,
             open_sentence=not text.rstrip().rstrip("\"')]”’").endswith((".", "!", "?")),
             dangling=text[-1:].isalpha() and text.rsplit(maxsplit=1)[-1].lower() in DANGLING_WORDS,
-            repeats=self._repeats(ids),
+            repeats=self._repeats(ids) | self._repeated_words(text),
             doubled=_doubled(text),
             names=_name_context(text),
             after_space=text.endswith(" "),
@@ -611,6 +674,21 @@ class FigureConstraint:
         last = (ids[-2], ids[-1])
         return frozenset(c for a, b, c in zip(ids, ids[1:], ids[2:], strict=False) if (a, b) == last and c in words)
 
+    def _repeated_words(self, text: str) -> frozenset[int]:
+        """Tokens that would write, as the next word, the third word of a run of three words the text already
+        holds after its last two, as the guard counts words (letters and digits; 'an in-house option' repeats
+        'in house option' however it is spelt or tokenized)."""
+        words = _GUARD_WORD.findall(text[-400:].lower())
+        if len(words) < 3:
+            return frozenset()
+        last = (words[-2], words[-1])
+        thirds = {c for a, b, c in zip(words, words[1:], words[2:], strict=False) if (a, b) == last}
+        if not thirds:
+            return frozenset()
+        table = whole_word_tokens(self.table)
+        glued_too = not text[-1:].isalnum()  # after a space or a sign, a glued token starts a new word as well
+        return frozenset(i for w in thirds if w in table for i in table[w][0] + (table[w][1] if glued_too else []))
+
     def _plainly_permitted(self, text: str, generated: Sequence[int], token: int) -> bool:
         """A quick sufficient test: True only where ``permits(step(text, generated), token)`` is, for a
         token that no rule but the repeat and name rules can concern (``plain``), after a text that
@@ -631,7 +709,8 @@ class FigureConstraint:
         if pending is not None and _broken(pending[2]):
             return None
         glued_capital = bool(last) and not last.isspace() and (word := text.rsplit(None, 1)[-1]) != word.lower()
-        return PlainRow(self._repeats(generated), _doubled(text), last == " ", pending is not None, glued_capital)
+        repeats = self._repeats(generated) | self._repeated_words(text)
+        return PlainRow(repeats, _doubled(text), last == " ", pending is not None, glued_capital)
 
     def plainly_permits(self, row: PlainRow, token: int) -> bool:
         """The quick test of :meth:`_plainly_permitted` for one token after the text ``row`` was read from."""
@@ -645,8 +724,9 @@ class FigureConstraint:
         return token not in row.repeats and not self._doubles(row.doubled, token)
 
     def _doubles(self, doubled: str, token: int) -> bool:
-        """Whether ``token`` writes the last word again (``Step.doubled``; the guard rejects a doubled word)."""
-        return bool(doubled) and self.table.strings[token].lower() == doubled
+        """Whether ``token`` writes the last word again, or its plural (``Step.doubled``; the guard rejects a doubled
+        word: 'feature features')."""
+        return bool(doubled) and self.table.strings[token].lower() in (doubled, doubled + "s")
 
     def permits(self, step: Step, token: int) -> bool:
         """Whether ``token`` may follow under ``step`` (exactly what :meth:`mask` leaves finite)."""

@@ -15,6 +15,7 @@ import bisect
 import re
 
 from winrewrite.figures import (
+    DIGITS_RE,
     QUALIFIER,
     Change,
     digit_strings,
@@ -33,7 +34,7 @@ IRREGULAR_PAST = frozenset(
     "built led ran wrote drove made cut set took brought won taught found grew rebuilt began spun sped "
     "held kept oversaw rewrote undertook shot sold bought thought sought stood understood upheld withdrew "
     "met put read split shut spent sent lent bent dealt meant fed got forgave chose gave drew overcame "
-    "became broke rode rose saw told shrank swung laid paid".split()
+    "became broke rode rose saw told shrank swung laid paid dug hit beat rethought overrode underwent outgrew".split()
 )
 _NOT_PAST = frozenset("need speed feed seed bed red shed breed embed proceed exceed succeed".split())
 SHORTHAND = re.compile(r"->|→|=>|<-|~|\bw/|\bb/c\b|\bhrs?/wk\b|\bTODO\b|\.\.\.")
@@ -711,6 +712,28 @@ def quantity_words(notes: str) -> list[tuple[str, re.Pattern[str], frozenset[str
     return found
 
 
+_PERIOD_OR_MAGNITUDE = ("quarter", "half", "hundred", "thousand", "million", "billion")  # '3 million', 'this half'
+
+
+def unsaid_number_words(notes: str) -> frozenset[str]:
+    """The number words, in every form, that :func:`spelled_quantities` rejects in any statement for ``notes``
+    ('twice', 'tripled', 'two'): the notes hold neither the word nor its digits. Decoding does not write them.
+    Words that also name a period or follow a figure as its magnitude are left to the guard.
+
+    >>> [w in unsaid_number_words("errors -40%, three teams") for w in ("tripled", "halving", "three")]
+    [True, True, False]
+    """
+    lowered, digits = notes.lower(), digit_strings(notes)
+    words: set[str] = set()
+    for word, same in _NUMBER_WORDS.items():
+        if word in _PERIOD_OR_MAGNITUDE or re.search(rf"\b{_spelled_stem(word)}", lowered) or digits & same:
+            continue
+        words.update(word + end for end in ("", "s", "d", "ed", "ing", "fold", "-fold"))
+        if word.endswith("e"):
+            words.add(word[:-1] + "ing")  # 'halving', 'doubling'
+    return frozenset(words)
+
+
 def dropped_quantities(notes: str, text: str) -> list[str]:
     """Quantities the notes write in words that ``text`` gives neither in words nor in digits: a figure the
     user gave, dropped."""
@@ -793,7 +816,7 @@ BY_END = re.compile(r"\bby\s+[$€£]?\Z", re.IGNORECASE)  # 'cut it by ': a dif
 _OWN_VERB = re.compile(r"\b[a-z]+(?:ing|ed)\b|\b(?:cut|cuts|grew|rose|fell|saw|won|lost|kept|held|shrank|sped)\b", re.IGNORECASE)
 
 
-def _verb_before(text: str, start: int) -> tuple[str, bool] | None:
+def verb_before(text: str, start: int) -> tuple[str, bool] | None:
     """The last word of rise or fall in the clause before position ``start`` ('cutting', 'raised'), and
     whether it is a rise; None if the clause has neither. An 'and' ends a clause here too: 'cutting cost
     by 40% and improving AUC by 0.9 points' says nothing of a fall of the AUC."""
@@ -844,6 +867,26 @@ _SCALE_AFTER = re.compile(r"[\s-]*(?:points?|stars?)\b", re.IGNORECASE)  # 'on a
 _OF_BEFORE = re.compile(r"\bof(?:\s+the)?\s*\Z", re.IGNORECASE)  # '180 of the 420 features', '29 of 30 days'
 
 
+def scale_tops(notes: str) -> frozenset[str]:
+    """The digits of each number the notes write only as the top of a scale ('5' of '4.4 (out of 5)', '30' of
+    '29/30 days'): decoding writes them only after 'out of', '/' or 'of' (:func:`scale_misuse`).
+
+    >>> sorted(scale_tops("SLA met 29/30 days, CSAT 4.4 (out of 5), 5 regions"))
+    ['30']
+    """
+    figures = extract_figures(notes)
+    return frozenset(
+        m.group(0)
+        for f in figures
+        if (m := DIGITS_RE.search(f.text)) and all(_SCALE_BEFORE.search(notes, 0, g.start) for g in twins_of(f, figures))
+    )
+
+
+def after_scale_word(text: str) -> bool:
+    """Whether a number written right after ``text`` tops a scale ('out of ', '29/', '29 of ')."""
+    return bool(_SCALE_BEFORE.search(text) or _OF_BEFORE.search(text))
+
+
 def scale_misuse(notes: str, text: str) -> list[str]:
     """The top of a scale of the notes ('CSAT 3.9 -> 4.4 (out of 5)') written as a count of something
     ('in 5 markets'): a statement writes it as a scale too ('out of 5', '4.4/5', 'a 5-point scale')."""
@@ -865,7 +908,7 @@ def moved_figures(text: str) -> list[str]:
     problems = []
     for change in extract_changes(text):
         start = change.before.start
-        if not _FROM_END.search(text, 0, start) or _verb_before(text, start) is not None:
+        if not _FROM_END.search(text, 0, start) or verb_before(text, start) is not None:
             continue
         clause = text[_clause_start(text, start) : start]
         if (m := _MOVE.search(clause)) and len(clause[m.end() :].split()) <= 6:
@@ -912,6 +955,22 @@ def _as_levels(notes: str, twins: list[Figure]) -> bool:
     )
 
 
+# a word after a figure of the notes, within two words, that says which way it went ('~7% duplicate rows removed')
+_RISE_AFTER = re.compile(r"(?:\s+[A-Za-z][\w-]*){0,2}?\s+(?:more|higher|added|gained)\b", re.IGNORECASE)
+_FALL_AFTER = re.compile(r"(?:\s+[A-Za-z][\w-]*){0,2}?\s+(?:fewer|less|lower|removed|eliminated|dropped)\b", re.IGNORECASE)
+
+
+def _marked_rise(notes: str, figure: Figure) -> bool:
+    """Whether the notes mark ``figure`` as a rise: '+4%', 'up 4%', '4% more signups'."""
+    return bool(_PLUS.search(notes[: figure.start]) or _RISE_AFTER.match(notes, figure.end))
+
+
+def _marked_fall(notes: str, figure: Figure) -> bool:
+    """Whether the notes mark ``figure`` as a fall: '-3.4%', 'down 3%', '~7% duplicate rows removed'."""
+    before = notes[: figure.start]
+    return bool(_NEGATIVE.search(before) or before.lower().endswith("down ") or _FALL_AFTER.match(notes, figure.end))
+
+
 def direction_problems(notes: str, text: str) -> list[str]:
     """A word of rise for a change that goes down, or of fall for one that goes up ('lifting p99 latency
     from 1.2 s to 380 ms'); a fall 'by' a figure the notes give as a rise ('WER +0.2' written as 'reducing
@@ -925,14 +984,14 @@ def direction_problems(notes: str, text: str) -> list[str]:
         if (values := comparable_values(a, b)) is None:
             continue
         va, vb = values
-        verb = _verb_before(text, a.start)
+        verb = verb_before(text, a.start)
         if verb and va != vb and verb[1] != (vb > va):
             problems.append(f"says '{verb[0]}' for a change from {a.text} to {b.text}, which goes {'up' if vb > va else 'down'}")
     notes_figures = extract_figures(notes)
     reached = {c.after.start for c in extract_changes(notes, notes_figures)}  # where each change of the notes ends
     for f in figures:
         by = BY_END.search(text[: f.start])
-        verb = _verb_before(text, f.start) if by else None
+        verb = verb_before(text, f.start) if by else None
         twins = twins_of(f, notes_figures)
         neutral = _NEUTRAL_CHANGE.search(text, _clause_start(text, f.start), f.start) if by and verb is None else None
         if neutral and twins and _as_levels(notes, twins):  # 'improving the acceptance rate by 3,500' for '~3,500 images'
@@ -945,8 +1004,8 @@ def direction_problems(notes: str, text: str) -> list[str]:
                 problems.append(f"writes {f.text} {after.group(1)}, which the notes give as a fall")
         if verb is None or not twins:
             continue
-        rises = {bool(_PLUS.search(notes[: g.start])) for g in twins}
-        falls = {bool(_NEGATIVE.search(notes[: g.start])) or notes[: g.start].lower().endswith("down ") for g in twins}
+        rises = {_marked_rise(notes, g) for g in twins}
+        falls = {_marked_fall(notes, g) for g in twins}
         if f.value == 0:  # '0 skew alerts since' written as 'reducing skew alerts by 0'
             problems.append(f"says '{verb[0]}' by {f.text}, which is no change")
         elif (rises == {True} and not verb[1]) or (falls == {True} and verb[1]):
@@ -956,6 +1015,41 @@ def direction_problems(notes: str, text: str) -> list[str]:
         elif unit_family(f.unit) != "x" and all(g.start in reached or _reached_level(notes, g) for g in twins):
             problems.append(f"says '{verb[0]}' by {f.text}, which the notes give as the level reached, not the change")
     return problems
+
+
+def verb_ways(notes: str) -> tuple[dict[str, frozenset[bool]], dict[str, frozenset[bool]]]:
+    """For decoding, the ways (True: up) a verb of rise or fall may say the numbers of the notes went, as
+    :func:`direction_problems` judges them, by the digits of each number: first the start of each change of
+    the notes ('74' of '74->91' goes up: 'cutting ... from 74' is not written); then the numbers that may follow
+    such a verb and 'by' (none for a level or a zero, one way for a signed change, both for the rest).
+
+    >>> starts, by = verb_ways("a team of 12 engineers; p99 340ms->62ms after int8; recall +4%")
+    >>> starts["340"], by["12"], by["62"], by["4"]
+    (frozenset({False}), frozenset(), frozenset(), frozenset({True}))
+    """
+    figures = extract_figures(notes)
+    changes = extract_changes(notes, figures)
+    reached = {c.after.start for c in changes}
+    starts: dict[str, set[bool]] = {}
+    for c in changes:
+        values = comparable_values(c.before, c.after)
+        if values is not None and values[0] != values[1] and (m := DIGITS_RE.search(c.before.text)):
+            starts.setdefault(m.group(0), set()).add(values[1] > values[0])
+    by: dict[str, frozenset[bool]] = {}
+    for g in figures:
+        if not (m := DIGITS_RE.search(g.text)):
+            continue
+        twins = twins_of(g, figures)
+        rises = {_marked_rise(notes, t) for t in twins}
+        falls = {_marked_fall(notes, t) for t in twins}
+        if g.value == 0 or _as_levels(notes, twins):
+            ways: frozenset[bool] = frozenset()
+        elif unit_family(g.unit) != "x" and all(t.start in reached or _reached_level(notes, t) for t in twins):
+            ways = frozenset()
+        else:
+            ways = frozenset({True} if rises == {True} else {False} if falls == {True} else {True, False})
+        by[m.group(0)] = by.get(m.group(0), frozenset()) | ways  # a number written twice: either reading
+    return {d: frozenset(w) for d, w in starts.items()}, by
 
 
 # a word of way right after a figure ('6.5% lower', '18% more'); the ones that fall start with _FALL_WORDS
@@ -968,7 +1062,9 @@ _FALL_WORDS = ("low", "less", "few", "small", "down", "drop", "decl", "decr", "r
 # what notes say held: 'recall@50 flat', 'latency stayed flat', 'default rate unchanged', 'at same recall'
 _HELD = re.compile(
     r"(?P<metric>[A-Za-z][\w@.-]*)\s+(?:(?:was|stayed|remained|is|held|kept)\s+)?(?:flat|unchanged|steady|stable)\b"
-    r"|\bat\s+(?:the\s+)?same\s+(?P<same>[A-Za-z][\w@.-]*)",
+    r"|\bat\s+(?:the\s+)?same\s+(?P<same>[A-Za-z][\w@.-]*)"  # 'accuracy on key fields is within a point of the vendor'
+    r"|(?P<near>[A-Za-z][\w@.-]*)(?:\s+on\s+(?:[\w-]+\s+){0,2}?[\w-]+)?\s+(?:is|was|stayed|remained)\s+(?:within\s+"
+    r"(?:a|one|half\s+a)\s+(?:point|pt|percent)|on\s+par|comparable|about\s+the\s+same|the\s+same)\b",
     re.IGNORECASE,
 )
 _NEGATED = re.compile(r"\b(?:without|not|never|no)\s+\Z", re.IGNORECASE)
@@ -984,7 +1080,7 @@ def held_changed(notes: str, text: str) -> list[str]:
     """
     problems = []
     for m in _HELD.finditer(notes):
-        metric = m.group("metric") or m.group("same")
+        metric = m.group("metric") or m.group("same") or m.group("near")
         if metric.lower() in _FUNCTION_WORDS or metric.lower() in ("it", "this", "that", "everything", "all", "were", "are"):
             continue
         name = re.escape(metric.split("@")[0])  # 'recall@50' is said 'recall' too
@@ -1178,10 +1274,10 @@ _SHARE_VERB = re.compile(
 )
 
 
-def _notes_verb_before(notes: str, start: int) -> tuple[str, bool] | None:
+def _notesverb_before(notes: str, start: int) -> tuple[str, bool] | None:
     """:func:`_verb_before` in the notes' own line or clause ('Reduced inference cost 30%')."""
     line = notes[max(notes.rfind(c, 0, start) for c in "\n;,") + 1 : start]
-    return _verb_before(line, len(line))
+    return verb_before(line, len(line))
 
 
 def change_as_share(notes: str, text: str) -> list[str]:
@@ -1201,10 +1297,10 @@ def change_as_share(notes: str, text: str) -> list[str]:
             continue
         twins = twins_of(f, notes_figures)
         marked = all(
-            _SIGNED_BEFORE.search(notes, 0, g.start) or _SIGNED_AFTER.match(notes, g.end) or _notes_verb_before(notes, g.start)
+            _SIGNED_BEFORE.search(notes, 0, g.start) or _SIGNED_AFTER.match(notes, g.end) or _notesverb_before(notes, g.start)
             for g in twins
         )
-        changed = _verb_before(text, f.start) or _SHARE_VERB.search(text, _clause_start(text, f.start), f.start)
+        changed = verb_before(text, f.start) or _SHARE_VERB.search(text, _clause_start(text, f.start), f.start)
         if not twins or not marked or changed:
             continue
         problems.append(f"writes {f.text} as a share ({f.text} of ...), which the notes give as a change")

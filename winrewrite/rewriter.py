@@ -56,8 +56,8 @@ def resolve_device(device: str = "auto") -> str:
 
 def _load_tokenizer(folder: str | Path, embedded: bool) -> Any:
     """The base model's tokenizer (the embedded model's read directly from its tokenizer.json), with the
-    vocabulary scan the decoding constraint needs already done."""
-    from winrewrite.constraint import token_table
+    vocabulary scans the decoding constraint needs already done (while the weights load)."""
+    from winrewrite.constraint import token_table, whole_word_tokens
 
     if embedded:
         from winrewrite.embedded import load_tokenizer
@@ -67,7 +67,7 @@ def _load_tokenizer(folder: str | Path, embedded: bool) -> Any:
         from transformers import AutoTokenizer
 
         tokenizer = AutoTokenizer.from_pretrained(folder)
-    token_table(tokenizer)
+    whole_word_tokens(token_table(tokenizer))
     return tokenizer
 
 
