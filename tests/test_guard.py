@@ -1290,3 +1290,31 @@ def test_a_change_to_itself_and_a_verb_shared_across_and_are_read() -> None:
     assert "says 'raising' by 0.4%, which the notes give as a fall" in check(notes, text)
     notes = "multi-task model: train cost -40%, cvr AUC +0.9pts"
     assert check(notes, "Built a multi-task model, cutting training cost by 40% and improving AUC by 0.9 points.") == []
+
+
+def test_signed_levels_of_a_change_keep_their_sign() -> None:
+    from winrewrite.guard import signed_levels
+
+    notes = "TFT won on promo weeks (bias cut from +22% to +6%) but LightGBM was close enough and ~20x cheaper to run"
+    assert signed_levels(notes) == {"22", "6"}
+    ok = "Cut forecast bias on promo weeks from +22% to +6% with a temporal fusion transformer; LightGBM was 20x cheaper."
+    assert check(notes, ok) == []
+    assert any("goes down" in p for p in check(notes, ok.replace("Cut", "Raised")))
+    # a '+' of a change, not a level, is still shorthand
+    lone = check("conversion +2.4% on the new ranker", "Raised conversion from +2.4% on the ranker.")
+    assert any("apart from any number" in p for p in lone)
+    margin = "margin -3% -> +1% after the new pricing model for the marketplace"
+    assert check(margin, "Raised margin from -3% to +1% with the new pricing model for the marketplace.") == []
+    assert any("goes up" in p for p in check(margin, "Cut margin from -3% to +1% with the new pricing model for the market."))
+    # the composer keeps such signs and puts 'from' before the pair; a lone sign is still written as a word
+    assert "(bias cut from +22% to +6%)" in compose(notes, Category.MODEL_DEVELOPMENT)
+    assert "margin from -3% to +1%" in compose(margin, Category.BUSINESS_IMPACT)
+    assert compose("conversion +2.4% on the ranker", Category.BUSINESS_IMPACT) == "Raised conversion by 2.4% on the ranker."
+
+
+def test_markup_between_a_number_and_a_magnitude_letter_does_not_scale_it() -> None:
+    from winrewrite.figures import invented_figures
+    from winrewrite.prompt import clean_notes
+
+    assert clean_notes("1`B") == "1, B" and clean_notes("cut p99 to <b>40</b>ms") == "cut p99 to 40 ms"
+    assert invented_figures("1`B", compose("1`B", Category.LEADERSHIP)) == []

@@ -132,6 +132,7 @@ _ACRONYMS = re.compile(
     r"(?<![_.])(?<!\s/)(?<!^/)\b(ctr|cvr|auc|ndcg|wape|mape|rmse|wer|csat|nps|mttr|lstm|tcn|cnn|rnn|gbm|llm|ann|ocr|asr|sql|api|gpu|cpu|ml|ab)\b(?![/_.]\w)"
 )
 _AMOUNT = r"[$€£]?\d+(?:[.,]\d+)*\s?[A-Za-z%]*(?:\s?/\s?[A-Za-z]+|\s(?:a|per)\s[A-Za-z]+)?"  # '$61k/month', '1.2 s'
+_LEVEL_ON = r"[$€£]?\d[\d.,]*\s?%?\s+to\s+[+\-−][$€£]?\d"  # a signed level that a change goes on from: '+22% to +6%'
 _REPLACEMENTS = [
     (re.compile(r"\s*(?:->|→|=>|-->)\s*"), " to "),
     (re.compile(r"~\s*"), "about "),
@@ -150,8 +151,9 @@ _REPLACEMENTS = [
     (re.compile(r"\bTODO\b:?", re.IGNORECASE), ""),
     (re.compile(r"\bby\s+\+(?=\d)"), "up by "),  # 'corrected by -3.4%': 'corrected down by 3.4%'
     (re.compile(r"\bby\s+[-−](?=\d[\d.,]*\s?(?:%|pp\b|pts?\b|points\b))"), "down by "),
-    (re.compile(r"(?<!\S)\+(?=[$€£]?\d)"), "up "),  # 'CSAT +9 pts': a sign standing apart is not prose
-    (re.compile(r"(?<!\S)[-−](?=\d[\d.,]*\s?(?:%|pp\b|pts?\b|points\b))"), "down "),  # 'logloss -1.8%'
+    # 'CSAT +9 pts', 'logloss -1.8%': a sign standing apart is not prose; a change's signed level stays ('from +22%')
+    (re.compile(rf"(?<!\S)(?<!from )(?<!to )\+(?=[$€£]?\d)(?!{_LEVEL_ON})"), "up "),
+    (re.compile(rf"(?<!\S)(?<!from )(?<!to )[-−](?=\d[\d.,]*\s?(?:%|pp\b|pts?\b|points\b))(?!{_LEVEL_ON})"), "down "),
     (re.compile(r"\s\+\s"), " and "),  # 'ctr + cvr'
     # 'bill. Before: $61k/month. After: $38k/month': one change, 'bill from $61k/month to $38k/month'
     (
@@ -164,7 +166,7 @@ _REPLACEMENTS = [
 _BARE_CHANGE = re.compile(
     r"(?:(?P<word>[\w@)\]%]+)\s+|(?P<mark>(?<!\d),|[:(])\s*)"
     r"(?=(?:about\s+)?[$€£]?\d[\d.,]*(?:\s?[A-Za-z%]+)?(?:\s+(?:a|per)\s+[A-Za-z]+)?"
-    r"\s+to\s+(?:(?:about|under|over)\s+)?[$€£]?\d)"
+    r"\s+to\s+(?:(?:about|under|over)\s+)?[$€£]?\d|[+\-−]" + _LEVEL_ON + ")"
 )
 _FROM_NAMED = re.compile(r"\bfrom\s+(?:[\w.-]+\s+){0,2}\Z", re.IGNORECASE)  # 'from torch ', 'from python '
 # words after which such a pair needs no 'from': a preposition or a qualifier already leads it ('of 5 to 10 people'),

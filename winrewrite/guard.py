@@ -209,9 +209,9 @@ _REAL_EE_WORDS = frozenset(
 )
 
 
-def form_problems(text: str, min_words: int = MIN_WORDS) -> list[str]:
+def form_problems(text: str, min_words: int = MIN_WORDS, signed_levels: frozenset[str] = frozenset()) -> list[str]:
     """What is wrong with the form of a statement, independent of the notes (but for ``min_words``: see
-    :func:`shortest_for`)."""
+    :func:`shortest_for`, and ``signed_levels``: see :func:`signed_levels`)."""
     problems = []
     words = len(text.split())
     if not min_words <= words <= MAX_WORDS:
@@ -225,7 +225,7 @@ def form_problems(text: str, min_words: int = MIN_WORDS) -> list[str]:
     junk = JUNK.search(text) or _LEADING_AMPERSAND.search(text)
     if junk:
         problems.append(f"holds {junk.group(0)!r}, which is not prose")
-    loose = LOOSE_SIGN.search(text)
+    loose = next((m for m in LOOSE_SIGN.finditer(text) if not _signed_level_at(text, m.start(), signed_levels)), None)
     if loose:
         problems.append(f"holds {loose.group(0).strip()!r} apart from any number or word")
     shorthand = SHORTHAND.search(text)
@@ -401,7 +401,7 @@ def _written_pairs(change: Change, figures: list[Figure]) -> list[tuple[Figure, 
 
 # 'from 340 ms', 'from about $3k', and a chain's next step: 'from 0.61 to 0.74 to 0.79'
 _FROM_BEFORE = re.compile(
-    r"\b(?:from,?|to)\s+(?:(?:about|roughly|nearly|almost|over|under|a|an)\s+)?[$€£]?\Z", re.IGNORECASE
+    r"\b(?:from,?|to)\s+(?:(?:about|roughly|nearly|almost|over|under|a|an)\s+)?[+\-−]?[$€£]?\Z", re.IGNORECASE
 )
 # a verb of change right before the first number: 'compress a 340M model to a 22M one', 'cut p99 340 ms to 85 ms'
 _VERB_TO = re.compile(
@@ -983,7 +983,7 @@ def direction_problems(notes: str, text: str) -> list[str]:
         a, b = change.before, change.after
         if (values := comparable_values(a, b)) is None:
             continue
-        va, vb = values
+        va, vb = (-v if _NEGATIVE.search(text[: f.start]) else v for v, f in zip(values, (a, b), strict=True))
         verb = verb_before(text, a.start)
         if verb and va != vb and verb[1] != (vb > va):
             problems.append(f"says '{verb[0]}' for a change from {a.text} to {b.text}, which goes {'up' if vb > va else 'down'}")
@@ -1415,6 +1415,36 @@ def added_words(notes: str, text: str) -> list[str]:
     return list(dict.fromkeys(w for w in content_words(text) if stem(w) not in have))
 
 
+# a level with its sign, one end of a change: 'bias from +22% to +6%', 'margin -3% -> +1%'
+_SIGNED = r"[+\-−][$€£]?\d[\d.,]*\s?%?"
+_SIGNED_PAIR = re.compile(rf"(?<!\w)(?P<a>{_SIGNED})\s*(?:->|→|=>|\bto\b)\s*(?P<b>{_SIGNED})")
+
+
+def signed_levels(notes: str) -> frozenset[str]:
+    """The numbers the notes write with a '+' as the levels of a change ('bias cut from +22% to +6%': 22 and
+    6): a statement may keep their sign ('from +22% to +6%'), which elsewhere is shorthand ('+2.4% CTR').
+
+    >>> sorted(signed_levels("bias cut from +22% to +6%, CTR +2.4%"))
+    ['22', '6']
+    """
+    found = set()
+    for m in _SIGNED_PAIR.finditer(notes):
+        for end in (m["a"], m["b"]):
+            if end[0] == "+":
+                found.add(re.sub(r"[^\d.]", "", end).rstrip("."))
+    return frozenset(found)
+
+
+def _signed_level_at(text: str, at: int, levels: frozenset[str]) -> bool:
+    """Whether the '+' at ``at`` signs one of ``levels`` written as a change's start or end ('from +22%')."""
+    if text[at] != "+" or not levels:
+        return False
+    number = re.match(r"\+[$€£]?(\d[\d,]*(?:\.\d+)?)", text[at:])
+    if number is None or number[1].replace(",", "") not in levels:
+        return False
+    return bool(re.search(r"\b(?:from|to)\s*\Z", text[:at]))
+
+
 def check(notes: str, text: str) -> list[str]:
     """Every reason ``text`` may not be returned for ``notes``; empty when it passes. The notes are read with
     their shorthand spelled out, as the model read them ('FPs' holds 'false positives')."""
@@ -1439,4 +1469,4 @@ def check(notes: str, text: str) -> list[str]:
     problems += unsupported_adoption(notes, text)
     problems += [f"writes {w!r}, which is code the notes do not hold" for w in code_words(notes, text)]
     problems += added_content_problems(notes, text)
-    return problems + form_problems(text, shortest_for(notes))
+    return problems + form_problems(text, shortest_for(notes), signed_levels(notes))

@@ -37,12 +37,22 @@ _MARKUP = re.compile(
 _SYMBOLS = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]+|(?<![\\w:]):[a-z][a-z0-9_+-]*:(?![\\w:])")
 
 
+_MAGNITUDE = re.compile(r"[kKmMbB](?![A-Za-z])")
+
+
+def _markup_gap(m: re.Match[str]) -> str:
+    """What markup leaves: a space, not nothing ("4`0" must not become "40"), and a comma between a number
+    and a lone magnitude letter, which would scale it ("1`B" is not "1 B", a billion)."""
+    text = m.string
+    return ", " if text[m.start() - 1 : m.start()].isdigit() and _MAGNITUDE.match(text, m.end()) else " "
+
+
 def clean_notes(notes: str) -> str:
     """One line: bullets and line breaks become '; ', a list's numbering ('(1) ran ... (2) fixed') goes, HTML
     tags, markdown emphasis and emoji go, shorthand words are spelled out
     (:func:`~winrewrite.shorthand.expand_shorthand`), runs of spaces become one. Figures are untouched (their
     spans refer to the notes as the user wrote them)."""
-    notes = _MARKUP.sub(" ", notes)  # a space, not nothing: "4`0" must not become "40"
+    notes = _MARKUP.sub(_markup_gap, notes)
     notes = _SYMBOLS.sub(lambda m: "\n" if len(notes[: m.start()].split()) > 1 else " ", notes)
     lines = [line.strip() for line in _BULLET.sub("", strip_list_markers(notes)).splitlines()]
     return re.sub(r"[ \t]+", " ", expand_shorthand("; ".join(line for line in lines if line))).strip()
