@@ -1427,20 +1427,17 @@ def signed_levels(notes: str) -> frozenset[str]:
     >>> sorted(signed_levels("bias cut from +22% to +6%, CTR +2.4%"))
     ['22', '6']
     """
-    found = set()
-    for m in _SIGNED_PAIR.finditer(notes):
-        for end in (m["a"], m["b"]):
-            if end[0] == "+":
-                found.add(re.sub(r"[^\d.]", "", end).rstrip("."))
-    return frozenset(found)
+    return frozenset(
+        DIGITS_RE.findall(end)[0] for m in _SIGNED_PAIR.finditer(notes) for end in (m["a"], m["b"]) if end[0] == "+"
+    )
 
 
 def _signed_level_at(text: str, at: int, levels: frozenset[str]) -> bool:
     """Whether the '+' at ``at`` signs one of ``levels`` written as a change's start or end ('from +22%')."""
     if text[at] != "+" or not levels:
         return False
-    number = re.match(r"\+[$€£]?(\d[\d,]*(?:\.\d+)?)", text[at:])
-    if number is None or number[1].replace(",", "") not in levels:
+    number = DIGITS_RE.match(text, at + 1 + (text[at + 1 : at + 2] in ("$", "€", "£")))
+    if number is None or number[0] not in levels:
         return False
     return bool(re.search(r"\b(?:from|to)\s*\Z", text[:at]))
 
