@@ -29,7 +29,7 @@ from winrewrite.assess import UNSAID_WORDS, unsaid_words
 from winrewrite.config import RewriterConfig
 from winrewrite.data import LabelledNotes, load_examples, load_labelled_notes
 from winrewrite.figures import extract_figures, invented_figures, missing_figures
-from winrewrite.guard import dropped_quantities, form_problems, quantity_words
+from winrewrite.guard import dropped_quantities, form_problems, quantity_words, signed_levels
 from winrewrite.rewriter import SHIPPED_ADAPTER, Rewriter
 from winrewrite.statement import Figure, Statement
 
@@ -105,7 +105,7 @@ def _facts(raw: str, s: Statement) -> dict[str, Any]:
         "figures": total,
         "kept": total - _lost(notes, notes_figures, s.text),
         "model_kept": total - _lost(notes, notes_figures, draft) if draft else 0,
-        "form_ok": not form_problems(s.text) and 12 <= words <= 60,
+        "form_ok": not form_problems(s.text, signed_levels=signed_levels(notes)) and 12 <= words <= 60,
         "unsaid": unsaid_words(notes, s.text) if s.source == "model" else [],
         "left_out": [f.text for f in missing_figures(extract_figures(raw), notes)],
     }

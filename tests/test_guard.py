@@ -1318,3 +1318,11 @@ def test_markup_between_a_number_and_a_magnitude_letter_does_not_scale_it() -> N
 
     assert clean_notes("1`B") == "1, B" and clean_notes("cut p99 to <b>40</b>ms") == "cut p99 to 40 ms"
     assert invented_figures("1`B", compose("1`B", Category.LEADERSHIP)) == []
+
+
+def test_a_span_of_time_is_not_written_as_a_count_of_things() -> None:
+    notes = "legal had been flagging this regulatory gap for like 6 months, so I built an explanation layer (top 3 reasons)"
+    swapped = "Built an explanation layer that pulled the top 3 reasons, sending compliant notices to 6 applicants."
+    assert "counts 6 applicants where the notes have 6 months" in check(notes, swapped)
+    kept = "Built an explanation layer that pulled the top 3 reasons, closing a gap legal had flagged for 6 straight months."
+    assert check(notes, kept) == []

@@ -594,6 +594,15 @@ def figure_misuse(notes: str, text: str) -> list[str]:
         ):
             problems.append(f"writes {f.text} where the notes count {_counted_noun(notes, twins[0])}")  # '10 pods' as '10 ms'
         elif (
+            f.unit is None
+            and (noun := _counted_noun(text, f))
+            and noun.lower() not in _FUNCTION_WORDS
+            and not _time_units_near(text, f)
+            and twins
+            and all(g.unit is not None and _TIME_WORD.fullmatch(g.unit) for g in twins)
+        ):  # 'a gap flagged for 6 months' written as 'notices sent to 6 applicants'
+            problems.append(f"counts {f.text} {noun} where the notes have {twins[0].text}")
+        elif (
             (rate := _RATE_AFTER.match(text, f.end))
             and twins
             and all(_counted_noun(notes, g) and not _RATE_IN_CLAUSE.match(notes, g.end) for g in twins)
