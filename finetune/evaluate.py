@@ -30,6 +30,7 @@ from winrewrite.config import RewriterConfig
 from winrewrite.data import LabelledNotes, load_examples, load_labelled_notes
 from winrewrite.figures import extract_figures, invented_figures, missing_figures
 from winrewrite.guard import dropped_quantities, form_problems, quantity_words, signed_levels
+from winrewrite.hedges import hedge_of, unhedged
 from winrewrite.rewriter import SHIPPED_ADAPTER, Rewriter
 from winrewrite.statement import Figure, Statement
 
@@ -43,11 +44,13 @@ METRICS = [
     ("model_figure_recall", "figure recall of the model's own drafts", ""),
     ("form", "form (one sentence, verb first, 12-60 words)", "≥ 0.95"),
     ("fallback_rate", "fallback rate", "≤ 0.05"),
+    ("hedges_kept", "hedged figures ('~45', 'under 2 min') kept hedged", ""),
     ("fresh_fallback_rate", "fallback rate on fresh notes in many styles", ""),
     ("fresh_form", "form on fresh notes in many styles", ""),
     ("fresh_figure_recall", "figure recall on fresh notes in many styles", ""),
     ("fresh_invented_figures", "fresh notes' statements with an invented figure", "0"),
     ("fresh_left_out_figures", "fresh notes' figures left out with a warning (in an instruction to the model)", ""),
+    ("fresh_hedges_kept", "fresh notes' hedged figures ('~45', 'under 2 min') kept hedged", ""),
     ("unsaid_rate", "model statements with 3+ words the notes do not say", "lower"),
     ("fresh_unsaid_rate", "the same on fresh notes in many styles", "lower"),
     ("chrf", "chrF vs reference", "higher"),
@@ -107,6 +110,8 @@ def _facts(raw: str, s: Statement) -> dict[str, Any]:
         "model_kept": total - _lost(notes, notes_figures, draft) if draft else 0,
         "form_ok": not form_problems(s.text, signed_levels=signed_levels(notes)) and 12 <= words <= 60,
         "unsaid": unsaid_words(notes, s.text) if s.source == "model" else [],
+        "hedged": sum(hedge_of(notes, f) is not None for f in notes_figures),  # '~45 hrs', 'under 2 min'
+        "unhedged": [f.text for f in unhedged(notes, s.text)],
         "left_out": [f.text for f in missing_figures(extract_figures(raw), notes)],
     }
 
@@ -153,8 +158,9 @@ def fresh(rewriter: Rewriter, items: list[dict[str, Any]], label: str) -> tuple[
 
 def _statement_metrics(rows: list[dict[str, Any]]) -> dict[str, float]:
     """What any set of rewritten notes is measured by (rows of :func:`_facts`): invented figures, figure recall,
-    form, fallback rate, and the share of the model's statements that add :data:`UNSAID_WORDS` or more words the
-    notes do not say (where it most often misstates them)."""
+    form, fallback rate, hedged figures kept hedged, and the share of the model's statements that add
+    :data:`UNSAID_WORDS` or more words the notes do not say (where it most often misstates them; the rewriter now
+    rejects such candidates by default, ``RewriterConfig.max_unsaid_words``)."""
     n = len(rows) or 1
     written = [r for r in rows if r["source"] == "model"]
     return {
@@ -164,6 +170,7 @@ def _statement_metrics(rows: list[dict[str, Any]]) -> dict[str, float]:
         "form": sum(r["form_ok"] for r in rows) / n,
         "fallback_rate": sum(r["source"] == "fallback" for r in rows) / n,
         "left_out_figures": sum(len(r["left_out"]) for r in rows),
+        "hedges_kept": 1 - sum(len(r["unhedged"]) for r in rows) / (sum(r["hedged"] for r in rows) or 1),
     }
 
 

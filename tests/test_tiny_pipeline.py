@@ -236,6 +236,7 @@ def test_a_candidate_the_model_finds_garbled_is_rejected_like_a_guard_failure(ti
     monkeypatch.setattr(tiny_rewriter, "_greedy", lambda n, h, prefilled=None: [[(fluent, -0.3)] for _ in n])
     assert tiny_rewriter._settle(notes, [[]], [Category.BUSINESS_IMPACT]) == [(fluent, "model", [])]
     monkeypatch.setattr(tiny_rewriter.config, "min_token_log_prob", -float("inf"))
+    monkeypatch.setattr(tiny_rewriter.config, "max_unsaid_words", 0)  # it also adds words the notes do not say
     assert tiny_rewriter._settle(notes, [[]], [Category.BUSINESS_IMPACT]) == [(garbled, "model", [])]
 
 
@@ -300,3 +301,16 @@ def test_classify_chooses_what_rewrite_chooses_without_writing(tiny_rewriter) ->
         tiny_rewriter.classify("one note, not a list")
     with pytest.raises(InvalidNotesError):
         tiny_rewriter.rewrite_many(notes, batch_size=0)
+
+
+def test_a_candidate_that_adds_what_the_notes_do_not_say_is_rejected(tiny_rewriter) -> None:
+    from winrewrite import RewriterConfig
+
+    notes = "prototyped a temporal fusion transformer for the warehouse demand forecast, bias 22% -> 6% on promo weeks"
+    told = "Prototyped a temporal fusion transformer for the demand forecast, cutting bias from 22% to 6% on promo weeks."
+    story = told[:-1] + " for the retailer's brand promotion business."
+    assert tiny_rewriter._problems(notes, told, 0.0) == []
+    assert tiny_rewriter._problems(notes, story, 0.0) == ["adds 3 words the notes do not say (retailer, brand, business)"]
+    assert tiny_rewriter.config.max_unsaid_words == RewriterConfig().max_unsaid_words == 3
+    with pytest.raises(ValueError, match="max_unsaid_words"):
+        RewriterConfig(max_unsaid_words=-1)

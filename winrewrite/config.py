@@ -41,6 +41,14 @@ class RewriterConfig:
             "pushed it off its own path and it reads garbled) is rejected like one the guard rejects; -inf keeps all."
         },
     )
+    max_unsaid_words: int = field(
+        default=3,
+        metadata={
+            "help": "A candidate that adds this many words or more that the notes do not say in any form "
+            "(winrewrite.assess.unsaid_words) is rejected: the model learnt from statements that add at most 2, "
+            "and its statements that add 3 or more mostly misstate their notes. 0 keeps all."
+        },
+    )
     threads: int | None = field(default=None, metadata={"help": "CPU threads for torch; None keeps torch's choice."})
     fast_cpu: bool = field(
         default=True,
@@ -58,5 +66,7 @@ class RewriterConfig:
             raise ConfigError("max_new_tokens must be at least 8")
         if self.num_candidates < 0:
             raise ConfigError("num_candidates must be 0 or more")
+        if self.max_unsaid_words < 0:
+            raise ConfigError("max_unsaid_words must be 0 or more")
         if self.threads is not None and self.threads < 1:
             raise ConfigError("threads must be positive")

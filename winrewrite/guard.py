@@ -25,6 +25,7 @@ from winrewrite.figures import (
     missing_figures,
     same_figure,
 )
+from winrewrite.hedges import HEDGE_WORDS
 from winrewrite.shorthand import expand_shorthand
 from winrewrite.statement import Figure
 
@@ -1419,9 +1420,10 @@ def added_content_problems(notes: str, text: str) -> list[str]:
 
 
 def added_words(notes: str, text: str) -> list[str]:
-    """The content words of ``text`` whose stem the notes lack, in order, once each."""
+    """The content words of ``text`` whose stem the notes lack, in order, once each; a hedge on a figure ('about')
+    is not content (:data:`~winrewrite.hedges.HEDGE_WORDS`)."""
     have = {stem(w) for w in content_words(notes)}
-    return list(dict.fromkeys(w for w in content_words(text) if stem(w) not in have))
+    return list(dict.fromkeys(w for w in content_words(text) if stem(w) not in have and w not in HEDGE_WORDS))
 
 
 # a level with its sign, one end of a change: 'bias from +22% to +6%', 'margin -3% -> +1%'

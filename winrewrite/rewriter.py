@@ -20,6 +20,7 @@ from winrewrite.errors import DeviceError, InvalidNotesError, ModelLoadError
 from winrewrite.figures import extract_figures
 from winrewrite.guard import check, passing_clauses
 from winrewrite.head import HEAD_FILE, POOLING, SUBCATEGORIES, CategoryHead
+from winrewrite.hedges import keep_hedges
 from winrewrite.notes import prepare_notes
 from winrewrite.prompt import category_label, encode, instruction_length, prompt_ids, subcategory_label
 from winrewrite.statement import Statement, Statements
@@ -409,6 +410,7 @@ class Rewriter:
             batch, written, chosen, subs, probs, strict=True
         ):
             figures = extract_figures(note)  # the guard (or the composer) has kept every one
+            text = keep_hedges(note, text)  # '~45 hrs' written as '45 hours' says 'about 45 hours' again
             statements.append(
                 Statement(
                     text=text,
@@ -469,7 +471,8 @@ class Rewriter:
         for i, s in enumerate(settled):
             if s is not None:
                 continue
-            cut = next(filter(None, (passing_clauses(notes[i], c) for c in tried[i])), None)
+            cuts = (passing_clauses(notes[i], c) for c in tried[i])
+            cut = next((c for c in cuts if c is not None and not self._adds_too_much(notes[i], c)), None)
             if cut is not None:
                 logger.info("no model candidate passed the guard whole; keeping its leading clauses")
                 settled[i] = (cut, "model")
@@ -479,6 +482,10 @@ class Rewriter:
                 settled[i] = (compose(notes[i], chosen[i]), "fallback")
         self.last_timings["trimmed"] = trimmed
         return [(*s, rejected[i] if s[1] == "fallback" else []) for i, s in enumerate(settled) if s is not None]
+
+    def _adds_too_much(self, notes: str, text: str) -> bool:
+        limit = self.config.max_unsaid_words
+        return bool(limit) and len(unsaid_words(notes, text)) >= limit
 
     def _greedy_first(self) -> bool:
         """Whether the greedy statement is tried before the beams: ``RewriterConfig.greedy_first``, by default
@@ -505,10 +512,15 @@ class Rewriter:
     def _problems(self, notes: str, text: str, log_prob: float) -> list[str]:
         """The guard's problems with a candidate, and whether the model itself finds it unlikely: a mean
         log-probability per token under ``min_token_log_prob`` means the figure constraint pushed the model
-        off its own path, and such text reads garbled ('by rollover from spiked in funnel')."""
+        off its own path, and such text reads garbled ('by rollover from spiked in funnel'); and whether it adds
+        ``max_unsaid_words`` words or more that the notes do not say ('... for the retailer's brand promotion
+        business', of notes that name no retailer)."""
         problems = check(notes, text)
         if log_prob < self.config.min_token_log_prob:
             problems.append(f"reads garbled to the model (mean token log-probability {log_prob:.2f})")
+        if self._adds_too_much(notes, text):
+            unsaid = unsaid_words(notes, text)
+            problems.append(f"adds {len(unsaid)} words the notes do not say ({', '.join(unsaid[:5])})")
         return problems
 
     def _allow(self, prompts: list[list[int]]) -> None:
