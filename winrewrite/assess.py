@@ -15,6 +15,7 @@ from winrewrite.categories import WHERE_TO_FIND_FIGURES, Category
 from winrewrite.composer import left_out, mixes_topics
 from winrewrite.figures import extract_changes
 from winrewrite.guard import content_words, is_thin, quantity_words, starts_with_action_verb, stem
+from winrewrite.hedges import HEDGE_WORDS
 from winrewrite.prompt import clean_notes
 from winrewrite.statement import Figure, Strength
 
@@ -61,7 +62,7 @@ def unsaid_words(notes: str, text: str) -> list[str]:
     stems = {stem(w) for w in have}
     found = []
     for word in dict.fromkeys(content_words(text)[1:]):
-        if len(word) < 4 or word in STATEMENT_WORDS or stem(word) in stems:
+        if len(word) < 4 or word in STATEMENT_WORDS or word in HEDGE_WORDS or stem(word) in stems:
             continue
         if not any(len(n) >= 3 and (word.startswith(n) or n.startswith(word)) for n in have):  # 'mem', 'memory'
             found.append(word)
