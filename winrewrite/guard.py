@@ -487,6 +487,26 @@ _RATE_IN_CLAUSE = re.compile(
 )
 
 
+_BY_BEFORE = re.compile(r"\bby\s+(?:about\s+|roughly\s+|nearly\s+|over\s+|more\s+than\s+)?\Z", re.IGNORECASE)
+# what makes a multiple a change ('3x faster', '10x less data', '4x speedup'), not the size of a thing ('5x spike')
+_COMPARATIVE = re.compile(
+    r"[a-z]+er|less|more|fewer|speed-?ups?|improvements?|reductions?|increases?|decreases?|gains?|lifts?|boosts?|"
+    r"drops?|cuts?|compression|overall|throughput|capacity|qps|rps|over|vs|versus|than|on|in|at|for|from|with",
+    re.IGNORECASE,
+)
+
+
+def _sized_noun(notes: str, f: Figure) -> str | None:
+    """For a multiple of the notes written before a thing it sizes ('5x spike', '5x traffic'), that thing;
+    None for one that states a change ('3x faster', '10x less data', 'throughput 3.5x', 'up 3x')."""
+    m = _NEXT_WORD.match(notes, f.end)
+    if m is None or _COMPARATIVE.fullmatch(m.group(1)) or m.group(1).lower() in _FUNCTION_WORDS:
+        return None
+    if re.search(r"\b(?:by|up|down|cut|grew|rose|fell|dropped|improved|reduced|faster|cheaper)\W*\Z", notes[: f.start]):
+        return None
+    return m.group(1)
+
+
 def _counted_noun(text: str, f: Figure) -> str | None:
     """The word right after a bare figure when it names what is counted ('5 stores'), else None."""
     m = _NEXT_WORD.match(text, f.end)
@@ -603,6 +623,13 @@ def figure_misuse(notes: str, text: str) -> list[str]:
             and all(g.unit is not None and _TIME_WORD.fullmatch(g.unit) for g in twins)
         ):  # 'a gap flagged for 6 months' written as 'notices sent to 6 applicants'
             problems.append(f"counts {f.text} {noun} where the notes have {twins[0].text}")
+        elif (
+            unit_family(f.unit) == "x"
+            and _BY_BEFORE.search(text, 0, f.start)
+            and twins
+            and all(_sized_noun(notes, g) for g in twins)
+        ):  # '5x spike absorbed by autoscaler' written as 'lowering auto-scaling time by 5x'
+            problems.append(f"makes {f.text} a change, where the notes give the size of a {_sized_noun(notes, twins[0])}")
         elif (
             (rate := _RATE_AFTER.match(text, f.end))
             and twins
