@@ -496,6 +496,9 @@ _COMPARATIVE = re.compile(
 )
 
 
+_AGAINST = re.compile(r"[^,;\n]*?\b(?:vs\.?|versus|over|than|compared|against|relative)\b", re.IGNORECASE)
+
+
 def _sized_noun(notes: str, f: Figure) -> str | None:
     """For a multiple of the notes written before a thing it sizes ('5x spike', '5x traffic'), that thing;
     None for one that states a change ('3x faster', '10x less data', 'throughput 3.5x', 'up 3x')."""
@@ -503,6 +506,8 @@ def _sized_noun(notes: str, f: Figure) -> str | None:
     if m is None or _COMPARATIVE.fullmatch(m.group(1)) or m.group(1).lower() in _FUNCTION_WORDS:
         return None
     if re.search(r"\b(?:by|up|down|cut|grew|rose|fell|dropped|improved|reduced|faster|cheaper)\W*\Z", notes[: f.start]):
+        return None
+    if _AGAINST.match(notes, f.end):  # '2.3x ROAS vs control': a multiple of the control's
         return None
     return m.group(1)
 
@@ -629,7 +634,8 @@ def figure_misuse(notes: str, text: str) -> list[str]:
             and twins
             and all(_sized_noun(notes, g) for g in twins)
         ):  # '5x spike absorbed by autoscaler' written as 'lowering auto-scaling time by 5x'
-            problems.append(f"makes {f.text} a change, where the notes give the size of a {_sized_noun(notes, twins[0])}")
+            sized = f"{twins[0].text} {_sized_noun(notes, twins[0])}"
+            problems.append(f"makes {f.text} a change, where the notes size something with it ('{sized}')")
         elif (
             (rate := _RATE_AFTER.match(text, f.end))
             and twins
