@@ -1339,3 +1339,16 @@ def test_a_multiple_that_sizes_a_thing_is_not_written_as_a_change() -> None:
     assert not any("makes 3x" in p for p in faster)
     roas = check("LTV bidding test: 2.3x ROAS vs control", "Launched LTV bidding, raising ROAS by 2.3x over control.")
     assert not any("makes 2.3x" in p for p in roas)
+
+
+def test_a_span_of_time_keeps_its_unit_and_counts_of_two_things_are_no_change() -> None:
+    notes = "CUPED on the A/B platform: sample sizes ~40% smaller, experiments finish in ~1 week instead of ~2"
+    bare = "Added CUPED to the A/B platform, cutting sample sizes by about 40% and experiment time from about 2 to about 1."
+    assert "writes 1 without the unit of 1 week" in check(notes, bare)
+    assert check(notes, bare.replace("about 2 to about 1", "about 2 weeks to about 1 week")) == []
+    vendor = "we were paying a vendor about 0.8 cents a page and doing 12 million pages a year, fine tuned our own model"
+    mixed = "Fine-tuned an in-house document model, cutting the vendor's cost from about 0.8 cents per page to 12 million pages."
+    assert "states a change from 0.8 to 12 million, which count different things in the notes" in check(vendor, mixed)
+    # two counts the notes join into a change are one
+    paired = "Cut the grid forecast ensemble from 12 models to 4 with greedy selection, keeping MAPE flat."
+    assert not any("different things" in p for p in check("grid forecast ensemble 12 models -> 4 (greedy selection)", paired))

@@ -326,6 +326,61 @@ def _drops_ratio_unit(notes: str, text: str, figure: Figure, twins: list[Figure]
     return all(unit_must_stay(notes, g) for g in twins)
 
 
+# 'from about 0.8 cents per page to 12 million pages': a change of a statement, however many words its first figure takes
+_FROM_TO = re.compile(
+    rf"\bfrom\s+(?:{QUALIFIER}\s+)?[$€£]?(?P<a>\d[\d.,]*)(?:[^\s,;]*)(?:\s+[A-Za-z%/-]+){{0,4}}?"
+    rf"\s+to\s+(?:{QUALIFIER}\s+)?[$€£]?(?P<b>\d[\d.,]*)",
+    re.IGNORECASE,
+)
+
+
+def _things_counted(notes: str, figure: Figure) -> set[str]:
+    """The stems of the one or two words after a bare number of the notes that name what it counts ('12 million
+    pages a year' -> {'pages'}); none for a unit, a word of time or rate, or a function word."""
+    if figure.unit is not None or not re.match(r"\s+[A-Za-z]", notes[figure.end :]):
+        return set()
+    words = [w.lower() for w in re.findall(r"[A-Za-z]+", notes[figure.end : figure.end + 30])[:2]]
+    skip = _FUNCTION_WORDS | _GLUE_WORDS | _RATE_WORDS
+    return {stem(w) for w in words if len(w) > 2 and w not in skip and not _TIME_WORD.fullmatch(w)}
+
+
+def _counts_of_two_things(
+    notes: str, text: str, notes_figures: list[Figure], text_figures: list[Figure], notes_changes: list[Change]
+) -> list[tuple[Figure, Figure]]:
+    """Changes 'from A to B' of ``text`` whose two numbers the notes give as counts of different things and
+    do not pair ('paying about 0.8 cents a page, doing 12 million pages a year' written as 'from about 0.8 cents
+    per page to 12 million pages')."""
+    found = []
+    for m in _FROM_TO.finditer(text):
+        a = next((f for f in text_figures if f.start <= m.start("a") < f.end), None)
+        b = next((f for f in text_figures if f.start <= m.start("b") < f.end), None)
+        if a is None or b is None or any(same_figure(a, c.before) and same_figure(b, c.after) for c in notes_changes):
+            continue
+        befores, afters = twins_of(a, notes_figures), twins_of(b, notes_figures)
+        counted = [[_things_counted(notes, g) for g in twins] for twins in (befores, afters)]
+        paired = any(_PAIRING.search(notes[min(x.end, y.end) : max(x.start, y.start)]) for x in befores for y in afters)
+        if all(counted) and all(all(things) for things in counted) and not paired:
+            if not set().union(*counted[0]) & set().union(*counted[1]):
+                found.append((a, b))
+    return found
+
+
+# what joins two numbers of the notes into one change, however far apart ('12 models -> 4', '200 cold trials to 15')
+_PAIRING = re.compile(r"->|→|=>|\b(?:to|from|vs|versus|instead|was|were|now|down|up)\b", re.IGNORECASE)
+
+
+def _drops_time_unit(text: str, figure: Figure, twins: list[Figure], changes: list[Change]) -> bool:
+    """A span of time of the notes ('~1 week', '31h') written as a bare number, with no unit of time after it and
+    none taken from the end of its change ('from 6 to 10 weeks') or its range ('2-3 weeks')."""
+    return (
+        not _time_units_near(text, figure)
+        and all(g.unit is not None and _TIME_WORD.fullmatch(g.unit) for g in twins)
+        and not any(c.before == figure and c.after.unit for c in changes)
+        and not _RANGE_ON.match(text, figure.end)
+    )
+
+
+_RANGE_ON = re.compile(r"\s*(?:-|–|to)\s*\d")
 _METRIC_THEN_POINTS = re.compile(r"\s+[A-Za-z][\w@-]{0,12}\s+(?:percentage\s+)?(?:points?|pts?|pp)\b", re.IGNORECASE)
 
 
@@ -554,7 +609,7 @@ def figure_misuse(notes: str, text: str) -> list[str]:
     '45%'), or a change to the same value."""
     notes_figures, text_figures = extract_figures(notes), extract_figures(text)
     all_twins = [twins_of(f, notes_figures) for f in text_figures]  # each figure's twins in the notes, found once
-    notes_changes = extract_changes(notes, notes_figures)
+    notes_changes, text_changes = extract_changes(notes, notes_figures), extract_changes(text, text_figures)
     ends = {g.start for c in notes_changes for g in (c.before, c.after)}  # where a change of the notes starts or ends
     problems = []
     for f, twins in zip(text_figures, all_twins, strict=True):
@@ -572,6 +627,9 @@ def figure_misuse(notes: str, text: str) -> list[str]:
             problems.append(f"counts {f.text} per {period} where the notes count per {_period_near(notes, twins[0])}")
         elif twins and f.unit is None and _drops_ratio_unit(notes, text, f, twins):
             problems.append(f"writes {f.text} without the unit of {twins[0].text}")
+        elif twins and f.unit is None and _drops_time_unit(text, f, twins, text_changes):
+            problems.append(f"writes {f.text} without the unit of {twins[0].text}")  # '~1 week instead of ~2' as 'from 2 to 1'
+
         elif (
             twins
             and (near := _time_units_near(text, f))
@@ -672,6 +730,8 @@ def figure_misuse(notes: str, text: str) -> list[str]:
             problems.append(f"splits the change from {a.text} to {b.text} in the notes")
         elif comparable and _told_as_change(notes, change) and not _told_from(text, change, text_figures):
             problems.append(f"writes the change from {a.text} to {b.text} without 'from' before it")
+    for a, b in _counts_of_two_things(notes, text, notes_figures, text_figures, notes_changes):
+        problems.append(f"states a change from {a.text} to {b.text}, which count different things in the notes")
     for change in extract_changes(text, text_figures):
         a, b = change.before, change.after
         kinds = [_kind(notes, notes_figures, f) for f in (a, b)]
