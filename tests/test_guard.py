@@ -414,7 +414,8 @@ def test_a_change_to_an_end_point_the_notes_never_gave_is_caught() -> None:
     made_up = "Moved the fraud model to focal loss, cutting analyst time per case from 45 hours to under a minute."
     assert any("'minute'" in p for p in check(notes, made_up))
     bounded = "Cut deployment failures from 40% to under 5% by containerizing the pipelines."
-    assert check("failures 40% -> 5%", bounded) == []
+    assert check("failures 40% -> <5%", bounded) == []
+    assert check("failures 40% -> 5%", bounded) == ["writes 'under 5%', which the notes give as exactly 5%"]
     zero = "Automated the triage queue, cutting manual triage from 3 people to zero."
     assert check("triage went from 3 people to zero", zero) == []
     rollover = "Moved the fraud model to focal loss, cutting analyst hours from rollover to transaction-level work."

@@ -25,7 +25,7 @@ from winrewrite.figures import (
     missing_figures,
     same_figure,
 )
-from winrewrite.hedges import HEDGE_WORDS
+from winrewrite.hedges import HEDGE_WORDS, unfounded_bounds
 from winrewrite.shorthand import expand_shorthand
 from winrewrite.statement import Figure
 
@@ -1561,6 +1561,7 @@ def check(notes: str, text: str) -> list[str]:
     problems += delta_as_level(notes, text)
     problems += held_changed(notes, text)
     problems += misattributed_figures(notes, text)
+    problems += unfounded_bounds(notes, text)
     problems += change_as_share(notes, text)
     problems += unnamed_metrics(notes, text)
     problems += renamed_counts(notes, text)

@@ -27,9 +27,22 @@ _APPROXIMATE |= {"like": "about", "some": "about", "maybe": "about", "probably":
 _APPROXIMATE |= {"nearly": "nearly", "almost": "almost"}
 # ('up to' is left out: 'got it up to 18K' is a rise, not a bound; 'over 3 weeks' is a span)
 _BOUNDS = {"under": "under", "below": "under", "less than": "less than", "fewer than": "fewer than"}
-_BOUNDS |= {"more than": "more than", "at least": "at least"}
+_BOUNDS |= {"more than": "more than", "at least": "at least", "above": "above"}
+_BOUNDS |= {"<": "under", "<=": "at most", "≤": "at most", "sub": "under", ">": "more than", ">=": "at least", "≥": "at least"}
 _HEDGE_WORDS = "|".join(re.escape(w) for w in sorted({**_APPROXIMATE, **_BOUNDS}, key=len, reverse=True) if w[0].isalpha())
-_NOTES_HEDGE = re.compile(rf"(?:(?<![\w.])(?P<word>{_HEDGE_WORDS})\s*|(?P<sign>[~≈])\s*)[$€£]?\Z", re.IGNORECASE)
+_NOTES_HEDGE = re.compile(  # '>' of an arrow ('74->91') is no bound
+    rf"(?:(?<![\w.])(?P<word>{_HEDGE_WORDS})\s*|(?P<sign>[~≈≤≥]|<=?|(?<![-=])>=?)\s*|(?<![\w.])(?P<sub>sub)[\s-]?)"
+    r"[$€£]?\Z",
+    re.IGNORECASE,
+)
+_PLUS_AFTER = re.compile(r"\+(?![\w$€£])")  # '300+ models'
+# the words of a bound, by its direction: a statement may write one only where the notes give that bound
+_UPPER = frozenset({"under", "below", "less than", "fewer than", "at most"})
+_LOWER = frozenset({"more than", "at least", "above"})
+_BOUND_IN_TEXT = re.compile(
+    r"(?<![\w.])(?P<word>under|below|less\s+than|fewer\s+than|at\s+most|more\s+than|at\s+least|above)\s+[$€£]?\Z",
+    re.IGNORECASE,
+)
 _ISH = re.compile(r"-?ish\b", re.IGNORECASE)  # '20ish teams'
 # what already qualifies a figure in a statement: any hedge or bound, 'just', 'over', 'close to'
 _QUALIFIED = re.compile(
@@ -46,12 +59,35 @@ def hedge_of(notes: str, figure: Figure) -> str | None:
     """The word a statement should put before ``figure`` of ``notes`` to say what they say about its precision
     ('about' for '~45', 'under' for 'under 2 min'), or None when the notes give it as exact."""
     if (m := _NOTES_HEDGE.search(notes, 0, figure.start)) is not None:
-        said = (m.group("word") or m.group("sign")).lower()
-        said = " ".join(said.split())
+        said = " ".join((m.group("word") or m.group("sign") or m.group("sub")).lower().split())
         return _APPROXIMATE.get(said) or _BOUNDS.get(said)
     if _ISH.match(notes, figure.end):
         return "about"
+    if _PLUS_AFTER.match(notes, figure.end):
+        return "more than"
     return None
+
+
+def unfounded_bounds(notes: str, text: str) -> list[str]:
+    """Bounds ``text`` puts on figures that the notes do not give: 'under $18k' for notes that say 'around $18k'
+    or just '$18k', 'more than 300' for '300'. ('over' is left alone: 'over 2 quarters' is a span.)
+
+    >>> unfounded_bounds("GPU bill now around $18k a month, was $30k", "Cut the GPU bill from $30k to under $18k a month.")
+    ["writes 'under $18k', which the notes give as around $18k"]
+    """
+    notes_figures = extract_figures(notes)
+    problems = []
+    for f in extract_figures(text):
+        if (m := _BOUND_IN_TEXT.search(text, 0, f.start)) is None:
+            continue
+        word = " ".join(m.group("word").lower().split())
+        twins = [g for g in notes_figures if same_figure(f, g)]
+        said = {hedge_of(notes, g) for g in twins}
+        allowed = _UPPER if word in _UPPER else _LOWER
+        if twins and not said & allowed:
+            given = " or ".join(sorted(f"{h} {f.text}" for h in said if h)) or f"exactly {twins[0].text}"
+            problems.append(f"writes '{word} {f.text}', which the notes give as {given}")
+    return problems
 
 
 def _hedges(notes: str, figures: list[Figure], figure: Figure) -> str | None:
