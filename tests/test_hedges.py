@@ -6,7 +6,7 @@ import pytest
 
 from winrewrite.figures import extract_figures
 from winrewrite.guard import check
-from winrewrite.hedges import hedge_of, keep_hedges, unhedged
+from winrewrite.hedges import hedge_of, keep_hedges, unfounded_bounds, unhedged
 
 
 @pytest.mark.parametrize(
@@ -20,7 +20,12 @@ from winrewrite.hedges import hedge_of, keep_hedges, unhedged
         ("nearly 2 weeks earlier", "nearly"),
         ("now under 2 min", "under"),
         ("more than 300 models moved", "more than"),
+        ("agent time-to-answer <45s", "under"),
+        ("load factor held >85%", "more than"),
+        ("sub-100ms scoring", "under"),
+        ("300+ models moved", "more than"),
         ("precision 74 -> 91", None),
+        ("precision 74->91", None),
         ("got it up to 18K examples", None),  # a rise, not a bound
     ],
 )
@@ -64,3 +69,15 @@ def test_exact_figures_are_never_hedged() -> None:
     notes = "moved fraud model to focal loss, precision 74->91 at same recall"
     text = "Moved the fraud model to focal loss, raising precision from 74 to 91 at the same recall."
     assert keep_hedges(notes, text) == text
+
+
+def test_a_bound_the_notes_do_not_give_is_a_problem() -> None:
+    notes = "bin-packing + idle reaper: GPU bill was $30k/mo, now around $18k; p95 <400ms"
+    assert unfounded_bounds(notes, "Cut the GPU bill from $30k to under $18k a month, holding p95 under 400ms.") == [
+        "writes 'under $18k', which the notes give as around $18k"
+    ]
+    assert unfounded_bounds(notes, "Cut the GPU bill from $30k to about $18k a month, holding p95 under 400ms.") == []
+    assert unfounded_bounds("migrated 300 models", "Migrated more than 300 models.") == [
+        "writes 'more than 300', which the notes give as exactly 300"
+    ]
+    assert unfounded_bounds("coverage 12% -> 68%, 2 qtrs", "Raised coverage from 12% to 68% over 2 quarters.") == []
