@@ -212,7 +212,7 @@ def test_a_candidate_whose_last_clause_fails_keeps_its_leading_clauses(tiny_rewr
     """``_settle`` on drafts and beams that fail whole: the longest passing run of leading clauses is returned
     as the model's statement; with none, the composer writes it. (The random model's own beams are replaced by
     written candidates: what is tested is the choice among them, not the search.)"""
-    notes = ["fraud model saved ~$4M chargebacks FY, rolled out to all card products", "wrote the runbook"]
+    notes = ["fraud model saved $4M chargebacks FY, rolled out to all card products", "wrote the runbook"]
     good = "Saved $4M in annual chargebacks with the fraud model across all card products"
     invented = "Wrote the incident runbook for the payments platform team, cutting pages tenfold."  # no clause of it holds
     beams = [[(f"{good}, cutting them tenfold.", -0.2)], [(invented, -0.2)]]
@@ -229,7 +229,7 @@ def test_a_candidate_the_model_finds_garbled_is_rejected_like_a_guard_failure(ti
     """A beam candidate that passes the guard but whose tokens average a log-probability under
     ``min_token_log_prob`` gives way to a greedy statement that reads fluently; with the gate off (-inf) the
     beam candidate stands."""
-    notes = ["fraud model saved ~$4M chargebacks FY, the finance team confirmed it, fewer chargeback fees and rollover"]
+    notes = ["fraud model saved $4M chargebacks FY, the finance team confirmed it, fewer chargeback fees and rollover"]
     garbled = "Saved $4M in chargeback fees for the fraud model, reducing the annual rollover from spiked funnel decisions."
     fluent = "Saved $4M in annual chargebacks with the fraud model, which the finance team confirmed for the fiscal year."
     monkeypatch.setattr(tiny_rewriter, "_beams", lambda n, h, prefilled=None: [[(garbled, -1.4)] for _ in n])
@@ -243,7 +243,7 @@ def test_a_candidate_the_model_finds_garbled_is_rejected_like_a_guard_failure(ti
 def test_of_the_candidates_that_pass_the_one_that_adds_least_is_chosen(tiny_rewriter, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Among beam candidates that all pass, the one with the fewest words the notes do not say wins; between
     equals, the model's order."""
-    notes = ["migrated the model registry from a homegrown S3 layout to MLflow, ~300 models moved, zero downtime"]
+    notes = ["migrated the model registry from a homegrown S3 layout to MLflow, 300 models moved, zero downtime"]
     vault = "Migrated the model registry from a homegrown S3 vault to an MLflow cluster, freeing 300 models with zero downtime."
     layout = "Migrated the model registry from a homegrown S3 layout to MLflow, moving 300 models with zero downtime."
     plain = "Migrated the model registry from its homegrown S3 layout to MLflow, moving 300 models with zero downtime."
@@ -255,7 +255,7 @@ def test_the_second_pass_writes_only_for_the_notes_the_first_left(tiny_rewriter,
     """On the CPU the beams write first and the greedy pass runs only for a note none of their candidates
     passes; ``greedy_first=True`` turns the order round, and ``num_candidates=0`` leaves the greedy pass alone.
     A single note's state after its head is continued by the first pass and, as a copy, by the second."""
-    note = "fraud model saved ~$4M chargebacks FY, rolled out to all card products"
+    note = "fraud model saved $4M chargebacks FY, rolled out to all card products"
     good = "Saved $4M in annual chargebacks with the fraud model across all card products."
     bad = "Saved $4M in chargebacks with the fraud model across all card products, cutting fees tenfold."
     calls: list[tuple[str, int]] = []
@@ -315,3 +315,18 @@ def test_a_candidate_that_adds_what_the_notes_do_not_say_is_rejected(tiny_rewrit
     assert tiny_rewriter.config.max_unsaid_words == RewriterConfig().max_unsaid_words == 4
     with pytest.raises(ValueError, match="max_unsaid_words"):
         RewriterConfig(max_unsaid_words=-1)
+
+
+def test_candidates_are_judged_with_the_notes_hedges_on_their_figures(tiny_rewriter, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A candidate that drops a hedge ('~$4M' as '$4M') gets it back, and one that puts a bound the notes do not
+    give ('under $18k' for 'around $18k') gets the notes' hedge instead, before the guard reads it: both pass."""
+    notes = ["fraud model saved ~$4M chargebacks FY", "gpu bill was $30k/mo, now around $18k after bin-packing"]
+    dropped = "Saved $4M in annual chargebacks with the fraud model across all card products."
+    bounded = "Cut the GPU bill from $30k a month to under $18k by bin-packing the training jobs."
+    monkeypatch.setattr(tiny_rewriter, "_beams", lambda n, h, prefilled=None: [[(dropped, -0.2)], [(bounded, -0.2)]])
+    settled = tiny_rewriter._settle(notes, [[], []], [Category.BUSINESS_IMPACT] * 2)
+    assert [text for text, _, _ in settled] == [
+        "Saved about $4M in annual chargebacks with the fraud model across all card products.",
+        "Cut the GPU bill from $30k a month to around $18k by bin-packing the training jobs.",
+    ]
+    assert [source for _, source, _ in settled] == ["model", "model"]

@@ -68,6 +68,21 @@ def hedge_of(notes: str, figure: Figure) -> str | None:
     return None
 
 
+def _unfounded(notes: str, text: str) -> list[tuple[re.Match[str], Figure, set[str | None]]]:
+    """Each bound of ``text`` the notes do not give: its words, its figure, and the notes' hedges on that figure."""
+    notes_figures = extract_figures(notes)
+    found = []
+    for f in extract_figures(text):
+        if (m := _BOUND_IN_TEXT.search(text, 0, f.start)) is None:
+            continue
+        word = " ".join(m.group("word").lower().split())
+        twins = [g for g in notes_figures if same_figure(f, g)]
+        said = {hedge_of(notes, g) for g in twins}
+        if twins and not said & (_UPPER if word in _UPPER else _LOWER):
+            found.append((m, f, said))
+    return found
+
+
 def unfounded_bounds(notes: str, text: str) -> list[str]:
     """Bounds ``text`` puts on figures that the notes do not give: 'under $18k' for notes that say 'around $18k'
     or just '$18k', 'more than 300' for '300'. ('over' is left alone: 'over 2 quarters' is a span.)
@@ -75,19 +90,23 @@ def unfounded_bounds(notes: str, text: str) -> list[str]:
     >>> unfounded_bounds("GPU bill now around $18k a month, was $30k", "Cut the GPU bill from $30k to under $18k a month.")
     ["writes 'under $18k', which the notes give as around $18k"]
     """
-    notes_figures = extract_figures(notes)
     problems = []
-    for f in extract_figures(text):
-        if (m := _BOUND_IN_TEXT.search(text, 0, f.start)) is None:
-            continue
+    for m, f, said in _unfounded(notes, text):
         word = " ".join(m.group("word").lower().split())
-        twins = [g for g in notes_figures if same_figure(f, g)]
-        said = {hedge_of(notes, g) for g in twins}
-        allowed = _UPPER if word in _UPPER else _LOWER
-        if twins and not said & allowed:
-            given = " or ".join(sorted(f"{h} {f.text}" for h in said if h)) or f"exactly {twins[0].text}"
-            problems.append(f"writes '{word} {f.text}', which the notes give as {given}")
+        given = " or ".join(sorted(f"{h} {f.text}" for h in said if h)) or f"exactly {f.text}"
+        problems.append(f"writes '{word} {f.text}', which the notes give as {given}")
     return problems
+
+
+def _correct_bounds(notes: str, text: str) -> str:
+    """``text`` with each bound the notes do not give made what they give: the notes' approximate hedge in its
+    place ('under $18k' for 'around $18k' -> 'around $18k'), or no word for a figure they give as exact."""
+    for m, _, said in reversed(_unfounded(notes, text)):
+        if said == {None}:
+            text = text[: m.start()] + text[m.start("word") + len(m.group("word")) :].lstrip()
+        elif len(said) == 1 and (word := said.pop()) in _APPROXIMATE.values():
+            text = text[: m.start("word")] + str(word) + text[m.end("word") :]
+    return text
 
 
 def _hedges(notes: str, figures: list[Figure], figure: Figure) -> str | None:
@@ -120,15 +139,20 @@ def _insert(text: str, figure: Figure, word: str) -> str:
 
 def keep_hedges(notes: str, text: str) -> str:
     """``text`` with the notes' hedge put back before each figure that lost it ('~45 hrs' written as '45 hours'
-    becomes 'about 45 hours'). The edit is kept only if the guard finds no problem with it that ``text`` does not
-    already have."""
+    becomes 'about 45 hours'), and each bound the notes do not give made what they give ('to under $18k' for
+    'around $18k' becomes 'to around $18k'). The edit is kept only if the guard finds no problem with it that
+    ``text`` does not already have.
+
+    >>> keep_hedges("bill was $30k/mo, now around $18k", "Cut the GPU bill from $30k a month to under $18k.")
+    'Cut the GPU bill from $30k a month to around $18k.'
+    """
     from winrewrite.guard import check
 
-    lost = unhedged(notes, text)
-    if not lost:
+    edited = _correct_bounds(notes, text)
+    lost = unhedged(notes, edited)
+    if not lost and edited == text:
         return text
     notes_figures = extract_figures(notes)
-    edited = text
     for f in sorted(lost, key=lambda f: f.start, reverse=True):  # from the end, so earlier offsets still hold
         word = _hedges(notes, notes_figures, f)
         if word is not None:

@@ -410,7 +410,7 @@ class Rewriter:
             batch, written, chosen, subs, probs, strict=True
         ):
             figures = extract_figures(note)  # the guard (or the composer) has kept every one
-            text = keep_hedges(note, text)  # '~45 hrs' written as '45 hours' says 'about 45 hours' again
+            text = keep_hedges(note, text)  # of a fallback or a trimmed candidate too: '~45 hrs' is 'about 45 hours'
             statements.append(
                 Statement(
                     text=text,
@@ -458,7 +458,8 @@ class Rewriter:
             prefilled, spare = spare, None  # the first pass may have changed the state in place
             for i, candidates in zip(todo, found, strict=True):
                 passing = []
-                for candidate, log_prob in candidates:
+                for written, log_prob in candidates:
+                    candidate = keep_hedges(notes[i], written)  # the notes' hedges on figures, not the model's
                     tried[i].append(candidate)
                     if not (problems := self._problems(notes[i], candidate, log_prob)):
                         passing.append(candidate)
@@ -760,7 +761,7 @@ class Rewriter:
             return self._run(ids[:, None], mask, cache)[1]
 
         def passes(note: int, ids: list[int], score: float) -> bool:
-            return not self._problems(notes[note], self._decode(ids), score)
+            return not self._problems(notes[note], keep_hedges(notes[note], self._decode(ids)), score)
 
         columns = self._columns()
         found = beam_search(
