@@ -1353,3 +1353,12 @@ def test_a_span_of_time_keeps_its_unit_and_counts_of_two_things_are_no_change() 
     # two counts the notes join into a change are one
     paired = "Cut the grid forecast ensemble from 12 models to 4 with greedy selection, keeping MAPE flat."
     assert not any("different things" in p for p in check("grid forecast ensemble 12 models -> 4 (greedy selection)", paired))
+
+
+def test_a_change_from_a_figure_after_an_article_or_a_qualifier_needs_an_end_the_notes_give() -> None:
+    notes = "- scoring endpoint Flask -> TorchServe\n- cold start latency down 70%\n- autoscaler took a 5x spike unaided"
+    start = "Migrated the scoring endpoint from Flask to TorchServe, cutting cold-start latency by 70%"
+    assert "states a change with no end point" in check(notes, f"{start} and raising auto-scaling from a 5x spike.")
+    gap = "legal had been flagging this regulatory gap for like 6 months, so I built an explanation layer (top 3 reasons)"
+    made_up = "Built an explanation layer with the top 3 reasons, cutting the regulatory gap from about 6 months to a few weeks."
+    assert "states a change to 'few', which the notes do not give" in check(gap, made_up)

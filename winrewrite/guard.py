@@ -71,7 +71,9 @@ _UNIT_FAMILIES = {
 }
 
 
-_HALF_CHANGE = re.compile(r"\bfrom\s+[$€£]?\d[^\s]*(?:\s+[A-Za-z%/-]+){0,3}?\s+to\s+(?P<end>[^,;]{0,40})")
+_HALF_CHANGE = re.compile(
+    rf"\bfrom\s+(?:{QUALIFIER}\s+)?[$€£]?\d[^\s]*(?:\s+[A-Za-z%/-]+){{0,3}}?\s+to\s+(?P<end>[^,;]{{0,40}})", re.IGNORECASE
+)
 # 'from rollover to ...': a change whose starting point (its first word) the notes never mention
 _WORD_CHANGE = re.compile(r"\bfrom\s+(?:(?:the|a|an|its|their|our)\s+)?([A-Za-z][A-Za-z-]*)(?:\s+[A-Za-z-]+){0,2}?\s+to\s+", re.I)
 _TO_ITSELF = re.compile(r"\bfrom\s+(?:the\s+|an?\s+)?([A-Za-z][\w-]*)\s+to\s+(?:the\s+|an?\s+)?\1\b(?![\w-])", re.IGNORECASE)
@@ -80,7 +82,7 @@ _NO_END = re.compile(r"\bfrom\b[^,;]{0,60}?\bto\s+[-–—(]")
 _FROM_ONLY = re.compile(
     r"\b(?:fell|dropped|rose|grew|went|jumped|climbed|declined|cutting|reducing|raising|improving|increasing|lowering|"
     r"lifting|shrinking|boosting|cut|reduced|raised|improved|increased|lowered|lifted|shrank|boosted)\b"
-    r"[^,;.—–]{0,60}?\bfrom\s+(?:about\s+|roughly\s+|nearly\s+)?[$€£]?\d[\d.,]*(?![\d.,]*[^,;—–]*?\bto\b)"
+    r"[^,;.—–]{0,60}?\bfrom\s+(?:an?\s+)?(?:about\s+|roughly\s+|nearly\s+)?[$€£]?\d[\d.,]*(?![\d.,]*[^,;—–]*?\bto\b)"
     r"[^,;—–]*?(?:[,;—–]|\.(?!\d)|\Z)",
     re.IGNORECASE,
 )
