@@ -81,3 +81,4 @@ def test_a_bound_the_notes_do_not_give_is_a_problem() -> None:
         "writes 'more than 300', which the notes give as exactly 300"
     ]
     assert unfounded_bounds("coverage 12% -> 68%, 2 qtrs", "Raised coverage from 12% to 68% over 2 quarters.") == []
+    assert unfounded_bounds("over 40% of releases failed", "Cut release failures from more than 40% to 3%.") == []

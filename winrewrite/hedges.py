@@ -2,8 +2,10 @@
 'under 2 min') stays so in the statement, which would otherwise claim more precision than the notes have.
 
 The model drops most such hedges (it wrote 21 of 26 hedged figures of the evaluation's notes without one), so
-after the model has written a statement :func:`keep_hedges` puts the notes' hedge back in front of each figure
-that lost it, and keeps the edit only when the guard finds no new problem with the result.
+before the guard reads a candidate :func:`keep_hedges` puts the notes' hedge back in front of each figure that
+lost it and turns a bound the notes do not give into what they give, and keeps the edit only when the guard
+finds no new problem with the result. The guard rejects a bound left that the notes do not give
+(:func:`unfounded_bounds`).
 
 >>> keep_hedges("~45 analyst hrs/wk saved after the focal-loss fix", "Saved 45 analyst hours a week with focal loss.")
 'Saved about 45 analyst hours a week with focal loss.'
@@ -43,6 +45,7 @@ _BOUND_IN_TEXT = re.compile(
     r"(?<![\w.])(?P<word>under|below|less\s+than|fewer\s+than|at\s+most|more\s+than|at\s+least|above)\s+[$€£]?\Z",
     re.IGNORECASE,
 )
+_OVER = re.compile(r"(?<![\w.])over\s+[$€£]?\Z", re.IGNORECASE)  # a bound or a span ('over 3 weeks'): never put back
 _ISH = re.compile(r"-?ish\b", re.IGNORECASE)  # '20ish teams'
 # what already qualifies a figure in a statement: any hedge or bound, 'just', 'over', 'close to'
 _QUALIFIED = re.compile(
@@ -78,7 +81,8 @@ def _unfounded(notes: str, text: str) -> list[tuple[re.Match[str], Figure, set[s
         word = " ".join(m.group("word").lower().split())
         twins = [g for g in notes_figures if same_figure(f, g)]
         said = {hedge_of(notes, g) for g in twins}
-        if twins and not said & (_UPPER if word in _UPPER else _LOWER):
+        over = {"more than" for g in twins if _OVER.search(notes, 0, g.start)}  # 'over 40%': a bound in the notes
+        if twins and not (said | over) & (_UPPER if word in _UPPER else _LOWER):
             found.append((m, f, said))
     return found
 
