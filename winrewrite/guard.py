@@ -371,12 +371,17 @@ def _counts_of_two_things(
 _PAIRING = re.compile(r"->|→|=>|\b(?:to|from|vs|versus|instead|was|were|now|down|up)\b", re.IGNORECASE)
 
 
+def _spans_of_time(figures: list[Figure]) -> bool:
+    """Whether every one of ``figures`` carries a unit of time ('6 months', '31h')."""
+    return all(g.unit is not None and _TIME_WORD.fullmatch(g.unit) for g in figures)
+
+
 def _drops_time_unit(text: str, figure: Figure, twins: list[Figure], changes: list[Change]) -> bool:
     """A span of time of the notes ('~1 week', '31h') written as a bare number, with no unit of time after it and
     none taken from the end of its change ('from 6 to 10 weeks') or its range ('2-3 weeks')."""
     return (
         not _time_units_near(text, figure)
-        and all(g.unit is not None and _TIME_WORD.fullmatch(g.unit) for g in twins)
+        and _spans_of_time(twins)
         and not any(c.before == figure and c.after.unit for c in changes)
         and not _RANGE_ON.match(text, figure.end)
     )
@@ -631,7 +636,6 @@ def figure_misuse(notes: str, text: str) -> list[str]:
             problems.append(f"writes {f.text} without the unit of {twins[0].text}")
         elif twins and f.unit is None and _drops_time_unit(text, f, twins, text_changes):
             problems.append(f"writes {f.text} without the unit of {twins[0].text}")  # '~1 week instead of ~2' as 'from 2 to 1'
-
         elif (
             twins
             and (near := _time_units_near(text, f))
@@ -685,7 +689,7 @@ def figure_misuse(notes: str, text: str) -> list[str]:
             and noun.lower() not in _FUNCTION_WORDS
             and not _time_units_near(text, f)
             and twins
-            and all(g.unit is not None and _TIME_WORD.fullmatch(g.unit) for g in twins)
+            and _spans_of_time(twins)
         ):  # 'a gap flagged for 6 months' written as 'notices sent to 6 applicants'
             problems.append(f"counts {f.text} {noun} where the notes have {twins[0].text}")
         elif (

@@ -410,7 +410,6 @@ class Rewriter:
             batch, written, chosen, subs, probs, strict=True
         ):
             figures = extract_figures(note)  # the guard (or the composer) has kept every one
-            text = keep_hedges(note, text)  # of a fallback or a trimmed candidate too: '~45 hrs' is 'about 45 hours'
             statements.append(
                 Statement(
                     text=text,
@@ -480,7 +479,7 @@ class Rewriter:
                 trimmed += 1
             else:
                 logger.info("no model candidate passed the guard; using the composer")
-                settled[i] = (compose(notes[i], chosen[i]), "fallback")
+                settled[i] = (keep_hedges(notes[i], compose(notes[i], chosen[i])), "fallback")  # model candidates have theirs
         self.last_timings["trimmed"] = trimmed
         return [(*s, rejected[i] if s[1] == "fallback" else []) for i, s in enumerate(settled) if s is not None]
 
@@ -519,8 +518,7 @@ class Rewriter:
         problems = check(notes, text)
         if log_prob < self.config.min_token_log_prob:
             problems.append(f"reads garbled to the model (mean token log-probability {log_prob:.2f})")
-        if self._adds_too_much(notes, text):
-            unsaid = unsaid_words(notes, text)
+        if (limit := self.config.max_unsaid_words) and len(unsaid := unsaid_words(notes, text)) >= limit:
             problems.append(f"adds {len(unsaid)} words the notes do not say ({', '.join(unsaid[:5])})")
         return problems
 
