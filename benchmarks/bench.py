@@ -96,12 +96,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--min-token-log-prob", type=float, default=None, help="RewriterConfig.min_token_log_prob (default: the config's)"
     )
+    parser.add_argument(
+        "--int8-activations", action=argparse.BooleanOptionalAction, default=True, help="RewriterConfig.int8_activations"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
     import torch
 
     from winrewrite.config import RewriterConfig
+    from winrewrite.fastpath import RowInt8Linear
     from winrewrite.prompt import category_label, category_prompt, subcategory_label
     from winrewrite.rewriter import Rewriter
     from winrewrite.statement import Statements
@@ -119,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
         result["cold_start_s"] = round(cold_start(notes[0]), 2)
 
     start = time.perf_counter()
-    config = RewriterConfig(fast_cpu=not args.fp32)
+    config = RewriterConfig(fast_cpu=not args.fp32, int8_activations=args.int8_activations)
     if args.min_token_log_prob is not None:
         config.min_token_log_prob = args.min_token_log_prob
     if args.num_candidates is not None:
@@ -127,6 +131,7 @@ def main(argv: list[str] | None = None) -> None:
     config.greedy_first = args.greedy_first
     rewriter = Rewriter.from_pretrained(device=args.device, config=config)
     result["device"] = str(rewriter.device)
+    result["int8_activations"] = any(isinstance(m, RowInt8Linear) for m in rewriter.model.modules())
     result["load_s"] = round(time.perf_counter() - start, 2)
     rewriter.rewrite(notes[0])  # warm-up
     _reset_peak()

@@ -207,6 +207,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--num-candidates", type=int, default=None, help="RewriterConfig.num_candidates (beam width)")
     parser.add_argument("--greedy-first", action=argparse.BooleanOptionalAction, default=None, help="RewriterConfig.greedy_first")
     parser.add_argument("--min-token-log-prob", type=float, default=None, help="RewriterConfig.min_token_log_prob")
+    parser.add_argument(
+        "--int8-activations", action=argparse.BooleanOptionalAction, default=True, help="RewriterConfig.int8_activations"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
@@ -217,7 +220,7 @@ def main(argv: list[str] | None = None) -> None:
     config = RewriterConfig()
     if args.num_candidates is not None:
         config = dataclasses.replace(config, num_candidates=args.num_candidates)
-    config = dataclasses.replace(config, greedy_first=args.greedy_first)
+    config = dataclasses.replace(config, greedy_first=args.greedy_first, int8_activations=args.int8_activations)
     if args.min_token_log_prob is not None:
         config = dataclasses.replace(config, min_token_log_prob=args.min_token_log_prob)
     results: dict[str, dict[str, float]] = {}

@@ -1,17 +1,19 @@
-"""The lean decoding step gives the logits transformers gives, bit for bit, on the fast path: one row
-without padding, and a left-padded batch with a finished row; sliding and full attention layers."""
+"""The lean decoding step gives the logits transformers gives, bit for bit, on the fast path (each form of
+its int8 layers): one row without padding, and a left-padded batch with a finished row; sliding and full
+attention layers."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
 
 from winrewrite import RewriterConfig, fastpath
 from winrewrite.decoder import LeanDecoder
-from winrewrite.fastpath import NibbleLinear
+from winrewrite.fastpath import NibbleLinear, RowInt8Linear, RowInt8Stack
 from winrewrite.prompt import prompt_ids
 from winrewrite.rewriter import Rewriter
 
@@ -38,27 +40,40 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="module", params=["int8", "int4"])
+@pytest.fixture(scope="module", params=["int8", "int4", "row-int8"])
 def kernel(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Each form of the int8 layers, whichever this CPU would pick (:func:`~winrewrite.fastpath.nibbles_are_faster`)."""
+    """Each form of the int8 layers, whichever this CPU would pick (:func:`~winrewrite.fastpath.nibbles_are_faster`,
+    and fbgemm's int8 activations where torch has them)."""
     if request.param == "int4" and not NibbleLinear.supports(32):
         pytest.skip("this torch has no int4 kernel")
+    if request.param == "row-int8" and not RowInt8Linear.supports():
+        pytest.skip("this torch runs no fbgemm int8 products")
     with pytest.MonkeyPatch.context() as patch:
+        if request.param != "row-int8":
+            patch.setattr(fastpath.RowInt8Linear, "supports", staticmethod(lambda: False))
         patch.setattr(fastpath, "nibbles_are_faster", lambda: request.param == "int4")
         yield request.param
 
 
+def _config(kernel: str, **settings: Any) -> RewriterConfig:
+    return RewriterConfig(max_new_tokens=24, int8_activations=kernel == "row-int8", **settings)
+
+
 @pytest.fixture(scope="module")
 def fast(model_dir: Path, kernel: str) -> Rewriter:
-    return Rewriter.from_pretrained(base=model_dir, device="cpu", config=RewriterConfig(max_new_tokens=24))
+    return Rewriter.from_pretrained(base=model_dir, device="cpu", config=_config(kernel))
 
 
 @pytest.mark.parametrize("prompts", [[[2, 10, 11, 12]], [[2, 10, 11, 12, 13, 14], [2, 20, 21], [2, 30, 31, 32, 33]]])
 def test_lean_steps_match_transformers_steps(fast: Rewriter, kernel: str, prompts: list[list[int]]) -> None:
     decoder = LeanDecoder.for_model(fast.model)
     assert decoder is not None
-    layer = (fastpath.Int8Linear, NibbleLinear)[kernel == "int4"]
-    assert isinstance(decoder.layers[0].qkv, layer) and isinstance(decoder.layers[0].down, layer)
+    joined, layer = {
+        "int8": (fastpath.Int8Linear, fastpath.Int8Linear),
+        "int4": (NibbleLinear, NibbleLinear),
+        "row-int8": (RowInt8Stack, RowInt8Linear),
+    }[kernel]
+    assert isinstance(decoder.layers[0].qkv, joined) and isinstance(decoder.layers[0].down, layer)
     with torch.inference_mode():
         cache, logits, mask = fast._prefill(prompts)
         decoder.start(*fast._prefill(prompts)[::2], new_tokens=12)
@@ -76,8 +91,7 @@ def test_statements_are_the_same_with_and_without_the_lean_step(model_dir: Path,
     notes = ["cut p99 latency 340ms -> 62ms with int8", "wrote the runbook", "auc 0.81 to 0.84 with 14 new features"]
     runs = []
     for lean in (True, False):
-        config = RewriterConfig(max_new_tokens=24, lean_decoder=lean)
-        rw = Rewriter.from_pretrained(base=model_dir, device="cpu", config=config)
+        rw = Rewriter.from_pretrained(base=model_dir, device="cpu", config=_config(kernel, lean_decoder=lean))
         decoder = rw._lean_decoder()
         assert (decoder is not None) is lean
         assert decoder is None or decoder.fits(len(prompt_ids(rw.tokenizer, notes[2])), 24)

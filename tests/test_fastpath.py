@@ -1,4 +1,5 @@
 """The CPU fast path's int8 layers: close to the float layer they replace, and only where torch's kernel applies;
+int8 activations row by row (fbgemm): each row's bits independent of its batch, the weights kept exactly;
 its cache file: the same model back, refused when damaged, renamed when what it is made from changes."""
 
 from __future__ import annotations
@@ -15,12 +16,17 @@ from winrewrite.fastpath import (
     Int8Linear,
     NibbleLinear,
     RestrictedHead,
+    RowInt8Linear,
+    RowInt8Stack,
     compact_linear,
     fast_cache_file,
     load_fast,
     make_fast,
+    row_int8_activations,
     save_fast,
 )
+
+needs_fbgemm = pytest.mark.skipif(not RowInt8Linear.supports(), reason="this torch runs no fbgemm int8 products")
 
 
 @pytest.mark.parametrize(("rows", "width"), [(1, 640), (7, 640), (80, 2048), (3, 32)])
@@ -51,9 +57,77 @@ def test_nibble_layer_computes_the_int8_layer(rows: int, out: int, width: int) -
 
 @pytest.mark.parametrize("faster", [True, False])
 def test_int8_layers_run_on_the_kernel_this_cpu_runs_faster(faster: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fastpath.RowInt8Linear, "supports", staticmethod(lambda: False))
     monkeypatch.setattr(fastpath, "nibbles_are_faster", lambda: faster)
     kernel = NibbleLinear if faster and NibbleLinear.supports(640) else Int8Linear
     assert isinstance(compact_linear(torch.randn(16, 640)), kernel)
+
+
+def test_where_fbgemm_runs_the_layers_stay_int8_for_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fastpath.RowInt8Linear, "supports", staticmethod(lambda: True))
+    monkeypatch.setattr(fastpath, "nibbles_are_faster", lambda: True)  # not even asked
+    assert isinstance(compact_linear(torch.randn(16, 640)), Int8Linear)
+
+
+@needs_fbgemm
+@pytest.mark.parametrize(("rows", "width"), [(1, 640), (6, 640), (48, 2048), (3, 32)])
+def test_row_int8_layer_stays_close_to_the_int8_weight_layer(rows: int, width: int) -> None:
+    gen = torch.Generator().manual_seed(2)
+    int8 = Int8Linear.from_weight(torch.randn(300, width, generator=gen))
+    x = torch.randn(rows, width, generator=gen) * torch.logspace(-2, 2, rows)[:, None]  # rows of very different sizes
+    reference = int8(x).float()
+    out = RowInt8Linear.from_int8(int8)(x).float()
+    assert out.dtype == torch.float32 and out.shape == reference.shape
+    # each row on its own scale: about 1% of that row's own output scale, small rows as well as large ones
+    error = (out - reference).abs().amax(dim=1) / reference.abs().amax(dim=1)
+    assert error.max() < 0.05 and error.mean() < 0.02
+
+
+@needs_fbgemm
+def test_a_row_gives_the_same_bits_alone_and_in_any_batch() -> None:
+    gen = torch.Generator().manual_seed(3)
+    layer = RowInt8Linear.from_int8(Int8Linear.from_weight(torch.randn(200, 640, generator=gen)))
+    x = torch.randn(8, 640, generator=gen)
+    x[3] *= 1000  # an outlier row changes nothing for the others
+    batch = layer(x)
+    for row in range(8):
+        assert torch.equal(layer(x[row : row + 1]), batch[row : row + 1])
+    assert torch.equal(layer(torch.zeros(2, 640)), torch.zeros(2, 200, dtype=torch.bfloat16))  # no division by zero
+
+
+@needs_fbgemm
+def test_row_int8_layers_keep_the_weights_exactly_and_stack_bit_for_bit() -> None:
+    gen = torch.Generator().manual_seed(4)
+    parts = [Int8Linear.from_weight(torch.randn(n, 64, generator=gen)) for n in (40, 8, 8)]
+    rows = [RowInt8Linear.from_int8(p) for p in parts]
+    for p, r in zip(parts, rows, strict=True):
+        weight, scale = r.int8()
+        assert torch.equal(weight, p.weight) and torch.equal(scale, p.scale)
+    x = torch.randn(5, 64, generator=gen).to(torch.bfloat16)
+    assert torch.equal(RowInt8Stack(rows)(x), torch.cat([r(x) for r in rows], dim=-1))
+
+
+def test_fbgemm_sums_are_exact_where_the_cpu_has_vnni() -> None:
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.exists() or "avx512_vnni" not in cpuinfo.read_text():
+        pytest.skip("no AVX512-VNNI here: fbgemm may saturate, and activations then stay bf16")
+    assert not fastpath._sums_saturate() and RowInt8Linear.supports()
+
+
+@needs_fbgemm
+def test_a_model_with_int8_activations_caches_its_int8_layers(tmp_path: Path) -> None:
+    model = _tiny_fast_model(32, tmp_path)
+    converted = row_int8_activations(model)
+    assert converted == 2 * 7 + 1  # seven layers a block, and the head
+    assert not any(isinstance(m, Int8Linear) for m in model.modules())
+    path = tmp_path / "fast-test.safetensors"
+    save_fast(model, path)
+    loaded = load_fast(path, tmp_path)
+    assert isinstance(loaded.lm_head.linear, Int8Linear)  # the file holds the int8 weights, whatever ran them
+    assert row_int8_activations(loaded) == converted
+    ids = torch.tensor([[2, 10, 11, 12, 13, 14]])
+    with torch.inference_mode():
+        assert torch.equal(loaded(input_ids=ids).logits, model(input_ids=ids).logits)
 
 
 def test_widths_the_kernel_cannot_take_stay_in_bf16() -> None:

@@ -55,6 +55,14 @@ class RewriterConfig:
         default=True,
         metadata={"help": "On the CPU: int8 layers and a head restricted to English-text tokens. False keeps fp32."},
     )
+    int8_activations: bool = field(
+        default=True,
+        metadata={
+            "help": "Fast path: activations rounded to int8 too, each row on its own scale, products on fbgemm (x86 "
+            "builds of torch, CPUs with VNNI; elsewhere nothing changes): 1.6x faster statements on 2 cores. False: bf16 "
+            "activations on torch's int8-weight kernel."
+        },
+    )
     lean_decoder: bool = field(
         default=True,
         metadata={"help": "Fast path, Gemma 3: greedy and beam steps run in winrewrite/decoder.py. False: the model's forward."},

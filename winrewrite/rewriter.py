@@ -161,13 +161,15 @@ class Rewriter:
         self._fast_head = None
         self._lean: LeanDecoder | None | bool = False  # False: not built yet
         self.last_timings: dict[str, float] = {}  # seconds per stage of the latest call, and tokens decoded
-        from winrewrite.fastpath import RestrictedHead, make_fast
+        from winrewrite.fastpath import RestrictedHead, make_fast, row_int8_activations
 
         labels = [i for ids in [*self._labels.values(), *self._sublabels.values()] for i in ids]
         if isinstance(getattr(model, "lm_head", None), RestrictedHead):  # loaded fast from the cache
             self._fast_head = model.lm_head
         elif self.config.fast_cpu and self.device.type == "cpu" and hasattr(model, "lm_head") and hasattr(model.model, "layers"):
             self._fast_head = make_fast(self.model, tokenizer, always=labels)
+        if self._fast_head is not None and self.config.int8_activations and row_int8_activations(self.model):
+            logger.info("CPU fast path: int8 activations, one scale per row (fbgemm)")
         # On a GPU the statement is written in the same vocabulary as on the CPU fast path (whose head holds
         # no other tokens): the statement vocabulary, the labels and, per batch, the notes' own tokens.
         self._vocabulary: torch.Tensor | None = None
