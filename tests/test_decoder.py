@@ -87,6 +87,24 @@ def test_lean_steps_match_transformers_steps(fast: Rewriter, kernel: str, prompt
             cache, tokens = out.cache, expected.argmax(-1)
 
 
+def test_a_narrow_step_gives_the_head_columns_of_the_full_step(fast: Rewriter) -> None:
+    """Beam steps read only the restricted head's columns: the decoder gives just those, the same bits."""
+    assert fast._fast_head is not None
+    fast._fast_head.set_extra([5, 6, 7])  # the notes' own tokens join the columns
+    decoder = LeanDecoder.for_model(fast.model)
+    assert decoder is not None
+    prompts = [[2, 10, 11, 12, 13], [2, 20, 21]]
+    tokens, alive = torch.tensor([14, 22]), torch.tensor([True, True])
+    steps = []
+    with torch.inference_mode():
+        for narrow in (False, True):
+            decoder.start(*fast._prefill(prompts)[::2], new_tokens=4)
+            steps.append(decoder.step(tokens, alive, narrow=narrow))
+    full, narrow_logits = steps
+    assert narrow_logits.shape == (2, len(fast._fast_head.columns))
+    assert torch.equal(narrow_logits, full[:, fast._fast_head.columns])
+
+
 def test_statements_are_the_same_with_and_without_the_lean_step(model_dir: Path, kernel: str) -> None:
     notes = ["cut p99 latency 340ms -> 62ms with int8", "wrote the runbook", "auc 0.81 to 0.84 with 14 new features"]
     runs = []

@@ -50,7 +50,8 @@ def beam_search(
     Args:
         logits: next-token logits after each note's prompt, ``k`` identical rows per note [notes * k, vocab].
         advance: ``advance(tokens, parents)`` feeds ``tokens[j]`` to a new row ``j`` that continues the
-            current row ``parents[j]`` (the cache is gathered accordingly) and returns the new rows' logits.
+            current row ``parents[j]`` (the cache is gathered accordingly) and returns the new rows' logits
+            (with ``columns``, they may hold those columns only).
         constraints: one per note.
         k: beams per note, and candidates returned per note.
         stop_ids: the tokens that end a candidate.
@@ -143,7 +144,8 @@ class _Columns:
         self.position[ids] = torch.arange(len(ids), device=ids.device)
 
     def __call__(self, rows: torch.Tensor) -> torch.Tensor:
-        return rows.index_select(-1, self.ids)
+        """``rows`` [n, vocab] at these columns; rows that hold only these columns already come back as they are."""
+        return rows if rows.shape[-1] == len(self.ids) else rows.index_select(-1, self.ids)
 
     def widen(self, row: torch.Tensor) -> torch.Tensor:
         """A row over these columns as a row over the whole vocabulary (-inf elsewhere)."""

@@ -162,9 +162,10 @@ class LeanDecoder:
         out = torch.nn.functional.scaled_dot_product_attention(q, keys, values, attn_mask=mask, scale=self.scaling)
         return out.reshape(q.shape[0], 1, -1)
 
-    def step(self, ids: torch.Tensor, alive: torch.Tensor) -> torch.Tensor:
+    def step(self, ids: torch.Tensor, alive: torch.Tensor, narrow: bool = False) -> torch.Tensor:
         """Feed one token per row (``alive`` False: a finished row, masked like padding); return the
-        next-token logits [rows, vocab] in fp32."""
+        next-token logits [rows, vocab] in fp32, or with ``narrow`` only the restricted head's columns
+        [rows, len(head.columns)] (the same values, without the -inf around them)."""
         t = self.length
         self.mask[:, t] = alive
         # no padding and no finished row: transformers then attends without a mask, which rounds differently
@@ -190,4 +191,7 @@ class LeanDecoder:
             ffw = layer.down(torch.nn.functional.gelu(gate, approximate="tanh") * up)
             x = x + _norm(ffw, n_post_ffw, self.eps)
         self.length = t + 1
-        return self.model.lm_head(_norm(x, self.final_norm, self.eps))[:, -1].float()  # type: ignore[no-any-return]
+        hidden = _norm(x, self.final_norm, self.eps)
+        if narrow:
+            return self.model.lm_head.narrow(hidden)[:, -1]  # type: ignore[no-any-return]
+        return self.model.lm_head(hidden)[:, -1].float()  # type: ignore[no-any-return]

@@ -230,7 +230,7 @@ def row_int8_products(layers: list[RowInt8Linear], x: torch.Tensor) -> torch.Ten
     flat = x.reshape(-1, x.shape[-1]).float()
     top = flat.abs().amax(dim=-1, keepdim=True).clamp_(min=1e-30)
     scaled = torch.cat([flat / top, layers[0].range])
-    outs = [torch.ops.quantized.linear_dynamic(scaled, m.packed, False) for m in layers]  # 8 bits: supports()
+    outs = [torch.ops.quantized.linear_dynamic.default(scaled, m.packed, False) for m in layers]  # 8 bits: supports()
     out = (outs[0] if len(outs) == 1 else torch.cat(outs, dim=1))[:-1] * top
     return out.to(torch.bfloat16).view(*x.shape[:-1], out.shape[-1])
 
@@ -258,7 +258,7 @@ def _sums_saturate() -> bool:
     would be exact there, a rounding no evaluation has measured, so those CPUs keep bf16 activations."""
     try:
         probe = RowInt8Linear(torch.full((1, 64), 127, dtype=torch.int8), torch.tensor([1 / 127], dtype=torch.bfloat16))
-        full = torch.ops.quantized.linear_dynamic(torch.cat([torch.ones(1, 64), probe.range]), probe.packed, False)
+        full = torch.ops.quantized.linear_dynamic.default(torch.cat([torch.ones(1, 64), probe.range]), probe.packed, False)
     except RuntimeError as e:  # no fbgemm in this build after all
         logger.info("fbgemm int8 products unavailable: %s", e)
         return True
@@ -378,11 +378,16 @@ class RestrictedHead(torch.nn.Module):
         self.extra = torch.tensor(missing, dtype=torch.long)
         self.columns = torch.cat([self.keep, self.extra])
 
+    def narrow(self, hidden: torch.Tensor) -> torch.Tensor:
+        """The fp32 logits of :attr:`columns` only, in that order (what :meth:`forward` scatters into a full row)."""
+        logits = self.linear(hidden.to(torch.bfloat16)).float()
+        if len(self.extra):
+            logits = torch.cat([logits, hidden.float() @ self.embedding.rows(self.extra).float().T], dim=-1)
+        return logits  # type: ignore[no-any-return]
+
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         logits = hidden.new_full((*hidden.shape[:-1], self.vocab_size), -float("inf"), dtype=torch.float32)
-        logits[..., self.keep] = self.linear(hidden.to(torch.bfloat16)).float()
-        if len(self.extra):
-            logits[..., self.extra] = hidden.float() @ self.embedding.rows(self.extra).float().T
+        logits[..., self.columns] = self.narrow(hidden)
         return logits
 
 

@@ -748,14 +748,15 @@ class Rewriter:
         cache.batch_repeat_interleave(k)
         mask, logits = mask.repeat_interleave(k, dim=0), logits.repeat_interleave(k, dim=0)
         lean = self._start_lean(cache, mask)
+        columns = self._columns()
 
         def advance(tokens: list[int], parents: list[int]) -> torch.Tensor:
             nonlocal mask
             rows = torch.tensor(parents, device=self.device)
             ids = torch.tensor(tokens, device=self.device)
-            if lean is not None:
+            if lean is not None:  # with columns, only those: all the search reads of a row
                 lean.reorder(rows)
-                return lean.step(ids, torch.ones(len(tokens), dtype=torch.bool))
+                return lean.step(ids, torch.ones(len(tokens), dtype=torch.bool), narrow=columns is not None)
             cache.reorder_cache(rows)
             mask = torch.cat([mask.index_select(0, rows), torch.ones_like(mask[: len(tokens), :1])], dim=1)
             return self._run(ids[:, None], mask, cache)[1]
@@ -763,7 +764,6 @@ class Rewriter:
         def passes(note: int, ids: list[int], score: float) -> bool:
             return not self._problems(notes[note], keep_hedges(notes[note], self._decode(ids)), score)
 
-        columns = self._columns()
         found = beam_search(
             logits, advance, constraints, k, self.config.max_new_tokens, self._stop_ids, passes if early else None, columns
         )
