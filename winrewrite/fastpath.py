@@ -258,11 +258,11 @@ def _sums_saturate() -> bool:
     would be exact there, a rounding no evaluation has measured, so those CPUs keep bf16 activations."""
     try:
         probe = RowInt8Linear(torch.full((1, 64), 127, dtype=torch.int8), torch.tensor([1 / 127], dtype=torch.bfloat16))
-        full = torch.ops.quantized.linear_dynamic.default(torch.cat([torch.ones(1, 64), probe.range]), probe.packed, False)
+        full = float(probe(torch.ones(1, 64))[0, 0])
     except RuntimeError as e:  # no fbgemm in this build after all
         logger.info("fbgemm int8 products unavailable: %s", e)
         return True
-    saturates = abs(float(full[0, 0]) - 64.0) > 1.0
+    saturates = abs(full - 64.0) > 1.0
     if saturates:
         logger.info("fbgemm sums saturate on this CPU: activations stay bf16")
     return saturates

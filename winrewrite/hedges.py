@@ -71,8 +71,9 @@ def hedge_of(notes: str, figure: Figure) -> str | None:
     return None
 
 
-def _unfounded(notes: str, text: str) -> list[tuple[re.Match[str], Figure, set[str | None]]]:
-    """Each bound of ``text`` the notes do not give: its words, its figure, and the notes' hedges on that figure."""
+def _unfounded(notes: str, text: str) -> list[tuple[re.Match[str], str, Figure, set[str | None]]]:
+    """Each bound of ``text`` the notes do not give: its match, its words (lower case, single spaces), its figure,
+    and the notes' hedges on that figure."""
     notes_figures = extract_figures(notes)
     found = []
     for f in extract_figures(text):
@@ -83,7 +84,7 @@ def _unfounded(notes: str, text: str) -> list[tuple[re.Match[str], Figure, set[s
         said = {hedge_of(notes, g) for g in twins}
         over = {"more than" for g in twins if _OVER.search(notes, 0, g.start)}  # 'over 40%': a bound in the notes
         if twins and not (said | over) & (_UPPER if word in _UPPER else _LOWER):
-            found.append((m, f, said))
+            found.append((m, word, f, said))
     return found
 
 
@@ -95,8 +96,7 @@ def unfounded_bounds(notes: str, text: str) -> list[str]:
     ["writes 'under $18k', which the notes give as around $18k"]
     """
     problems = []
-    for m, f, said in _unfounded(notes, text):
-        word = " ".join(m.group("word").lower().split())
+    for _, word, f, said in _unfounded(notes, text):
         given = " or ".join(sorted(f"{h} {f.text}" for h in said if h)) or f"exactly {f.text}"
         problems.append(f"writes '{word} {f.text}', which the notes give as {given}")
     return problems
@@ -105,7 +105,7 @@ def unfounded_bounds(notes: str, text: str) -> list[str]:
 def _correct_bounds(notes: str, text: str) -> str:
     """``text`` with each bound the notes do not give made what they give: the notes' approximate hedge in its
     place ('under $18k' for 'around $18k' -> 'around $18k'), or no word for a figure they give as exact."""
-    for m, _, said in reversed(_unfounded(notes, text)):
+    for m, _, _, said in reversed(_unfounded(notes, text)):
         if said == {None}:
             text = text[: m.start()] + text[m.start("word") + len(m.group("word")) :].lstrip()
         elif len(said) == 1 and (word := said.pop()) in _APPROXIMATE.values():
