@@ -43,9 +43,11 @@ def beam_search(
     With ``accept``, a note is done as soon as its best finished candidate that ``accept(note, ids, score)``
     takes cannot be beaten by any running beam, by the test the search ends on anyway (the best running
     beam's mean so far), made against that candidate instead of the worst finished one. Its candidates so
-    far are returned. The test is transformers' estimate, not a bound: a beam that runs on may yet end
-    with a higher mean, so now and then a full search ranks another candidate first (4 of 48 benchmark
-    statements differed, to about the same quality). ``accept`` is asked once per candidate, in rank order.
+    far are returned, and last, if candidates that ``accept`` did not take (all better scored) pushed it
+    out of the ``k`` best before the note was done, the best one it took. The test is transformers'
+    estimate, not a bound: a beam that runs on may yet end with a higher mean, so now and then a full
+    search ranks another candidate first (4 of 48 benchmark statements differed, to about the same
+    quality). ``accept`` is asked once per candidate, in rank order.
 
     Args:
         logits: next-token logits after each note's prompt, ``k`` identical rows per note [notes * k, vocab].
@@ -72,6 +74,7 @@ def beam_search(
     finished_any = torch.zeros((notes, k), dtype=torch.bool, device=device)
     active = list(range(notes))
     verdicts: dict[tuple[int, tuple[int, ...]], bool] = {}
+    taken: dict[int, tuple[list[int], float]] = {}  # each note's best candidate that accept took
     log_probs = torch.log_softmax(logits if narrow is None else narrow(logits), dim=-1)
     for t in range(max_new_tokens):
         index = torch.tensor(active, device=device)
@@ -99,7 +102,7 @@ def beam_search(
         best = running_scores[index][:, :1] / (t + 1)
         on = (best > worst).any(dim=1) & ~ends.all(dim=1)
         if accept is not None:
-            on &= best[:, 0] > _accepted(accept, verdicts, active, finished, merged_scores, merged_any)
+            on &= best[:, 0] > _accepted(accept, verdicts, taken, active, finished, merged_scores, merged_any)
         going = on.tolist()
         parents = [a * k + b for a, row in enumerate(beams.gather(1, run_pick).tolist()) if going[a] for b in row]
         fed = [token for a, i in enumerate(active) if going[a] for token in (r[-1] for r in running[i])]
@@ -108,19 +111,25 @@ def beam_search(
             break
         logits = advance(fed, parents)
         log_probs = torch.log_softmax(logits if narrow is None else narrow(logits), dim=-1)
-    return [list(zip(finished[i], finished_scores[i].tolist(), strict=True)) for i in range(notes)]
+    out = [list(zip(finished[i], finished_scores[i].tolist(), strict=True)) for i in range(notes)]
+    for i, (ids, score) in taken.items():
+        if ids not in finished[i]:
+            out[i].append((ids, score))
+    return out
 
 
 def _accepted(
     accept: Accept,
     verdicts: dict[tuple[int, tuple[int, ...]], bool],
+    taken: dict[int, tuple[list[int], float]],
     active: list[int],
     finished: list[list[list[int]]],
     scores: torch.Tensor,
     real: torch.Tensor,
 ) -> torch.Tensor:
     """For each active note, the score of its best finished candidate that ``accept`` takes, else ``_NONE``;
-    ``verdicts`` remembers what ``accept`` said of each candidate."""
+    ``verdicts`` remembers what ``accept`` said of each candidate, ``taken`` the best candidate it took of each
+    note so far (a better candidate it does not take may push that out of the finished ones)."""
     out = torch.full((len(active),), _NONE, device=scores.device)
     for a, (i, row, row_real) in enumerate(zip(active, scores.tolist(), real.tolist(), strict=True)):
         for ids, score, is_real in zip(finished[i], row, row_real, strict=True):
@@ -131,6 +140,8 @@ def _accepted(
                 verdicts[key] = accept(i, ids, score)
             if verdicts[key]:
                 out[a] = score
+                if i not in taken or score > taken[i][1]:
+                    taken[i] = (ids, score)
                 break
     return out
 
