@@ -20,10 +20,13 @@ from winrewrite.fastpath import (
     RowInt8Stack,
     compact_linear,
     fast_cache_file,
+    join_row_int8,
     load_fast,
     make_fast,
+    products,
     row_int8_activations,
     save_fast,
+    shared_whole,
 )
 
 needs_fbgemm = pytest.mark.skipif(not RowInt8Linear.supports(), reason="this torch runs no fbgemm int8 products")
@@ -105,6 +108,23 @@ def test_row_int8_layers_keep_the_weights_exactly_and_stack_bit_for_bit() -> Non
         assert torch.equal(weight, p.weight) and torch.equal(scale, p.scale)
     x = torch.randn(5, 64, generator=gen).to(torch.bfloat16)
     assert torch.equal(RowInt8Stack(rows)(x), torch.cat([r(x) for r in rows], dim=-1))
+
+
+@needs_fbgemm
+def test_joined_row_int8_layers_give_each_layer_its_own_bits() -> None:
+    gen = torch.Generator().manual_seed(5)
+    layers = [Int8Linear.from_weight(torch.randn(n, 64, generator=gen)) for n in (40, 8, 8)]
+    alone = [RowInt8Linear.from_int8(m) for m in layers]
+    parts = join_row_int8(layers)
+    x = torch.randn(2, 3, 64, generator=gen).to(torch.bfloat16)
+    together = products(parts, x)
+    assert shared_whole(parts) is parts[0].whole and len(together) == 3
+    for part, single, out, layer in zip(parts, alone, together, layers, strict=True):
+        assert torch.equal(out, single(x)) and torch.equal(part(x), single(x))
+        weight, scale = part.int8()
+        assert torch.equal(weight, layer.weight) and torch.equal(scale, layer.scale)
+    assert shared_whole(parts[:2]) is None and shared_whole(parts[::-1]) is None  # not the whole, or out of order
+    assert [tuple(o.shape) for o in products(parts[::-1], x)] == [(2, 3, 8), (2, 3, 8), (2, 3, 40)]
 
 
 def test_fbgemm_sums_are_exact_where_the_cpu_has_vnni() -> None:

@@ -13,7 +13,8 @@ import torch
 
 from tests.conftest import build_tiny_tokenizer, tiny_config
 from winrewrite import gemma
-from winrewrite.fastpath import load_fast, make_fast, save_fast
+from winrewrite.decoder import LeanDecoder
+from winrewrite.fastpath import Int8Linear, RowInt8Linear, RowInt8Part, load_fast, make_fast, row_int8_activations, save_fast
 
 
 def _pair(tmp_path: Path, **overrides: Any) -> tuple[Any, Any]:
@@ -113,3 +114,39 @@ def test_configs_it_does_not_compute_load_through_transformers(tmp_path: Path) -
 
     _, loaded = _pair(tmp_path, final_logit_softcapping=30.0)
     assert isinstance(loaded, Gemma3ForCausalLM)
+
+
+@pytest.mark.skipif(not RowInt8Linear.supports(), reason="this torch runs no fbgemm int8 products")
+def test_joined_projections_give_the_bits_of_separate_ones(tmp_path: Path) -> None:
+    """With int8 activations, the cached Gemma computes query, key and value (and gate and up) in one fbgemm
+    product each: the same logits and caches as transformers' separate layers, in the forward pass and the
+    lean step, and a joined model caches and reloads as separate int8 layers."""
+    theirs_model, ours_model = _pair(tmp_path / "pair")
+    assert row_int8_activations(theirs_model) == row_int8_activations(ours_model)
+    attention = ours_model.model.layers[0].self_attn
+    assert isinstance(attention.q_proj, RowInt8Part) and attention.q_proj.whole is attention.v_proj.whole
+    assert isinstance(ours_model.model.layers[0].mlp.up_proj, RowInt8Part)
+    assert isinstance(theirs_model.model.layers[0].self_attn.q_proj, RowInt8Linear)  # transformers calls each layer
+    decoder = LeanDecoder.for_model(ours_model)
+    assert decoder is not None and isinstance(decoder.layers[0].qkv, RowInt8Linear)
+    ids, mask = _padded([[2, 10, 11, 12, 13, 14], [2, 20, 21]])
+    with torch.inference_mode():
+        theirs = theirs_model(input_ids=ids, attention_mask=mask, use_cache=True, logits_to_keep=1)
+        ours = ours_model(input_ids=ids, attention_mask=mask, use_cache=True, logits_to_keep=1)
+        _same(ours, theirs)
+        decoder.start(ours_model(input_ids=ids, attention_mask=mask, use_cache=True).cache, mask, new_tokens=3)
+        for _ in range(3):
+            token = theirs.logits[:, -1].argmax(-1, keepdim=True)
+            mask = torch.cat([mask, torch.ones_like(token)], dim=1)
+            theirs = theirs_model(input_ids=token, attention_mask=mask, cache=theirs.cache, use_cache=True, logits_to_keep=1)
+            assert torch.equal(decoder.step(token[:, 0], torch.ones(2, dtype=torch.bool)), theirs.logits[:, -1].float())
+    save_fast(ours_model, tmp_path / "joined.safetensors")
+    loaded = load_fast(tmp_path / "joined.safetensors", tmp_path / "pair")
+    for name, layer in loaded.named_modules():
+        if isinstance(layer, Int8Linear):  # each part stored as its own layer, with its own weights
+            weight, scale = ours_model.get_submodule(name).int8()
+            assert torch.equal(layer.weight, weight) and torch.equal(layer.scale, scale)
+    row_int8_activations(loaded)
+    with torch.inference_mode():
+        again = loaded(input_ids=ids, attention_mask=mask[:, :6], use_cache=True)
+        _same(again, ours_model(input_ids=ids, attention_mask=mask[:, :6], use_cache=True))

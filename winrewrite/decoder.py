@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from winrewrite.fastpath import Int8Linear, NibbleLinear, RowInt8Linear, RowInt8Stack
+from winrewrite.fastpath import Int8Linear, NibbleLinear, RowInt8Linear, RowInt8Part, RowInt8Stack, shared_whole
 from winrewrite.gemma import rms_norm as _norm
 from winrewrite.gemma import rotate_half
 
@@ -35,17 +35,22 @@ def _joinable(layers: list[Any]) -> bool:
     """Whether :func:`_fuse` can join ``layers``: all of one int8 kind, nibble layers without padded rows."""
     if all(isinstance(m, Int8Linear) for m in layers) or all(isinstance(m, RowInt8Linear) for m in layers):
         return True
+    if shared_whole(layers) is not None:
+        return True
     nibbles = all(isinstance(m, NibbleLinear) and m.packed.shape[0] == m.out_features for m in layers)
     return nibbles and len({m.group for m in layers}) == 1
 
 
-def _fuse(layers: list[Any]) -> Int8Linear | NibbleLinear | RowInt8Stack:
+def _fuse(layers: list[Any]) -> Int8Linear | NibbleLinear | RowInt8Linear | RowInt8Stack:
     """One int8 layer computing the outputs of ``layers`` side by side (each output row is independent).
 
     The layers keep working, on row slices of the fused weights: the model holds no second copy. fbgemm's
-    packed weights cannot be sliced: :class:`RowInt8Linear` layers are stacked instead (one scaling of the
-    input, a product per layer).
+    packed weights cannot be sliced: parts of one :class:`RowInt8Linear` (:func:`~winrewrite.fastpath.join_row_int8`)
+    give that one, and separate :class:`RowInt8Linear` layers are stacked (one scaling of the input, a
+    product per layer).
     """
+    if (whole := shared_whole(layers)) is not None:
+        return whole
     if isinstance(layers[0], RowInt8Linear):
         return RowInt8Stack(layers)
     if isinstance(layers[0], Int8Linear):
@@ -68,9 +73,9 @@ def _fuse(layers: list[Any]) -> Int8Linear | NibbleLinear | RowInt8Stack:
 
 @dataclass
 class _Layer:
-    qkv: Int8Linear | NibbleLinear | RowInt8Stack
+    qkv: Int8Linear | NibbleLinear | RowInt8Linear | RowInt8Stack
     o: Int8Linear | NibbleLinear | RowInt8Linear
-    gate_up: Int8Linear | NibbleLinear | RowInt8Stack
+    gate_up: Int8Linear | NibbleLinear | RowInt8Linear | RowInt8Stack
     down: Int8Linear | NibbleLinear | RowInt8Linear
     norms: tuple[torch.Tensor, ...]  # 1 + weight, fp32: input, post-attention, pre-ffw, post-ffw
     qk_norm: torch.Tensor  # [heads + key heads, head_dim]: the query norm's 1 + weight per query head, then the key norm's
@@ -124,7 +129,7 @@ class LeanDecoder:
             a, m = layer.self_attn, layer.mlp
             parts = [getattr(a, n, None) for n in ("q_proj", "k_proj", "v_proj", "o_proj")]
             parts += [getattr(m, n, None) for n in ("gate_proj", "up_proj", "down_proj")]
-            if not all(isinstance(p, (Int8Linear, NibbleLinear, RowInt8Linear)) for p in parts):
+            if not all(isinstance(p, (Int8Linear, NibbleLinear, RowInt8Linear, RowInt8Part)) for p in parts):
                 return None
             if not (_joinable(parts[:3]) and _joinable(parts[4:6])):
                 return None

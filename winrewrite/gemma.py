@@ -29,6 +29,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from winrewrite.fastpath import products
+
 
 def supports(config: dict[str, Any]) -> bool:
     """Whether a ``config.json`` describes a Gemma 3 text model this file computes exactly."""
@@ -180,6 +182,8 @@ class RotaryEmbedding(nn.Module):
 
 
 class Attention(nn.Module):
+    JOINED = (("q_proj", "k_proj", "v_proj"),)  # computed by fastpath.products: one fbgemm product where joined
+
     def __init__(self, config: GemmaConfig) -> None:
         super().__init__()
         heads, kv_heads, dim = config.num_attention_heads, config.num_key_value_heads, config.head_dim
@@ -194,6 +198,8 @@ class Attention(nn.Module):
 
 
 class MLP(nn.Module):
+    JOINED = (("gate_proj", "up_proj"),)
+
     def __init__(self, config: GemmaConfig) -> None:
         super().__init__()
         self.gate_proj = _Placeholder(config.intermediate_size, config.hidden_size)
@@ -201,7 +207,8 @@ class MLP(nn.Module):
         self.down_proj = _Placeholder(config.hidden_size, config.intermediate_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.down_proj(nn.functional.gelu(self.gate_proj(x), approximate="tanh") * self.up_proj(x))  # type: ignore[no-any-return]
+        gate, up = products([self.gate_proj, self.up_proj], x)
+        return self.down_proj(nn.functional.gelu(gate, approximate="tanh") * up)  # type: ignore[no-any-return]
 
 
 class DecoderLayer(nn.Module):
@@ -298,9 +305,7 @@ class TextModel(nn.Module):
         a = layer.self_attn
         rows, length = x.shape[:2]
         h = layer.input_layernorm(x)
-        q = a.q_proj(h).view(rows, length, -1, a.head_dim).transpose(1, 2)
-        k = a.k_proj(h).view(rows, length, -1, a.head_dim).transpose(1, 2)
-        v = a.v_proj(h).view(rows, length, -1, a.head_dim).transpose(1, 2)
+        q, k, v = (p.view(rows, length, -1, a.head_dim).transpose(1, 2) for p in products([a.q_proj, a.k_proj, a.v_proj], h))
         q, k = a.q_norm(q), a.k_norm(k)
         cos, sin = rotary[0].unsqueeze(1), rotary[1].unsqueeze(1)
         q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
