@@ -515,25 +515,27 @@ def test_beam_search_ends_a_note_once_an_accepted_candidate_cannot_be_beaten(see
         assert early_rows <= picky_rows <= full_rows
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_beam_search_returns_the_best_candidate_it_took_even_once_better_ones_push_it_out(seed: int) -> None:
+def test_beam_search_returns_the_best_candidate_it_took_even_once_better_ones_push_it_out() -> None:
     """Taking only short candidates: longer ones that end later with a better mean fill the k best, and
     the short one taken must still come back (it is what the guard passed)."""
-    taken: list[tuple[int, tuple[int, ...], float]] = []
+    pushed_out = 0
+    for seed in range(12):
+        taken: list[tuple[int, tuple[int, ...], float]] = []
 
-    def short(note: int, ids: list[int], score: float) -> bool:
-        if len(ids) <= 3:
-            taken.append((note, tuple(ids), score))
-            return True
-        return False
+        def short(note: int, ids: list[int], score: float) -> bool:
+            if len(ids) <= 3:
+                taken.append((note, tuple(ids), score))
+                return True
+            return False
 
-    found, _ = _search(seed, accept=short)
-    assert taken
-    for note in range(2):
-        mine = [(ids, score) for n, ids, score in taken if n == note]
-        if mine:
-            best = max(mine, key=lambda c: c[1])
-            assert (list(best[0]), best[1]) in found[note]
+        found, _ = _search(seed, accept=short)
+        for note in range(2):
+            mine = [(ids, score) for n, ids, score in taken if n == note]
+            if mine:
+                best = max(mine, key=lambda c: c[1])
+                assert (list(best[0]), best[1]) in found[note]
+                pushed_out += len(found[note]) > 4  # it came back after the k best
+    assert pushed_out  # the case this is about did happen
 
 
 def test_a_change_of_the_notes_is_written_as_one_change() -> None:
