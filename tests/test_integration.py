@@ -173,7 +173,12 @@ def test_the_cached_fast_model_is_the_one_built_from_the_weights(real_rewriter, 
     built = Rewriter.from_pretrained(base=default_model_path(), adapter=SHIPPED_ADAPTER, device="cpu")  # never cached
 
     def tensors(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-        out = {f"{n}.{k}": v for n, m in model.named_modules() for k, v in vars(m).items() if isinstance(v, torch.Tensor)}
+        out: dict[str, torch.Tensor] = {}
+        for n, m in model.named_modules():
+            if hasattr(m, "int8"):  # fbgemm's packed layers, joined or not: their int8 weights and scales
+                out[f"{n}.weight"], out[f"{n}.scale"] = m.int8()
+            else:
+                out |= {f"{n}.{k}": v for k, v in vars(m).items() if isinstance(v, torch.Tensor)}
         return out | dict(model.named_parameters()) | dict(model.named_buffers())
 
     a, b = tensors(cached.model), tensors(built.model)
