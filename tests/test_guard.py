@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from winrewrite.categories import Category
 from winrewrite.composer import compose
 from winrewrite.guard import check, form_problems, renamed_counts, starts_with_action_verb
+from winrewrite.hedges import keep_hedges, unfounded_bounds
 
 NOTES = "moved fraud model to focal loss, precision 74->91 at same recall, ~45 analyst hrs/wk saved"
 GOOD = (
@@ -386,12 +387,27 @@ def test_a_count_may_not_become_a_percentage() -> None:
     assert any("3x" in p for p in check("retired 3 duplicate services", tripled))
 
 
+def test_over_is_a_bound_only_before_a_figure_the_notes_give_as_approximate() -> None:
+    """'over 45 analyst hours' for '~45 analyst hrs/wk saved' says neither 'about' nor what the notes say; a
+    span ('over 2 quarters') of an exact figure, or 'over' the notes write themselves, stays allowed, and no
+    hedge replaces 'over' (it may be a span)."""
+    notes = "moved fraud model to focal loss, precision 74->91 at same recall, ~45 analyst hrs/wk saved"
+    over = "Moved the fraud model to focal loss, raising precision from 74 to 91 at the same recall over 45 analyst hours a week."
+    assert unfounded_bounds(notes, over) == ["writes 'over 45', which the notes give as about 45"]
+    assert keep_hedges(notes, over) == over
+    assert unfounded_bounds("coverage 12% -> 68% in ~2 qtrs", "Raised coverage from 12% to 68% over 2 quarters.") != []
+    assert unfounded_bounds("coverage 12% -> 68%, 2 qtrs", "Raised coverage from 12% to 68% over 2 quarters.") == []
+    assert unfounded_bounds("auto-resolves over ~40% of tickets", "Auto-resolved over 40% of tickets.") == []
+
+
 def test_a_count_keeps_its_time_unit() -> None:
     notes = "fraud model to focal loss, ~45 analyst hrs/wk saved"
     days = "Moved the fraud model to focal loss, saving the fraud team 45 analyst days."
     assert any("time units" in p for p in check(notes, days))
     hours = "Moved the fraud model to focal loss, saving the fraud team 45 analyst hours a week."
     assert check(notes, hours) == []
+    bare = "Moved the fraud model to focal loss, cutting the fraud team's workload by about 45."  # the unit two words on
+    assert [p for p in check(notes, bare) if "unit" in p] == ["writes 45 without the unit of 45 analyst hrs/wk"]
 
 
 def test_a_percentage_or_multiple_keeps_its_unit() -> None:

@@ -376,12 +376,16 @@ def _spans_of_time(figures: list[Figure]) -> bool:
     return all(g.unit is not None and _TIME_WORD.fullmatch(g.unit) for g in figures)
 
 
-def _drops_time_unit(text: str, figure: Figure, twins: list[Figure], changes: list[Change]) -> bool:
-    """A span of time of the notes ('~1 week', '31h') written as a bare number, with no unit of time after it and
-    none taken from the end of its change ('from 6 to 10 weeks') or its range ('2-3 weeks')."""
+# a number that counts a unit of time a word later ('45 analyst hrs/wk'), not a rate's period ('2M images/day')
+_COUNTED_IN_TIME = re.compile(rf"\s*(?:[A-Za-z-]+\s+)?(?:{_TIME_WORD.pattern})\b", re.IGNORECASE)
+
+
+def _drops_time_unit(notes: str, text: str, figure: Figure, twins: list[Figure], changes: list[Change]) -> bool:
+    """A span of time of the notes ('~1 week', '31h', '~45 analyst hrs/wk') written as a bare number, with no unit
+    of time after it and none taken from the end of its change ('from 6 to 10 weeks') or its range ('2-3 weeks')."""
     return (
         not _time_units_near(text, figure)
-        and _spans_of_time(twins)
+        and (_spans_of_time(twins) or all(_COUNTED_IN_TIME.match(notes, g.end) for g in twins))
         and not any(c.before == figure and c.after.unit for c in changes)
         and not _RANGE_ON.match(text, figure.end)
     )
@@ -634,8 +638,9 @@ def figure_misuse(notes: str, text: str) -> list[str]:
             problems.append(f"counts {f.text} per {period} where the notes count per {_period_near(notes, twins[0])}")
         elif twins and f.unit is None and _drops_ratio_unit(notes, text, f, twins):
             problems.append(f"writes {f.text} without the unit of {twins[0].text}")
-        elif twins and f.unit is None and _drops_time_unit(text, f, twins, text_changes):
-            problems.append(f"writes {f.text} without the unit of {twins[0].text}")  # '~1 week instead of ~2' as 'from 2 to 1'
+        elif twins and f.unit is None and _drops_time_unit(notes, text, f, twins, text_changes):
+            given = twins[0].text if twins[0].unit else f"{twins[0].text} {' '.join(notes[twins[0].end :].split()[:2])}"
+            problems.append(f"writes {f.text} without the unit of {given}")  # '~1 week instead of ~2' as 'from 2 to 1'
         elif (
             twins
             and (near := _time_units_near(text, f))

@@ -45,7 +45,8 @@ _BOUND_IN_TEXT = re.compile(
     r"(?<![\w.])(?P<word>under|below|less\s+than|fewer\s+than|at\s+most|more\s+than|at\s+least|above)\s+[$€£]?\Z",
     re.IGNORECASE,
 )
-_OVER = re.compile(r"(?<![\w.])over\s+[$€£]?\Z", re.IGNORECASE)  # a bound or a span ('over 3 weeks'): never put back
+_OVER = re.compile(r"(?<![\w.])over\s+(?:[~≈]\s*)?[$€£]?\Z", re.IGNORECASE)  # a bound or a span ('over 3 weeks'): never put back
+_OVER_IN_TEXT = re.compile(r"(?<![\w.])(?P<word>over)\s+[$€£]?\Z", re.IGNORECASE)
 _ISH = re.compile(r"-?ish\b", re.IGNORECASE)  # '20ish teams'
 # what already qualifies a figure in a statement: any hedge or bound, 'just', 'over', 'close to'
 _QUALIFIED = re.compile(
@@ -73,24 +74,31 @@ def hedge_of(notes: str, figure: Figure) -> str | None:
 
 def _unfounded(notes: str, text: str) -> list[tuple[re.Match[str], str, Figure, set[str | None]]]:
     """Each bound of ``text`` the notes do not give: its match, its words (lower case, single spaces), its figure,
-    and the notes' hedges on that figure."""
+    and the notes' hedges on that figure. 'over' counts only before a figure the notes give as approximate and
+    never write 'over' before ('over 45 analyst hours' for '~45 analyst hrs/wk saved' is a bound or a span, and
+    neither says 'about')."""
     notes_figures = extract_figures(notes)
     found = []
     for f in extract_figures(text):
-        if (m := _BOUND_IN_TEXT.search(text, 0, f.start)) is None:
+        m = _BOUND_IN_TEXT.search(text, 0, f.start) or _OVER_IN_TEXT.search(text, 0, f.start)
+        if m is None:
             continue
         word = " ".join(m.group("word").lower().split())
         twins = [g for g in notes_figures if same_figure(f, g)]
         said = {hedge_of(notes, g) for g in twins}
         over = {"more than" for g in twins if _OVER.search(notes, 0, g.start)}  # 'over 40%': a bound in the notes
-        if twins and not (said | over) & (_UPPER if word in _UPPER else _LOWER):
+        if word == "over":
+            if twins and not over and said and said <= set(_APPROXIMATE.values()):
+                found.append((m, word, f, said))
+        elif twins and not (said | over) & (_UPPER if word in _UPPER else _LOWER):
             found.append((m, word, f, said))
     return found
 
 
 def unfounded_bounds(notes: str, text: str) -> list[str]:
     """Bounds ``text`` puts on figures that the notes do not give: 'under $18k' for notes that say 'around $18k'
-    or just '$18k', 'more than 300' for '300'. ('over' is left alone: 'over 2 quarters' is a span.)
+    or just '$18k', 'more than 300' for '300', and 'over 45' for '~45' ('over' is otherwise left alone: 'over 2
+    quarters' is a span).
 
     >>> unfounded_bounds("GPU bill now around $18k a month, was $30k", "Cut the GPU bill from $30k to under $18k a month.")
     ["writes 'under $18k', which the notes give as around $18k"]
@@ -105,7 +113,9 @@ def unfounded_bounds(notes: str, text: str) -> list[str]:
 def _correct_bounds(notes: str, text: str) -> str:
     """``text`` with each bound the notes do not give made what they give: the notes' approximate hedge in its
     place ('under $18k' for 'around $18k' -> 'around $18k'), or no word for a figure they give as exact."""
-    for m, _, _, said in reversed(_unfounded(notes, text)):
+    for m, bound, _, said in reversed(_unfounded(notes, text)):
+        if bound == "over":  # a span or a bound: 'about' in its place could break the sentence ('rose over 3 weeks')
+            continue
         if said == {None}:
             text = text[: m.start()] + text[m.start("word") + len(m.group("word")) :].lstrip()
         elif len(said) == 1 and (word := said.pop()) in _APPROXIMATE.values():
