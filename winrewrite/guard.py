@@ -376,8 +376,13 @@ def _spans_of_time(figures: list[Figure]) -> bool:
     return all(g.unit is not None and _TIME_WORD.fullmatch(g.unit) for g in figures)
 
 
-# a number that counts a unit of time a word later ('45 analyst hrs/wk'), not a rate's period ('2M images/day')
-_COUNTED_IN_TIME = re.compile(rf"\s*(?:[A-Za-z-]+\s+)?(?:{_TIME_WORD.pattern})\b", re.IGNORECASE)
+# a number that counts a unit of time a word later ('45 analyst hrs/wk'), not a rate's period ('2M images/day',
+# '1 a month', '0 this quarter') nor a shorthand ('12K summaries w/')
+_COUNTED_IN_TIME = re.compile(
+    r"\s*(?:(?!(?:a|an|per|the|this|that|each|every|last|next)\s)[A-Za-z-]+\s+)?"
+    r"(?:ms|seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|months?|mos?|quarters?|qtrs?|years?|yrs?)\b(?!/\s)",
+    re.IGNORECASE,
+)
 
 
 def _drops_time_unit(notes: str, text: str, figure: Figure, twins: list[Figure], changes: list[Change]) -> bool:
