@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from winrewrite.categories import Category
 from winrewrite.composer import compose
-from winrewrite.guard import check, form_problems, renamed_counts, starts_with_action_verb
+from winrewrite.guard import check, form_problems, renamed_counts, saving_dropped, starts_with_action_verb
 from winrewrite.hedges import keep_hedges, unfounded_bounds
 
 NOTES = "moved fraud model to focal loss, precision 74->91 at same recall, ~45 analyst hrs/wk saved"
@@ -398,6 +398,21 @@ def test_over_is_a_bound_only_before_a_figure_the_notes_give_as_approximate() ->
     assert unfounded_bounds("coverage 12% -> 68% in ~2 qtrs", "Raised coverage from 12% to 68% over 2 quarters.") != []
     assert unfounded_bounds("coverage 12% -> 68%, 2 qtrs", "Raised coverage from 12% to 68% over 2 quarters.") == []
     assert unfounded_bounds("auto-resolves over ~40% of tickets", "Auto-resolved over 40% of tickets.") == []
+
+
+def test_a_figure_the_notes_save_is_written_as_saved() -> None:
+    """Time the notes save ('3 hrs/week per engineer saved') may not become time spent ('letting engineers run 3
+    hours per week on re-running experiments'); any word of saving, cutting or less in its clause says it."""
+    notes = "- MLflow tracking standard for ML team\n- est. 3 hrs/week per engineer saved on re-running experiments"
+    spent = "Introduced the MLflow tracking standard, letting engineers run 3 hours per week on re-running experiments."
+    assert "writes 3 hours without saying that the notes save it" in check(notes, spent)
+    for good in (
+        "Introduced the MLflow tracking standard, saving each engineer about 3 hours a week of re-running experiments.",
+        "Introduced the MLflow tracking standard, cutting re-running experiments by about 3 hours a week per engineer.",
+    ):
+        assert not [p for p in check(notes, good) if "save" in p], good
+    less = "Cut latency from 340ms to 62ms while using 40% less memory."
+    assert saving_dropped("latency 340ms -> 62ms, 40% less memory", less) == []
 
 
 def test_a_count_keeps_its_time_unit() -> None:
