@@ -1212,7 +1212,7 @@ def held_changed(notes: str, text: str) -> list[str]:
 
 # a figure the notes give as saved or spared ('~45 analyst hrs/wk saved', 'saves about 3 hours a week', '3h/wk less
 # rerunning'), within its own clause and four words of it
-_SAVED_AFTER = re.compile(r"^(?:[^\s,;.]+\s+){0,4}?(?:saved|saves|saving|less|fewer|freed)\b", re.IGNORECASE)
+_SAVED_AFTER = re.compile(r"(?:[^\s,;.]+\s+){0,4}?(?:saved|saves|saving|less|fewer|freed)\b", re.IGNORECASE)
 _SAVED_BEFORE = re.compile(r"\b(?:saved|saves|saving|save|freed|frees|freeing)\s+(?:[^\s,;.]+\s+){0,4}?\Z", re.IGNORECASE)
 # what says so in a statement's clause: a saving, a cut, or less of something
 _SAVING_WORD = re.compile(
@@ -1231,7 +1231,7 @@ def saving_dropped(notes: str, text: str) -> list[str]:
     ['writes 3 hours without saying that the notes save it']
     """
     notes_figures = extract_figures(notes)
-    saved = [g for g in notes_figures if _SAVED_AFTER.match(notes[g.end :]) or _SAVED_BEFORE.search(notes, 0, g.start)]
+    saved = [g for g in notes_figures if _SAVED_AFTER.match(notes, g.end) or _SAVED_BEFORE.search(notes, 0, g.start)]
     problems = []
     for f in extract_figures(text):
         twins = twins_of(f, notes_figures)

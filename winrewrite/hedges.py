@@ -45,8 +45,8 @@ _BOUND_IN_TEXT = re.compile(
     r"(?<![\w.])(?P<word>under|below|less\s+than|fewer\s+than|at\s+most|more\s+than|at\s+least|above)\s+[$€£]?\Z",
     re.IGNORECASE,
 )
-_OVER = re.compile(r"(?<![\w.])over\s+(?:[~≈]\s*)?[$€£]?\Z", re.IGNORECASE)  # a bound or a span ('over 3 weeks'): never put back
-_OVER_IN_TEXT = re.compile(r"(?<![\w.])(?P<word>over)\s+[$€£]?\Z", re.IGNORECASE)
+# a bound or a span ('over 3 weeks'), in notes ('over ~40%') or a statement: never put back
+_OVER = re.compile(r"(?<![\w.])(?P<word>over)\s+(?:[~≈]\s*)?[$€£]?\Z", re.IGNORECASE)
 _ISH = re.compile(r"-?ish\b", re.IGNORECASE)  # '20ish teams'
 # what already qualifies a figure in a statement: any hedge or bound, 'just', 'over', 'close to'
 _QUALIFIED = re.compile(
@@ -80,7 +80,7 @@ def _unfounded(notes: str, text: str) -> list[tuple[re.Match[str], str, Figure, 
     notes_figures = extract_figures(notes)
     found = []
     for f in extract_figures(text):
-        m = _BOUND_IN_TEXT.search(text, 0, f.start) or _OVER_IN_TEXT.search(text, 0, f.start)
+        m = _BOUND_IN_TEXT.search(text, 0, f.start) or _OVER.search(text, 0, f.start)
         if m is None:
             continue
         word = " ".join(m.group("word").lower().split())
