@@ -538,6 +538,44 @@ def test_beam_search_returns_the_best_candidate_it_took_even_once_better_ones_pu
     assert pushed_out  # the case this is about did happen
 
 
+def test_beam_search_drops_candidates_that_end_only_because_nothing_else_is_allowed() -> None:
+    """After '12' of '12 -> 15' the text must reach '15' within the guard's gap; a beam that cannot may
+    only stop there (a dead end). Such a candidate never counts as finished: it would take a place among
+    the k best and could end the search before a live beam finishes."""
+    from winrewrite.beams import _NONE, beam_search
+
+    k, stops = 3, [TOKENIZER.eos_token_id]
+    one, two = TOKENIZER.convert_tokens_to_ids("1"), TOKENIZER.convert_tokens_to_ids("2")
+    dead_ends = 0
+    for seed in range(8):
+        constraint = FigureConstraint(TOKENIZER, "c 12 -> 15", prompt_length=0, stop_ids=stops)
+        histories: list[tuple[int, ...]] = [() for _ in range(k)]
+
+        def logits_after(sequence: tuple[int, ...], seed: int = seed) -> torch.Tensor:
+            gen = torch.Generator().manual_seed(hash((seed, sequence)) % 2**31)
+            logits = 3 * torch.randn(len(TOKENIZER), generator=gen)
+            logits[(one, two)[min(len(sequence), 1)]] += 30 * (len(sequence) < 2)  # '12' first
+            logits[stops[0]] += 4
+            return logits
+
+        def advance(tokens: list[int], parents: list[int]) -> torch.Tensor:
+            nonlocal histories
+            histories = [histories[p] + (t,) for t, p in zip(tokens, parents, strict=True)]
+            return torch.stack([logits_after(h) for h in histories])
+
+        seen: list[bool] = []
+        dead_end = constraint.dead_end
+        constraint.dead_end = lambda ids, dead_end=dead_end, seen=seen: seen.append(dead_end(ids)) or seen[-1]  # type: ignore[method-assign]
+        first = torch.stack([logits_after(h) for h in histories])
+        found = beam_search(first, advance, [constraint], k, max_new_tokens=80, stop_ids=stops)[0]
+        constraint.dead_end = dead_end  # type: ignore[method-assign]
+        dead_ends += sum(seen)
+        for ids, score in found:
+            if score > _NONE / 2:  # a real candidate
+                assert not (ids[-1] in stops and constraint.dead_end(ids[:-1])), _decode(ids)
+    assert dead_ends  # beams did run into dead ends
+
+
 def test_a_change_of_the_notes_is_written_as_one_change() -> None:
     """After '2K' of '2K -> 18K' no number may come until a word joins the end point ('2K to 18K'), then
     only the end point, and no clause break (' and', ';', a dash) may split them; the same from the end

@@ -37,8 +37,9 @@ def beam_search(
     accept: Accept | None = None,
     columns: torch.Tensor | None = None,
 ) -> list[list[tuple[list[int], float]]]:
-    """The ``k`` best finished candidates of each note, best first, as generated token ids with their
-    score (mean log-probability per token).
+    """The ``k`` best finished candidates of each note (fewer if fewer finish), best first, as generated token
+    ids with their score (mean log-probability per token). A beam that its constraint lets only stop, unfinished
+    (:meth:`~winrewrite.constraint.FigureConstraint.dead_end`), ends there without a candidate.
 
     With ``accept``, a note is done as soon as its best finished candidate that ``accept(note, ids, score)``
     takes cannot be beaten by any running beam, by the test the search ends on anyway (the best running
@@ -81,15 +82,17 @@ def beam_search(
         rows = [running[i][b] for i in active for b in range(k)]
         top_scores, top = _best([constraints[i] for i in active], rows, log_probs, running_scores[index], keep, narrow)
         beams, tokens = top // vocab, top % vocab if narrow is None else narrow.ids[top % vocab]
-        ends = torch.isin(tokens, stops) | (t + 1 == max_new_tokens)
+        stopped = torch.isin(tokens, stops)
+        ends = stopped | (t + 1 == max_new_tokens)
+        dead = _dead_ends([constraints[i] for i in active], running, active, beams, stopped & first_k)
         # the k best that do not end run on
         run_scores = top_scores + ends.float() * _NONE
         run_pick = run_scores.topk(k, dim=-1).indices
         # those among the first k that end compete with the finished candidates
-        done_scores = top_scores / (t + 1) + (~(ends & first_k)).float() * _NONE
+        done_scores = top_scores / (t + 1) + (~(ends & first_k) | dead).float() * _NONE
         merged = torch.cat([finished_scores[index], done_scores], dim=1)
         merged_scores, merged_pick = merged.topk(k, dim=-1)
-        merged_any = torch.cat([finished_any[index], ends & first_k], dim=1).gather(1, merged_pick)
+        merged_any = torch.cat([finished_any[index], ends & first_k & ~dead], dim=1).gather(1, merged_pick)
         beams_l, tokens_l, run_pick_l, merged_pick_l = beams.tolist(), tokens.tolist(), run_pick.tolist(), merged_pick.tolist()
         for a, i in enumerate(active):
             candidates = [running[i][b] + [token] for b, token in zip(beams_l[a], tokens_l[a], strict=True)]
@@ -100,7 +103,7 @@ def beam_search(
         # a note is done when its best running beam cannot beat its worst finished candidate (or nothing runs on)
         worst = torch.where(merged_any, merged_scores.min(dim=1, keepdim=True).values, torch.full_like(merged_scores, _NONE))
         best = running_scores[index][:, :1] / (t + 1)
-        on = (best > worst).any(dim=1) & ~ends.all(dim=1)
+        on = (best > worst).any(dim=1) & ~ends.all(dim=1) & (running_scores[index][:, 0] > _NONE / 2)  # a beam still runs
         if accept is not None:
             on &= best[:, 0] > _accepted(accept, verdicts, taken, active, finished, merged_scores, merged_any)
         going = on.tolist()
@@ -111,11 +114,28 @@ def beam_search(
             break
         logits = advance(fed, parents)
         log_probs = torch.log_softmax(logits if narrow is None else narrow(logits), dim=-1)
-    out = [list(zip(finished[i], finished_scores[i].tolist(), strict=True)) for i in range(notes)]
+    scores_l, real_l = finished_scores.tolist(), finished_any.tolist()
+    out = [[(ids, s) for ids, s, real in zip(finished[i], scores_l[i], real_l[i], strict=True) if real] for i in range(notes)]
     for i, (ids, score) in taken.items():
         if ids not in finished[i]:
             out[i].append((ids, score))
     return out
+
+
+def _dead_ends(
+    constraints: Sequence[FigureConstraint],
+    running: list[list[list[int]]],
+    active: list[int],
+    beams: torch.Tensor,
+    stopped: torch.Tensor,
+) -> torch.Tensor:
+    """Which stopping continuations [active notes, keep] stop only because their constraint allows nothing
+    else (:meth:`~winrewrite.constraint.FigureConstraint.dead_end`): the guard would reject them, so they never
+    join the finished candidates, where they would take a place and could end the note's search early."""
+    dead = torch.zeros_like(stopped)
+    for a, j in stopped.nonzero().tolist():
+        dead[a, j] = constraints[a].dead_end(running[active[a]][int(beams[a, j])])
+    return dead
 
 
 def _accepted(

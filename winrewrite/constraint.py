@@ -663,6 +663,11 @@ class FigureConstraint:
         """The rule for the token after the generated token ``ids`` (:meth:`step` of their text)."""
         return self.step(self.text_of(ids), ids)
 
+    def dead_end(self, ids: Sequence[int]) -> bool:
+        """Whether the statement ``ids`` may only stop, unfinished: a number that no figure of the notes
+        continues, or a change of the notes broken apart. The guard rejects such a text; a search drops it."""
+        return bool(self._stops) and self.step_after(ids).only == self._stops
+
     def text_of(self, ids: Sequence[int]) -> str:
         """The text of the token ``ids``."""
         return "".join(self.table.strings[i] for i in ids)
