@@ -1384,6 +1384,10 @@ def test_a_span_of_time_keeps_its_unit_and_counts_of_two_things_are_no_change() 
     # two counts the notes join into a change are one
     paired = "Cut the grid forecast ensemble from 12 models to 4 with greedy selection, keeping MAPE flat."
     assert not any("different things" in p for p in check("grid forecast ensemble 12 models -> 4 (greedy selection)", paired))
+    # a count's phrase ends at a comma or a line; a twin that counts nothing ('wk 3') does not hide the others
+    teams = "- cross-team project (3 teams, 11 people)\n- shipped in 10 wks\n- no slipped milestones after wk 3"
+    swapped = "Led a cross-team project across 3 teams, shipping it in 10 weeks and cutting the team from 11 to 3."
+    assert "states a change from 11 to 3, which count different things in the notes" in check(teams, swapped)
 
 
 def test_a_change_from_a_figure_after_an_article_or_a_qualifier_needs_an_end_the_notes_give() -> None:

@@ -341,7 +341,8 @@ def _things_counted(notes: str, figure: Figure) -> set[str]:
     pages a year' -> {'pages'}); none for a unit, a word of time or rate, or a function word."""
     if figure.unit is not None or not re.match(r"\s+[A-Za-z]", notes[figure.end :]):
         return set()
-    words = [w.lower() for w in re.findall(r"[A-Za-z]+", notes[figure.end : figure.end + 30])[:2]]
+    phrase = re.split(r"[,;:()\n]", notes[figure.end : figure.end + 30])[0]  # the count's own phrase ('3 teams, 11 people')
+    words = [w.lower() for w in re.findall(r"[A-Za-z]+", phrase)[:2]]
     skip = _FUNCTION_WORDS | _GLUE_WORDS | _RATE_WORDS
     return {stem(w) for w in words if len(w) > 2 and w not in skip and not _TIME_WORD.fullmatch(w)}
 
@@ -359,11 +360,12 @@ def _counts_of_two_things(
         if a is None or b is None or any(same_figure(a, c.before) and same_figure(b, c.after) for c in notes_changes):
             continue
         befores, afters = twins_of(a, notes_figures), twins_of(b, notes_figures)
+        # the twins that count something ('3 teams', not 'wk 3')
+        befores, afters = ([g for g in twins if _things_counted(notes, g)] for twins in (befores, afters))
         counted = [[_things_counted(notes, g) for g in twins] for twins in (befores, afters)]
         paired = any(_PAIRING.search(notes[min(x.end, y.end) : max(x.start, y.start)]) for x in befores for y in afters)
-        if all(counted) and all(all(things) for things in counted) and not paired:
-            if not set().union(*counted[0]) & set().union(*counted[1]):
-                found.append((a, b))
+        if all(counted) and not paired and not set().union(*counted[0]) & set().union(*counted[1]):
+            found.append((a, b))
     return found
 
 
