@@ -1225,6 +1225,17 @@ def test_a_count_given_to_a_thing_the_notes_never_name_is_caught() -> None:
     assert renamed_counts("8 sessions done", "Led 8 internal ML reading group sessions.") == []
 
 
+def test_a_count_given_to_what_the_notes_count_with_another_number_is_caught() -> None:
+    notes = "set up a rotation across 7 engineers, wrote 12 runbooks, ran postmortems for every SEV2+"
+    assert "counts 12 engineers, which the notes count with 7" in check(
+        notes, "Set up an on-call rotation across 7 engineers and ran postmortems for 12 SEV2 engineers."
+    )
+    assert renamed_counts(notes, "Set up an on-call rotation across 7 engineers and wrote 12 runbooks.") == []
+    # the head noun decides: 'model' only describes the 3 degradations the notes count as catches
+    catches = "monitoring live for all 8 models, 3 catches so far"
+    assert renamed_counts(catches, "Built monitoring across 8 models, catching 3 model degradations early.") == []
+
+
 def test_a_garbled_quantity_word_is_caught() -> None:
     assert "writes the quantity 'hundredk', which the notes do not give" in check(
         "anomaly detection caught a $250k fraud ring in month one",

@@ -1356,6 +1356,9 @@ def renamed_counts(notes: str, text: str) -> list[str]:
         words = [w.lower() for w in after.groups() if w]
         if words[0] in _FUNCTION_WORDS or words[0] in _GLUE_WORDS or _TIME_WORD.fullmatch(words[0]):
             continue
+        if other := _count_of_another(notes, text, f, notes_figures, ends):
+            problems.append(f"counts {f.text} {other[1]}, which the notes count with {other[0].text}")
+            continue
         if any(w in tokens or stem(w) in have or w in _FUNCTION_WORDS or _shares_prefix(w, notes_words) for w in words):
             continue  # 'engs' for 'engineers', 'ML'
         if any("".join(w[0] for w in words[:n]) in tokens for n in (2, 3)) or (words[0] in _PEOPLE and tokens & _PEOPLE):
@@ -1367,6 +1370,30 @@ def renamed_counts(notes: str, text: str) -> list[str]:
         if twins and all(_bare_count(notes, g, notes_figures, ends) for g in twins):
             problems.append(f"counts {f.text} {words[0]}, which the notes never mention")
     return problems
+
+
+def _count_of_another(
+    notes: str, text: str, figure: Figure, notes_figures: list[Figure], ends: set[int]
+) -> tuple[Figure, str] | None:
+    """For a bare count of ``text`` whose twins in the notes count one thing ('12 runbooks'), written as a count of
+    what the notes count with another number ('7 engineers' -> '12 SEV2 engineers'): that number and the word."""
+    twins = twins_of(figure, notes_figures)
+    if not twins or not all(_bare_count(notes, g, notes_figures, ends) for g in twins):
+        return None
+    words = re.findall(r"[A-Za-z][A-Za-z0-9]*", " ".join(text[figure.end :].split()[:2]))
+    if not words:
+        return None
+    # the head noun: the second word after a modifier ('SEV2 engineers', 'model degradations'), else the first
+    second = len(words) > 1 and words[1].lower() not in _FUNCTION_WORDS | _GLUE_WORDS
+    head = words[1] if second and (not words[0].lower().endswith("s") or not words[0].isalpha()) else words[0]
+    counted = stem(head.lower())
+    if counted in {stem(noun.lower()) for g in twins if (noun := _counted_noun(notes, g))}:
+        return None
+    for g in notes_figures:
+        noun = _counted_noun(notes, g)
+        if g not in twins and noun is not None and stem(noun.lower()) == counted and _bare_count(notes, g, notes_figures, ends):
+            return g, head
+    return None
 
 
 _COUNTED_WORDS = re.compile(r"\s+([A-Za-z]{3,})(?:[ -]([A-Za-z]{2,}))?(?:[ -]([A-Za-z]{2,}))?")
