@@ -1278,6 +1278,10 @@ def test_a_change_with_only_its_start_is_caught() -> None:
     assert "states a change with no end point" in check(
         notes, "Owned the March 3 outage review and drove 8 action items to done, after which failed requests fell from 12%."
     )
+    registry = "migrated the model registry from a homegrown S3 layout to MLflow, ~300 models moved, zero downtime"
+    moved = "Migrated the model registry from a homegrown S3 layout to MLflow, moving about 300 models"
+    assert "states a change with no end point" in check(registry, f"{moved} and cutting downtime from zero.")
+    assert check(registry, f"{moved} with zero downtime.") == []
 
 
 def test_which_way_the_notes_go() -> None:

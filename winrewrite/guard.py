@@ -82,7 +82,7 @@ _NO_END = re.compile(r"\bfrom\b[^,;]{0,60}?\bto\s+[-–—(]")
 _FROM_ONLY = re.compile(
     r"\b(?:fell|dropped|rose|grew|went|jumped|climbed|declined|cutting|reducing|raising|improving|increasing|lowering|"
     r"lifting|shrinking|boosting|cut|reduced|raised|improved|increased|lowered|lifted|shrank|boosted)\b"
-    r"[^,;.—–]{0,60}?\bfrom\s+(?:an?\s+)?(?:about\s+|roughly\s+|nearly\s+)?[$€£]?\d[\d.,]*(?![\d.,]*[^,;—–]*?\bto\b)"
+    r"[^,;.—–]{0,60}?\bfrom\s+(?:an?\s+)?(?:about\s+|roughly\s+|nearly\s+)?(?:[$€£]?\d[\d.,]*|zero\b)(?![\d.,]*[^,;—–]*?\bto\b)"
     r"[^,;—–]*?(?:[,;—–]|\.(?!\d)|\Z)",
     re.IGNORECASE,
 )
