@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from winrewrite.categories import Category
 from winrewrite.composer import compose
-from winrewrite.guard import check, form_problems, renamed_counts, saving_dropped, starts_with_action_verb
+from winrewrite.guard import check, form_problems, moved_figures, renamed_counts, saving_dropped, starts_with_action_verb
 from winrewrite.hedges import keep_hedges, unfounded_bounds
 
 NOTES = "moved fraud model to focal loss, precision 74->91 at same recall, ~45 analyst hrs/wk saved"
@@ -1044,6 +1044,11 @@ def test_a_change_of_figures_told_as_a_move_or_a_gain_told_as_a_level_is_caught(
     assert "tells the change from 45 minutes to 6 minutes with 'Migrated'" in check(notes, moved)
     good = moved.replace("Migrated", "Cut")
     assert check(notes, good) == []
+    # the metric between the figures does not hide the move
+    fpr = "image moderation retrain landed, false positive rate dropped from 2.3% to 0.9%"
+    migrated = "Migrated the image-moderation classifier from a 2.3% false-positive rate to 0.9%."
+    assert "tells the change from 2.3% to 0.9% with 'Migrated'" in check(fpr, migrated)
+    assert moved_figures("Cut the image-moderation classifier's false-positive rate from 2.3% to 0.9%.") == []
     assert "writes 0.015 as a level, which the notes give as a change" in check(notes, good.replace("by 0.015", "to 0.015"))
     # a bullet's dash is no minus, and the signed ends of a change are levels
     assert check("- 40k clinician users\n- within 3 months", "Reached 40k clinician users of the app within 3 months.") == []

@@ -330,7 +330,7 @@ def _drops_ratio_unit(notes: str, text: str, figure: Figure, twins: list[Figure]
 
 # 'from about 0.8 cents per page to 12 million pages': a change of a statement, however many words its first figure takes
 _FROM_TO = re.compile(
-    rf"\bfrom\s+(?:{QUALIFIER}\s+)?[$€£]?(?P<a>\d[\d.,]*)(?:[^\s,;]*)(?:\s+[A-Za-z%/-]+){{0,4}}?"
+    rf"\bfrom\s+(?:an?\s+)?(?:{QUALIFIER}\s+)?[$€£]?(?P<a>\d[\d.,]*)(?:[^\s,;]*)(?:\s+[A-Za-z%/-]+){{0,4}}?"
     rf"\s+to\s+(?:{QUALIFIER}\s+)?[$€£]?(?P<b>\d[\d.,]*)",
     re.IGNORECASE,
 )
@@ -1026,14 +1026,27 @@ def moved_figures(text: str) -> list[str]:
     """A change of figures ('from 45 minutes to 6 minutes') told with a verb that moves a thing ('Migrated the
     evaluation suite from ...') and no word of rise or fall: it reads as if the thing went from one figure to
     the other."""
+    changes = [(c.before.start, c.before.text, c.after.text) for c in extract_changes(text)]
+    changes = [c for c in changes if _FROM_END.search(text, 0, c[0])]
+    told = {start for start, _, _ in changes}
+    # and a change with its metric between the figures ('from a 2.3% false-positive rate to 0.9%')
+    figures = extract_figures(text)
+
+    def figure_at(position: int, digits: str) -> str:
+        return next((f.text for f in figures if f.start <= position < f.end), digits)
+
+    changes += [
+        (m.start("a"), figure_at(m.start("a"), m["a"]), figure_at(m.start("b"), m["b"]))
+        for m in _FROM_TO.finditer(text)
+        if m.start("a") not in told
+    ]
     problems = []
-    for change in extract_changes(text):
-        start = change.before.start
-        if not _FROM_END.search(text, 0, start) or verb_before(text, start) is not None:
+    for start, before, after in changes:
+        if verb_before(text, start) is not None:
             continue
         clause = text[_clause_start(text, start) : start]
         if (m := _MOVE.search(clause)) and len(clause[m.end() :].split()) <= 6:
-            problems.append(f"tells the change from {change.before.text} to {change.after.text} with '{m.group(0)}'")
+            problems.append(f"tells the change from {before} to {after} with '{m.group(0)}'")
     return problems
 
 
