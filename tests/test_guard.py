@@ -604,6 +604,7 @@ def test_a_change_of_the_notes_stays_one_change() -> None:
         "Launched a dynamic pricing pilot in 14 cities, raising margin by 2.1% and cutting conversion rate by .",
         "Launched a dynamic pricing pilot in 14 cities , raising margin by 2.1% with no hit to conversion.",
         "Launched a dynamic pricing pilot in 14 cities, raising margin by 2.1% with no hit to the.",
+        "Launched a dynamic pricing pilot in 14 cities, raising margin by 2.1% and conversion from 14 to under.",
     ],
 )
 def test_a_gap_where_a_word_went_missing_is_caught(text: str) -> None:

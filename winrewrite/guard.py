@@ -49,7 +49,10 @@ _LEADING_AMPERSAND = re.compile(r"(?<!\w)&\w")  # 'from &simulating' ('R&D' and 
 LOOSE_SIGN = re.compile(r"(?<!\S)[+%×_/]|(?<!\S)-[A-Za-z]|(?<=[A-Za-z])%")
 _SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z0-9]")
 SPACED_PUNCTUATION = re.compile(r"\s[.,;:!?]")  # 'cutting conversion by .': a word or a figure went missing
-DANGLING_WORDS = frozenset("to from at in on of and or for with by per than across into the a an its their our".split())
+DANGLING_WORDS = frozenset(
+    "to from at in on of and or for with by per than across into the a an its their our "
+    "under about around nearly roughly approximately almost".split()  # a hedge with no figure after it
+)
 _DANGLING_END = re.compile(rf"\b(?:{'|'.join(DANGLING_WORDS)})\W*\Z", re.IGNORECASE)  # a sentence cannot end on these
 # A name: a word with a capital letter after the first word ('Triton', 'TensorRT', 'ONNX').
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#&.'/-]*[A-Za-z0-9+#]|[A-Za-z]")
