@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from winrewrite.categories import WHERE_TO_FIND_FIGURES, Category
-from winrewrite.composer import left_out, mixes_topics
+from winrewrite.composer import left_out
 from winrewrite.figures import extract_changes
 from winrewrite.guard import content_words, is_thin, quantity_words, starts_with_action_verb, stem
 from winrewrite.hedges import HEDGE_WORDS
 from winrewrite.prompt import clean_notes
 from winrewrite.statement import Figure, Strength
+from winrewrite.topics import mixes_topics
 
 MANY_FIGURES = 6
 UNSAID_WORDS = 3  # a model statement with this many words the notes do not say gets a suggestion to check them

@@ -25,6 +25,7 @@ from winrewrite.categories import Category
 from winrewrite.figures import URL, extract_figures, missing_figures
 from winrewrite.guard import comparable_values, counts_something, holds_quantity, starts_with_action_verb
 from winrewrite.prompt import clean_notes
+from winrewrite.topics import UNRELATED
 
 # 'so I, uh, built': no commas left around it; 'scripts, um, I moved': a new clause keeps one
 _ASIDE = re.compile(r",\s*(?:um+|uh+|erm)\s*,(?P<clause>(?=\s*(?:i|we|they)\s))?", re.IGNORECASE)
@@ -64,19 +65,11 @@ _OPENER = re.compile(
     r"(?:my\s+(?:manager|boss|lead)\s+asked\s+me\s+to\s+(?:summari[sz]e|write\s+(?:this|it)\s+up)\s*[:,.—–-]?\s*)?",
     re.IGNORECASE,
 )
-# mixed notes join their topics with a word that tells a reader nothing ('ALSO unrelated:', 'separately,')
-# where it opens a clause: 'model separately, and I set up' keeps its word
-_UNRELATED = re.compile(
-    r"(?:(?P<joined>\band,\s*)|(?<=[,;:.)])\s*|^)(?:also\s+)?"
-    r"(?:totally\s+different\s+thing|(?:totally\s+|completely\s+)?unrelated|separately)\s*[:,]\s*",
-    re.IGNORECASE,
-)
 # a link, with what points to it ('see https://wiki/... for details'): an address, not the work
 _LINK = re.compile(
     rf"(?:\b(?:see|(?:docs?|details|more)\s+(?:at|in|here))\s+)?{URL.pattern}(?:\s+for\s+(?:details|more|context))?",
     re.IGNORECASE,
 )
-_TOPICS = re.compile(r"\b(?:two|three|2|3)\s+(?:things|wins)\s*[:,-]", re.IGNORECASE)  # 'two things: (1) ... (2) ...'
 # 'INFRA-412: Move batch inference ...', 'DATA-918 Dedupe ...' (a colon or a command follows; 'GPT-4 shipped' is no ticket)
 _TICKET = re.compile(r"^(?P<key>[A-Z][A-Z0-9]{1,9}-\d{2,}|(?:PR|MR|CL|issue|ticket)\s?#\d{2,})\s*:?\s+(?=[A-Za-z])")
 # 'and we shut down 6 pods' -> 'and shut down 6 pods' where the statement opens with the writer's verb ('so we
@@ -191,15 +184,6 @@ LONGEST = 40  # words; the training statements run 15 to 41
 def compose(notes: str, category: Category) -> str:
     """One sentence that starts with a past-tense verb and carries the notes' content and figures."""
     return _compose(notes, category)[0]
-
-
-def mixes_topics(notes: str) -> bool:
-    """Whether the notes say they hold more than one win ('two things:', 'ALSO unrelated:', 'separately,').
-
-    >>> mixes_topics("shipped the spam classifier and, unrelated, cleaned up our terraform")
-    True
-    """
-    return bool(_TOPICS.search(notes) or _UNRELATED.search(notes))
 
 
 def left_out(notes: str, category: Category) -> list[str]:
@@ -385,7 +369,7 @@ def _prose(notes: str) -> str:
         key, text = ticket["key"], _past_tense(text[ticket.end() :])
     elif commit := _COMMIT_TYPE.match(text):
         text = _past_tense(text[commit.end() :])
-    text = _UNRELATED.sub(lambda m: "and " if m["joined"] else " ", text)
+    text = UNRELATED.sub(lambda m: "and " if m["joined"] else " ", text)
     for pattern, replacement in _REPLACEMENTS + _UNITS:
         text = pattern.sub(replacement, text)
     text = _ACRONYMS.sub(lambda m: m.group(1).upper(), _LONE_I.sub("I", text))

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, overload
 
 from winrewrite.assess import assess_strength, measures, suggestions_for, unsaid_words
 from winrewrite.categories import Category
@@ -24,6 +24,7 @@ from winrewrite.hedges import keep_hedges
 from winrewrite.notes import prepare_notes
 from winrewrite.prompt import category_label, encode, instruction_length, prompt_ids, subcategory_label
 from winrewrite.statement import Statement, Statements
+from winrewrite.topics import join_statements, split_topics
 
 if TYPE_CHECKING:
     import torch
@@ -37,6 +38,17 @@ SHIPPED_ADAPTER = Path(__file__).parent / "adapter"
 _TOP = 64  # tokens per row moved off the device at each greedy step
 _CPU_BATCH, _GPU_BATCH = 8, 1024  # rewrite_many's default batch size
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
+
+
+class _Written(NamedTuple):
+    """What the model pass gives one note: its statement and labels."""
+
+    text: str
+    source: Literal["model", "fallback"]
+    rejected: list[str]  # the problems of the model's candidates, for a fallback's suggestions
+    category: Category
+    subcategory: str
+    probs: list[float]  # the category probabilities, in Category's order
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -393,40 +405,78 @@ class Rewriter:
     # -- the pipeline ---------------------------------------------------------------------------
 
     def _rewrite_batch(self, batch: list[tuple[str, list[str]]]) -> list[Statement]:
-        """Labels for every note, then its statement: the model's candidates, checked by the guard, in batches."""
+        """Labels for every note, then its statement: the model's candidates, checked by the guard, in batches.
+        Notes that say they tell several wins (:func:`~winrewrite.topics.split_topics`) get one statement per
+        win, joined into one sentence if each came from the model and the whole passes the guard for the whole
+        notes (labelled as the whole notes); else they are written whole, as any other note."""
         import torch
 
         t0 = time.perf_counter()
+        self.last_timings = {}
         notes = [n for n, _ in batch]
-        categories = list(Category)
-        with torch.inference_mode():
-            prompts = [prompt_ids(self.tokenizer, n) for n in notes]
-            self._allow(prompts)
-            chosen, subs, probs, read = self._label(prompts)
-            heads = [p + self._labels[c] + self._sublabels[s] for p, c, s in zip(prompts, chosen, subs, strict=True)]
-            self.last_timings = {"labels_s": time.perf_counter() - t0}
-            written = self._settle(notes, heads, chosen, self._after_heads(heads, read))
+        wins = [split_topics(n) for n in notes]
+        first = iter(self._write([w for parts in wins for w in parts]))
+        written: list[_Written | None] = []
+        joined: dict[int, str] = {}  # notes whose wins' statements make one that passes for the whole notes
+        for i, parts in enumerate(wins):
+            mine = [next(first) for _ in parts]
+            if len(parts) == 1:
+                written.append(mine[0])
+                continue
+            text = join_statements([w.text for w in mine])
+            if all(w.source == "model" for w in mine) and not check(notes[i], text):
+                joined[i] = text
+            logger.info("notes that tell %d wins: %s", len(parts), "statements joined" if i in joined else "written whole")
+            written.append(None)
+        if joined:  # labelled as the whole notes, as classify() labels them
+            with torch.inference_mode():
+                prompts = [prompt_ids(self.tokenizer, notes[i]) for i in joined]
+                self._allow(prompts)
+                chosen, subs, probs, _ = self._label(prompts)
+            for i, c, sub, p in zip(joined, chosen, subs, probs, strict=True):
+                written[i] = _Written(joined[i], "model", [], c, sub, p)
+        again = iter(self._write([n for n, w in zip(notes, written, strict=True) if w is None]))
+        written = [w if w is not None else next(again) for w in written]
         self.last_timings["total_s"] = time.perf_counter() - t0
+        categories = list(Category)
         statements = []
-        for (note, warnings), (text, source, rejected), category, subcategory, p in zip(
-            batch, written, chosen, subs, probs, strict=True
-        ):
+        for (note, warnings), w in zip(batch, written, strict=True):
+            assert w is not None
             figures = extract_figures(note)  # the guard (or the composer) has kept every one
             statements.append(
                 Statement(
-                    text=text,
-                    category=category,
-                    category_scores=dict(zip(categories, p, strict=True)),
-                    subcategory=subcategory,
+                    text=w.text,
+                    category=w.category,
+                    category_scores=dict(zip(categories, w.probs, strict=True)),
+                    subcategory=w.subcategory,
                     figures=figures,
-                    strength=assess_strength(text, has_figures=measures(note, figures)),
-                    suggestions=suggestions_for(note, figures, category, source, rejected, text),
-                    source=source,
+                    strength=assess_strength(w.text, has_figures=measures(note, figures)),
+                    suggestions=suggestions_for(note, figures, w.category, w.source, w.rejected, w.text),
+                    source=w.source,
                     notes=note,
                     warnings=warnings,
                 )
             )
         return statements
+
+    def _write(self, notes: list[str]) -> list[_Written]:
+        """The labels and the statement of each note, in one batch (:meth:`_settle`)."""
+        import torch
+
+        if not notes:
+            return []
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            prompts = [prompt_ids(self.tokenizer, n) for n in notes]
+            self._allow(prompts)
+            chosen, subs, probs, read = self._label(prompts)
+            heads = [p + self._labels[c] + self._sublabels[s] for p, c, s in zip(prompts, chosen, subs, strict=True)]
+            self.last_timings["labels_s"] = self.last_timings.get("labels_s", 0.0) + time.perf_counter() - t0
+            settled = self._settle(notes, heads, chosen, self._after_heads(heads, read))
+        return [
+            _Written(text, source, rejected, category, subcategory, p)
+            for (text, source, rejected), category, subcategory, p in zip(settled, chosen, subs, probs, strict=True)
+        ]
 
     def _settle(
         self, notes: list[str], heads: list[list[int]], chosen: list[Category], prefilled: Prefilled | None = None
@@ -455,7 +505,7 @@ class Rewriter:
             start = time.perf_counter()
             state = prefilled if len(todo) == len(notes) else None  # the state of every note, or none
             found = run([notes[i] for i in todo], [heads[i] for i in todo], prefilled=state)
-            self.last_timings[f"{name}_s"] = time.perf_counter() - start
+            self.last_timings[f"{name}_s"] = self.last_timings.get(f"{name}_s", 0.0) + time.perf_counter() - start
             prefilled, spare = spare, None  # the first pass may have changed the state in place
             for i, candidates in zip(todo, found, strict=True):
                 passing = []
@@ -482,7 +532,7 @@ class Rewriter:
             else:
                 logger.info("no model candidate passed the guard; using the composer")
                 settled[i] = (keep_hedges(notes[i], compose(notes[i], chosen[i])), "fallback")  # model candidates have theirs
-        self.last_timings["trimmed"] = trimmed
+        self.last_timings["trimmed"] = self.last_timings.get("trimmed", 0) + trimmed
         return [(*s, rejected[i] if s[1] == "fallback" else []) for i, s in enumerate(settled) if s is not None]
 
     def _adds_too_much(self, notes: str, text: str) -> bool:
@@ -680,7 +730,8 @@ class Rewriter:
             ids = torch.tensor(step, device=self.device)[:, None]
             cache, logits = self._run(ids, mask, cache)
         tokens = sum(len(g) + 1 for g in generated)
-        self.last_timings.update(decode_s=time.perf_counter() - start, decode_tokens=tokens)
+        self.last_timings["decode_s"] = self.last_timings.get("decode_s", 0.0) + time.perf_counter() - start
+        self.last_timings["decode_tokens"] = self.last_timings.get("decode_tokens", 0) + tokens
         return [[(self._decode(g), lp / (len(g) + 1))] for g, lp in zip(generated, log_prob, strict=True)]
 
     def _constraints(self, notes: list[str]) -> list[FigureConstraint]:
