@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from winrewrite.rewriter import SHIPPED_ADAPTER
 
@@ -44,7 +45,7 @@ It is loaded and merged by `winrewrite.Rewriter.from_pretrained()`; its sha256 (
 
 ## Training
 LoRA r={rank}, alpha={alpha}, dropout={dropout} on all linear layers; AdamW lr {lr}, linear warm-up then cosine;
-batch {batch_size}; {steps} steps; {train_minutes} minutes on {device} ({torch_threads} threads).
+batch {batch_size}; {steps} steps; {train_minutes} minutes on {device} ({torch_threads} threads){precision}.
 Reproduce with `make finetune && make evaluate`.
 
 ## Category head
@@ -102,6 +103,16 @@ NO_WORKPLACE = """- `data/extra_examples_2.jsonl` (120 more, with three workplac
   adapter's training: an adapter trained with it did no better on the held-out notes; see the project README."""
 
 
+def precision_of(train: dict[str, Any]) -> str:
+    """How the training computed, for adapters whose ``train_config.json`` records it."""
+    said = []
+    if "dtype" in train:
+        said.append(f"base weights in {train['dtype']}, LoRA weights in float32")
+    if train.get("head_columns"):
+        said.append(f"softmax over {train['head_columns']:,} vocabulary columns (statement vocabulary and learnt tokens)")
+    return "; " + "; ".join(said) if said else ""
+
+
 def write_card(folder: Path) -> Path:
     train = json.loads((folder / "train_config.json").read_text())
     table = (folder / "metrics.md").read_text().strip() if (folder / "metrics.md").exists() else "(not evaluated yet)"
@@ -118,6 +129,7 @@ def write_card(folder: Path) -> Path:
         train_minutes=train["train_minutes"],
         device=train["device"],
         torch_threads=train["torch_threads"],
+        precision=precision_of(train),
         table=table,
         fresh=metrics.get("fresh_labelled_notes", "no"),
         fresh_notes=metrics.get("fresh_notes", "no"),

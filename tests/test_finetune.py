@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT))
 from finetune.augment import swap_figures  # noqa: E402
 from finetune.category_head import features_of, fit  # noqa: E402
 from finetune.split import split  # noqa: E402
-from finetune.train import TrainConfig, _batches, build_records, train  # noqa: E402
+from finetune.train import HeadColumns, TrainConfig, _batches, build_records, completion_loss, train  # noqa: E402
 from winrewrite.categories import Category  # noqa: E402
 from winrewrite.data import load_examples  # noqa: E402
 from winrewrite.guard import check  # noqa: E402
@@ -92,6 +92,29 @@ def test_two_steps_on_a_tiny_model_then_reload_and_generate(tiny_model_dir: Path
     verify_adapter(out)
     s = Rewriter.from_pretrained(base=tiny_model_dir, adapter=out, device="cpu").rewrite("cut p99 340ms -> 62ms")
     assert s.category in set(Category)
+
+
+def test_a_step_in_bf16_over_the_statement_head(tiny_model_dir: Path, tmp_path: Path) -> None:
+    base, out = str(tiny_model_dir), str(tmp_path / "a")
+    config = TrainConfig(base=base, output=out, max_steps=1, batch_size=2, rank=4, dtype="bfloat16", statement_head=True)
+    summary = json.loads((train(config) / "train_config.json").read_text())
+    assert summary["dtype"] == "bfloat16" and 0 < summary["head_columns"]
+
+
+def test_the_loss_over_head_columns_is_the_softmax_over_those_columns(tiny_model_dir: Path) -> None:
+    """Over every column it is the full loss; over some, the cross-entropy of the logits at those columns."""
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    vocab = model.get_output_embeddings().weight.shape[0]
+    ids = torch.tensor([[5, 9, 12, 7, 30, 2]])
+    mask = torch.tensor([[0, 0, 1, 1, 1, 1]])
+    full = completion_loss(model, ids, torch.ones_like(ids), mask)
+    assert torch.allclose(completion_loss(model, ids, torch.ones_like(ids), mask, HeadColumns(list(range(vocab)), vocab)), full)
+    columns = HeadColumns([2, 7, 12, 30, 40, 41], vocab)
+    logits = model(ids).logits[0, 1:5][:, columns.ids]
+    expected = torch.nn.functional.cross_entropy(logits, columns.position[ids[0, 2:6]])
+    assert torch.allclose(completion_loss(model, ids, torch.ones_like(ids), mask, columns), expected, atol=1e-5)
 
 
 def test_a_tampered_adapter_is_refused(tiny_model_dir: Path, tmp_path: Path) -> None:
