@@ -405,43 +405,14 @@ class Rewriter:
     # -- the pipeline ---------------------------------------------------------------------------
 
     def _rewrite_batch(self, batch: list[tuple[str, list[str]]]) -> list[Statement]:
-        """Labels for every note, then its statement: the model's candidates, checked by the guard, in batches.
-        Notes that say they tell several wins (:func:`~winrewrite.topics.split_topics`) get one statement per
-        win, joined into one sentence if each came from the model and the whole passes the guard for the whole
-        notes (labelled as the whole notes); else they are written whole, as any other note."""
-        import torch
-
+        """Labels for every note, then its statement: the model's candidates, checked by the guard, in batches."""
         t0 = time.perf_counter()
         self.last_timings = {}
-        notes = [n for n, _ in batch]
-        wins = [split_topics(n) for n in notes]
-        first = iter(self._write([w for parts in wins for w in parts]))
-        written: list[_Written | None] = []
-        joined: dict[int, str] = {}  # notes whose wins' statements make one that passes for the whole notes
-        for i, parts in enumerate(wins):
-            mine = [next(first) for _ in parts]
-            if len(parts) == 1:
-                written.append(mine[0])
-                continue
-            text = join_statements([w.text for w in mine])
-            if all(w.source == "model" for w in mine) and not check(notes[i], text):
-                joined[i] = text
-            logger.info("notes that tell %d wins: %s", len(parts), "statements joined" if i in joined else "written whole")
-            written.append(None)
-        if joined:  # labelled as the whole notes, as classify() labels them
-            with torch.inference_mode():
-                prompts = [prompt_ids(self.tokenizer, notes[i]) for i in joined]
-                self._allow(prompts)
-                chosen, subs, probs, _ = self._label(prompts)
-            for i, c, sub, p in zip(joined, chosen, subs, probs, strict=True):
-                written[i] = _Written(joined[i], "model", [], c, sub, p)
-        again = iter(self._write([n for n, w in zip(notes, written, strict=True) if w is None]))
-        written = [w if w is not None else next(again) for w in written]
+        written = self._write_by_win([n for n, _ in batch])
         self.last_timings["total_s"] = time.perf_counter() - t0
         categories = list(Category)
         statements = []
         for (note, warnings), w in zip(batch, written, strict=True):
-            assert w is not None
             figures = extract_figures(note)  # the guard (or the composer) has kept every one
             statements.append(
                 Statement(
@@ -458,6 +429,37 @@ class Rewriter:
                 )
             )
         return statements
+
+    def _write_by_win(self, notes: list[str]) -> list[_Written]:
+        """:meth:`_write` for each note; notes that say they tell several wins (:func:`~winrewrite.topics.split_topics`)
+        get one statement per win, joined into one sentence if each came from the model and the whole passes the
+        guard for the whole notes (labelled as the whole notes, as :meth:`classify` labels them); else they are
+        written whole, as any other note."""
+        import torch
+
+        wins = [split_topics(n) for n in notes]
+        first = iter(self._write([w for parts in wins for w in parts]))
+        written: dict[int, _Written] = {}
+        joined: dict[int, str] = {}  # notes whose wins' statements make one that passes for the whole notes
+        for i, parts in enumerate(wins):
+            mine = [next(first) for _ in parts]
+            if len(parts) == 1:
+                written[i] = mine[0]
+                continue
+            text = join_statements([w.text for w in mine])
+            if all(w.source == "model" for w in mine) and not check(notes[i], text):
+                joined[i] = text
+            logger.info("notes that tell %d wins: %s", len(parts), "statements joined" if i in joined else "written whole")
+        if joined:
+            with torch.inference_mode():
+                prompts = [prompt_ids(self.tokenizer, notes[i]) for i in joined]
+                self._allow(prompts)
+                chosen, subs, probs, _ = self._label(prompts)
+            for i, c, sub, p in zip(joined, chosen, subs, probs, strict=True):
+                written[i] = _Written(joined[i], "model", [], c, sub, p)
+        whole = [i for i in range(len(notes)) if i not in written]
+        written.update(zip(whole, self._write([notes[i] for i in whole]), strict=True))
+        return [written[i] for i in range(len(notes))]
 
     def _write(self, notes: list[str]) -> list[_Written]:
         """The labels and the statement of each note, in one batch (:meth:`_settle`)."""
