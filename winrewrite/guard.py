@@ -1357,7 +1357,8 @@ _RESULT_VERB = re.compile(
 def renamed_counts(notes: str, text: str) -> list[str]:
     """A bare count of the notes written as a count of a thing the notes never name: '37 findings' as '37
     employees', '300 manual test cases -> 240 automated' as '240 testers'. The word after the count and the
-    one after it, in the same clause, are tried ('14 scheduled jobs' counts the notes' jobs)."""
+    one after it, in the same clause, are tried ('14 scheduled jobs' counts the notes' jobs). So is a count
+    written as a count of what the notes count with another number (:func:`_count_of_another`)."""
     notes_figures = extract_figures(notes)
     ends = {g.start for c in extract_changes(notes, notes_figures) for g in (c.before, c.after)}
     notes_words = content_words(notes)
