@@ -1373,30 +1373,28 @@ def renamed_counts(notes: str, text: str) -> list[str]:
         words = [w.lower() for w in after.groups() if w]
         if words[0] in _FUNCTION_WORDS or words[0] in _GLUE_WORDS or _TIME_WORD.fullmatch(words[0]):
             continue
-        if other := _count_of_another(notes, text, f, notes_figures, ends):
+        twins = twins_of(f, notes_figures)
+        if not twins or not all(_bare_count(notes, g, notes_figures, ends) for g in twins):
+            continue  # only a bare count of the notes is held to what it counts
+        if other := _count_of_another(notes, text, f, twins, notes_figures, ends):
             problems.append(f"counts {f.text} {other[1]}, which the notes count with {other[0].text}")
             continue
         if any(w in tokens or stem(w) in have or w in _FUNCTION_WORDS or _shares_prefix(w, notes_words) for w in words):
             continue  # 'engs' for 'engineers', 'ML'
         if any("".join(w[0] for w in words[:n]) in tokens for n in (2, 3)) or (words[0] in _PEOPLE and tokens & _PEOPLE):
             continue  # '6 FCs' for '6 fulfillment centers', '12 ppl' for '12 attendees'
-        twins = twins_of(f, notes_figures)
         near = {stem(w) for w in content_words(" ".join(text[f.end :].split()[:6]))}
         if any((noun := _counted_noun(notes, g)) and stem(noun.lower()) in near for g in twins):
             continue  # '8 sessions' written '8 internal ML reading group sessions'
-        if twins and all(_bare_count(notes, g, notes_figures, ends) for g in twins):
-            problems.append(f"counts {f.text} {words[0]}, which the notes never mention")
+        problems.append(f"counts {f.text} {words[0]}, which the notes never mention")
     return problems
 
 
 def _count_of_another(
-    notes: str, text: str, figure: Figure, notes_figures: list[Figure], ends: set[int]
+    notes: str, text: str, figure: Figure, twins: list[Figure], notes_figures: list[Figure], ends: set[int]
 ) -> tuple[Figure, str] | None:
-    """For a bare count of ``text`` whose twins in the notes count one thing ('12 runbooks'), written as a count of
-    what the notes count with another number ('7 engineers' -> '12 SEV2 engineers'): that number and the word."""
-    twins = twins_of(figure, notes_figures)
-    if not twins or not all(_bare_count(notes, g, notes_figures, ends) for g in twins):
-        return None
+    """For a count of ``text`` whose ``twins`` in the notes are bare counts of one thing ('12 runbooks'), written as a
+    count of what the notes count with another number ('7 engineers' -> '12 SEV2 engineers'): that number and the word."""
     words = re.findall(r"[A-Za-z][A-Za-z0-9]*", " ".join(text[figure.end :].split()[:2]))
     if not words:
         return None
