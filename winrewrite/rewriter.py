@@ -376,7 +376,6 @@ class Rewriter:
         with self._lock, torch.inference_mode():
             for i in range(0, len(prepared), size):
                 prompts = [prompt_ids(self.tokenizer, n) for n in prepared[i : i + size]]
-                self._allow(prompts)
                 chosen, subs, _, _ = self._label(prompts)
                 out.extend(zip(chosen, subs, strict=True))
         return out
@@ -452,9 +451,7 @@ class Rewriter:
             logger.info("notes that tell %d wins: %s", len(parts), "statements joined" if i in joined else "written whole")
         if joined:
             with torch.inference_mode():
-                prompts = [prompt_ids(self.tokenizer, notes[i]) for i in joined]
-                self._allow(prompts)
-                chosen, subs, probs, _ = self._label(prompts)
+                chosen, subs, probs, _ = self._label([prompt_ids(self.tokenizer, notes[i]) for i in joined])
             for i, c, sub, p in zip(joined, chosen, subs, probs, strict=True):
                 written[i] = _Written(joined[i], "model", [], c, sub, p)
         whole = [i for i in range(len(notes)) if i not in written]
@@ -470,7 +467,6 @@ class Rewriter:
         t0 = time.perf_counter()
         with torch.inference_mode():
             prompts = [prompt_ids(self.tokenizer, n) for n in notes]
-            self._allow(prompts)
             chosen, subs, probs, read = self._label(prompts)
             heads = [p + self._labels[c] + self._sublabels[s] for p, c, s in zip(prompts, chosen, subs, strict=True)]
             self.last_timings["labels_s"] = self.last_timings.get("labels_s", 0.0) + time.perf_counter() - t0
@@ -589,9 +585,11 @@ class Rewriter:
             self._allowed_ids = self._allowed.nonzero().squeeze(1)
 
     def _label(self, prompts: list[list[int]]) -> tuple[list[Category], list[str], list[list[float]], Any]:
-        """Each prompt's category, subcategory and category probabilities, and what :meth:`_classify` read."""
+        """Each prompt's category, subcategory and category probabilities, and what :meth:`_classify` read; the
+        batch's own tokens are allowed from here on (:meth:`_allow`)."""
         import torch
 
+        self._allow(prompts)
         scores, subs, read = self._classify(prompts)
         categories = list(Category)
         chosen = [categories[int(i)] for i in scores.argmax(-1)]
